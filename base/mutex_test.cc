@@ -1,0 +1,43 @@
+#include "base/mutex.h"
+
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace zen {
+namespace {
+
+TEST(CondVarTest, WaitUntilTimesOutWithoutSignal) {
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(&mu);
+  const absl::Time start = absl::Now();
+  bool woken = true;
+  while (woken && absl::Now() < start + absl::Milliseconds(20)) {
+    woken = cv.WaitUntil(&mu, start + absl::Milliseconds(20));
+  }
+  EXPECT_FALSE(woken);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
+}
+
+TEST(CondVarTest, SignalWakesWaiter) {
+  Mutex mu;
+  CondVar cv;
+  bool ready = false;
+  std::thread signaller([&] {
+    MutexLock lock(&mu);
+    ready = true;
+    cv.SignalAll();
+  });
+  {
+    MutexLock lock(&mu);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!ready && cv.WaitUntil(&mu, deadline)) {
+    }
+    EXPECT_TRUE(ready);
+  }
+  signaller.join();
+}
+
+}  // namespace
+}  // namespace zen
