@@ -27,7 +27,8 @@ const char* LevelName(LogLevel level) {
 void DefaultSink(LogLevel level, absl::string_view message) {
   if (level < LogLevel::kWarning) return;
   // One write(2) per line so lines of concurrent processes do not interleave.
-  std::string line = absl::StrCat("zen ", LevelName(level), ": ", message, "\n");
+  std::string line =
+      absl::StrCat("zen ", LevelName(level), ": ", message, "\n");
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
@@ -38,7 +39,8 @@ struct SinkState {
 };
 
 SinkState& State() {
-  static SinkState* state = new SinkState;  // Never destroyed: threads may log at exit.
+  static SinkState* state =
+      new SinkState;  // Never destroyed: threads may log at exit.
   return *state;
 }
 

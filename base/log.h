@@ -8,9 +8,9 @@
 #define ZEN_BASE_LOG_H_
 
 #include <functional>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace zen {
 

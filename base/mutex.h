@@ -26,7 +26,9 @@ class ABSL_LOCKABLE Mutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
-  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    return mu_.try_lock();
+  }
   // Documents (and lets the analysis assume) that the caller holds the lock.
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 
@@ -77,7 +79,8 @@ class CondVar {
     const absl::Duration left = deadline - absl::Now();
     const auto until =
         std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left);
-    const bool woken = cv_.wait_until(lock, until) == std::cv_status::no_timeout;
+    const bool woken =
+        cv_.wait_until(lock, until) == std::cv_status::no_timeout;
     lock.release();
     return woken;
   }

@@ -9,10 +9,10 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define ZEN_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::absl::Status zen_status_ = (expr);              \
-    if (!zen_status_.ok()) return zen_status_;        \
+#define ZEN_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status zen_status_ = (expr);       \
+    if (!zen_status_.ok()) return zen_status_; \
   } while (false)
 
 #define ZEN_STATUS_CONCAT_INNER_(a, b) a##b
@@ -20,8 +20,9 @@
 
 // `ZEN_ASSIGN_OR_RETURN(auto x, F());` evaluates F() (an absl::StatusOr<T>),
 // returns its status on error, and otherwise moves its value into `x`.
-#define ZEN_ASSIGN_OR_RETURN(lhs, expr) \
-  ZEN_ASSIGN_OR_RETURN_IMPL_(ZEN_STATUS_CONCAT_(zen_statusor_, __LINE__), lhs, expr)
+#define ZEN_ASSIGN_OR_RETURN(lhs, expr)                                        \
+  ZEN_ASSIGN_OR_RETURN_IMPL_(ZEN_STATUS_CONCAT_(zen_statusor_, __LINE__), lhs, \
+                             expr)
 
 #define ZEN_ASSIGN_OR_RETURN_IMPL_(var, lhs, expr) \
   auto var = (expr);                               \

@@ -171,6 +171,9 @@ _ABSL_DIRS = {
     "failure_signal_handler": "debugging",
 }
 
+# Upstream target names that differ from the .pc module name.
+_ABSL_ALIASES = {"random_random": "random"}
+
 def _system_abseil_impl(rctx):
     pcdir = rctx.path("/usr/lib/x86_64-linux-gnu/pkgconfig")
     if not pcdir.exists:
@@ -206,6 +209,8 @@ def _system_abseil_impl(rctx):
         d = _ABSL_DIRS.get(name, "")
         rule = "cc_library(name = %r, deps = %r, linkopts = %r, defines = %r)" % (name, requires, linkopts, defines)
         packages.setdefault(d, []).append(rule)
+        if name in _ABSL_ALIASES:
+            packages[d].append("alias(name = %r, actual = %r)" % (_ABSL_ALIASES[name], ":" + name))
     if not packages:
         fail("no absl_*.pc found: install libabsl-dev")
     rctx.file("WORKSPACE", "")

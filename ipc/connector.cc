@@ -1,0 +1,48 @@
+#include "ipc/connector.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "ipc/handshake.h"
+
+namespace zen::ipc {
+
+absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
+    const Secret& secret, const ConnectorOptions& options,
+    absl::Time deadline) {
+  if (secret.empty())
+    return absl::FailedPreconditionError("connect: no secret");
+  const absl::Time connect_deadline =
+      std::min(deadline, absl::Now() + options.connect_timeout);
+  absl::StatusOr<UniqueFd> fd =
+      ConnectTcp(options.host, options.port, connect_deadline);
+  if (!fd.ok()) return fd.status();
+  const absl::Time handshake_deadline =
+      std::min(deadline, absl::Now() + options.handshake_timeout);
+  absl::Status status = ClientHandshake(fd->get(), secret, handshake_deadline);
+  if (!status.ok()) return status;
+  return std::make_unique<SocketStream>(std::move(*fd), options.stream);
+}
+
+ReconnectPolicy::ReconnectPolicy(const Options& options)
+    : options_(options), current_(options.initial_delay) {}
+
+absl::Duration ReconnectPolicy::NextDelay() {
+  if (attempts_++ == 0) return absl::ZeroDuration();
+  absl::Duration delay = current_;
+  current_ = std::min(options_.max_delay, current_ * options_.multiplier);
+  if (options_.jitter > 0) {
+    const double factor =
+        absl::Uniform(rng_, 1.0 - options_.jitter, 1.0 + options_.jitter);
+    delay = delay * factor;
+  }
+  return delay;
+}
+
+void ReconnectPolicy::Reset() {
+  attempts_ = 0;
+  current_ = options_.initial_delay;
+}
+
+}  // namespace zen::ipc

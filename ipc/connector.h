@@ -1,0 +1,66 @@
+// Connector: the client side of the transport, and the reconnection policy.
+#ifndef ZEN_IPC_CONNECTOR_H_
+#define ZEN_IPC_CONNECTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ipc/options.h"
+#include "ipc/secret.h"
+#include "ipc/socket_io.h"
+#include "ipc/socket_stream.h"
+
+namespace zen::ipc {
+
+struct ConnectorOptions {
+  std::string host = kLoopbackHost;
+  uint16_t port = 0;
+  absl::Duration connect_timeout = kDefaultConnectTimeout;
+  absl::Duration handshake_timeout = kDefaultHandshakeTimeout;
+  StreamOptions stream;
+};
+
+// Connects (TCP_NODELAY, close-on-exec), runs the client handshake and checks
+// the server's proof. Each step is bounded by its timeout and by `deadline`,
+// whichever comes first. Errors: kUnavailable (refused, or the server closed
+// on us, which is how it rejects a wrong secret), kDeadlineExceeded,
+// kUnauthenticated (the server could not prove it holds the secret).
+absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
+    const Secret& secret, const ConnectorOptions& options,
+    absl::Time deadline = absl::InfiniteFuture());
+
+// When to try again after losing a connection: the first retry at once
+// (reference item 56), then `initial_delay`, growing by `multiplier` up to
+// `max_delay`, each spread by ±`jitter` (a fraction) so children that lost
+// the parent together do not come back in lockstep. Not thread-safe.
+class ReconnectPolicy {
+ public:
+  struct Options {
+    absl::Duration initial_delay = kDefaultReconnectDelay;
+    double multiplier = 1.0;  // 1.0: the reference's fixed delay.
+    absl::Duration max_delay = absl::Seconds(30);
+    double jitter = 0.0;  // 0.2 spreads each delay over ±20%.
+  };
+
+  ReconnectPolicy() : ReconnectPolicy(Options()) {}
+  explicit ReconnectPolicy(const Options& options);
+
+  // The wait before the next attempt.
+  absl::Duration NextDelay();
+  // After a successful connection: the next loss retries at once again.
+  void Reset();
+
+ private:
+  Options options_;
+  int attempts_ = 0;
+  absl::Duration current_;
+  absl::BitGen rng_;
+};
+
+}  // namespace zen::ipc
+
+#endif  // ZEN_IPC_CONNECTOR_H_

@@ -1,0 +1,181 @@
+#include "ipc/listener.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "base/log.h"
+#include "ipc/handshake.h"
+
+namespace zen::ipc {
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(
+    const Secret* secret, ListenerOptions options, Handler handler) {
+  if (secret == nullptr || secret->empty()) {
+    return absl::InvalidArgumentError("listener: no secret");
+  }
+  absl::StatusOr<UniqueFd> fd =
+      ListenTcp(options.host, options.port, options.backlog);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<uint16_t> port = LocalPort(fd->get());
+  if (!port.ok()) return port.status();
+  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake.valid()) return absl::InternalError("listener: eventfd failed");
+  return std::unique_ptr<Listener>(
+      new Listener(secret, std::move(options), std::move(handler),
+                   std::move(*fd), *port, std::move(wake)));
+}
+
+Listener::Listener(const Secret* secret, ListenerOptions options,
+                   Handler handler, UniqueFd listen_fd, uint16_t port,
+                   UniqueFd wake_fd)
+    : secret_(secret),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      port_(port),
+      wake_fd_(std::move(wake_fd)),
+      listen_fd_(std::move(listen_fd)) {}
+
+Listener::~Listener() { Stop(); }
+
+absl::Status Listener::Start() {
+  MutexLock lock(&mu_);
+  if (started_ || closed_ || stopped_) {
+    return absl::FailedPreconditionError("listener already started or closed");
+  }
+  started_ = true;
+  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  return absl::OkStatus();
+}
+
+void Listener::AcceptLoop() {
+  int listen_fd;
+  {
+    MutexLock lock(&mu_);
+    listen_fd = listen_fd_.get();  // Stays open until this thread is joined.
+  }
+  for (;;) {
+    pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
+    const int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      LogError("listener: poll failed; no longer accepting");
+      return;
+    }
+    if (fds[1].revents != 0) return;  // Close() or Stop().
+    absl::StatusOr<UniqueFd> fd = Accept(listen_fd, absl::Now());
+    if (!fd.ok()) {
+      // EMFILE and friends: back off a little instead of spinning.
+      if (!absl::IsDeadlineExceeded(fd.status())) {
+        LogWarning("listener: ", fd.status().message());
+        ::poll(nullptr, 0, 10);
+      }
+      continue;
+    }
+    {
+      MutexLock lock(&mu_);
+      if (handshaking_.size() >= options_.max_pending_handshakes ||
+          LiveConnectionsLocked() >= options_.max_connections) {
+        continue;  // Closed at once by UniqueFd; the peer sees EOF.
+      }
+      handshaking_.insert(fd->get());
+    }
+    threads_.Spawn([this, owned = std::make_shared<UniqueFd>(std::move(*fd))] {
+      ServeConnection(std::move(*owned));
+    });
+  }
+}
+
+void Listener::ServeConnection(UniqueFd fd) {
+  const absl::Time deadline = absl::Now() + options_.handshake_timeout;
+  absl::Status status = ServerHandshake(fd.get(), *secret_, deadline);
+  std::shared_ptr<SocketStream> stream;
+  {
+    MutexLock lock(&mu_);
+    handshaking_.erase(fd.get());
+    if (status.ok() && !stopped_) {
+      stream = std::make_shared<SocketStream>(std::move(fd), options_.stream);
+      connections_.push_back(stream);
+    }
+  }
+  // A rejected peer is closed without a word (reference item 5).
+  if (stream == nullptr) return;
+  handler_(std::move(stream));
+}
+
+size_t Listener::LiveConnectionsLocked() {
+  size_t live = 0;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->expired()) {
+      *it = std::move(connections_.back());
+      connections_.pop_back();
+    } else {
+      ++live;
+      ++it;
+    }
+  }
+  return live;
+}
+
+void Listener::StopAccepting() {
+  std::thread accept_thread;
+  {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    accept_thread = std::move(accept_thread_);
+  }
+  const uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_.get(), &one, sizeof(one));
+  (void)ignored;
+  if (accept_thread.joinable()) accept_thread.join();
+  MutexLock lock(&mu_);
+  listen_fd_.Reset();  // Only now: no thread polls it any more.
+}
+
+void Listener::Close() { StopAccepting(); }
+
+void Listener::Stop() {
+  StopAccepting();
+  std::vector<std::shared_ptr<SocketStream>> live;
+  {
+    MutexLock lock(&mu_);
+    stopped_ = true;
+    for (int fd : handshaking_) ::shutdown(fd, SHUT_RDWR);
+    for (const auto& weak : connections_) {
+      if (auto stream = weak.lock()) live.push_back(std::move(stream));
+    }
+    connections_.clear();
+  }
+  for (const auto& stream : live) stream->Shutdown();
+  live.clear();
+  threads_.JoinAll();
+}
+
+void Listener::AbandonAfterFork() {
+  listen_fd_.Reset();
+  wake_fd_.Reset();
+  for (int fd : handshaking_) ::close(fd);
+  handshaking_.clear();
+  for (const auto& weak : connections_) {
+    if (auto stream = weak.lock()) stream->CloseAfterFork();
+  }
+  threads_.AbandonAfterFork();
+  // The accept thread does not exist in this process either.
+  new std::thread(std::move(accept_thread_));
+}
+
+size_t Listener::connection_count() const {
+  MutexLock lock(&mu_);
+  return const_cast<Listener*>(this)->LiveConnectionsLocked();
+}
+
+size_t Listener::pending_handshakes() const {
+  MutexLock lock(&mu_);
+  return handshaking_.size();
+}
+
+}  // namespace zen::ipc

@@ -1,0 +1,120 @@
+// Listener: the server side of the transport.
+#ifndef ZEN_IPC_LISTENER_H_
+#define ZEN_IPC_LISTENER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/mutex.h"
+#include "base/thread_group.h"
+#include "ipc/options.h"
+#include "ipc/secret.h"
+#include "ipc/socket_io.h"
+#include "ipc/socket_stream.h"
+#include "ipc/unique_fd.h"
+
+namespace zen::ipc {
+
+struct ListenerOptions {
+  // IPv4 address to bind; loopback by default (this is a one-machine
+  // transport). Port 0 picks an ephemeral port.
+  std::string host = kLoopbackHost;
+  uint16_t port = 0;
+  int backlog = 512;
+  // One deadline over the whole handshake of a connection.
+  absl::Duration handshake_timeout = kDefaultHandshakeTimeout;
+  // Connections still in their handshake; more are closed at once, so
+  // unauthenticated peers cannot pile up threads.
+  size_t max_pending_handshakes = 64;
+  // Authenticated connections alive at once; more are closed at once.
+  size_t max_connections = 1024;
+  StreamOptions stream;
+};
+
+// Accepts connections, runs the server handshake on each off the accept path
+// (a silent or slow client never delays anyone else), and hands every
+// authenticated connection to the handler.
+//
+// Thread-safe. Owns its accept thread and one thread per connection, all
+// joined by Stop() (and by the destructor).
+class Listener {
+ public:
+  // Runs on a listener-owned thread for each authenticated connection. The
+  // connection stays open as long as someone holds the stream; Stop() shuts
+  // down every stream still alive.
+  using Handler = std::function<void(std::shared_ptr<SocketStream>)>;
+
+  // Binds at once (so port() is known before Start). `secret` is not owned
+  // and must outlive the listener. kUnavailable if the bind fails.
+  static absl::StatusOr<std::unique_ptr<Listener>> Create(
+      const Secret* secret, ListenerOptions options, Handler handler);
+
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Starts accepting. kFailedPrecondition if already started or closed.
+  absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Closes the listening socket (new connects are refused), shuts down every
+  // accepted connection so every thread blocked on one wakes at once, and
+  // joins every thread. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Closes only the listening socket: existing connections keep working.
+  // Stop() afterwards still shuts them down. Idempotent.
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // For a forked child that inherited this listener: closes this process's
+  // copies of the listening socket and of every connection, never with
+  // shutdown(2), and forgets the threads (they exist only in the parent).
+  // Call with no other thread running; the object must then be leaked
+  // (release() it), never destroyed.
+  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
+  const std::string& host() const { return options_.host; }
+  uint16_t port() const { return port_; }
+
+  // Authenticated connections currently alive.
+  size_t connection_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Connections currently in their handshake.
+  size_t pending_handshakes() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  Listener(const Secret* secret, ListenerOptions options, Handler handler,
+           UniqueFd listen_fd, uint16_t port, UniqueFd wake_fd);
+
+  void AcceptLoop();
+  void ServeConnection(UniqueFd fd) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t LiveConnectionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Secret* const secret_;  // Not owned.
+  const ListenerOptions options_;
+  const Handler handler_;
+  const uint16_t port_;
+  UniqueFd wake_fd_;  // eventfd that wakes the accept loop.
+
+  mutable Mutex mu_;
+  UniqueFd listen_fd_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread accept_thread_ ABSL_GUARDED_BY(mu_);
+  // Sockets in their handshake, owned by their threads; Stop shuts them down.
+  absl::flat_hash_set<int> handshaking_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
+  ThreadGroup threads_;
+};
+
+}  // namespace zen::ipc
+
+#endif  // ZEN_IPC_LISTENER_H_

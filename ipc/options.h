@@ -1,0 +1,33 @@
+// Timeouts and limits of the transport, with the reference agent's defaults.
+#ifndef ZEN_IPC_OPTIONS_H_
+#define ZEN_IPC_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace zen::ipc {
+
+// Defaults of the reference implementation (REFERENCE-BEHAVIORS item 40).
+inline constexpr absl::Duration kDefaultConnectTimeout = absl::Seconds(2);
+inline constexpr absl::Duration kDefaultHandshakeTimeout = absl::Seconds(3);
+inline constexpr absl::Duration kDefaultReadTimeout = absl::Seconds(5);
+inline constexpr absl::Duration kDefaultWriteTimeout = absl::Seconds(5);
+inline constexpr absl::Duration kDefaultReconnectDelay = absl::Seconds(1);
+
+// Ours, where the reference has none: 32 MiB frames at most.
+inline constexpr size_t kDefaultMaxFrameSize = size_t{32} << 20;
+
+// Limits of one framed connection.
+struct StreamOptions {
+  // Largest frame body accepted on read and on write. A header declaring more
+  // is an error before any body byte is read or allocated.
+  size_t max_frame_size = kDefaultMaxFrameSize;
+  // Deadline for writing one whole frame.
+  absl::Duration write_timeout = kDefaultWriteTimeout;
+};
+
+}  // namespace zen::ipc
+
+#endif  // ZEN_IPC_OPTIONS_H_

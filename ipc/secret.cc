@@ -1,0 +1,83 @@
+#include "ipc/secret.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace zen::ipc {
+namespace {
+
+size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
+
+// A fresh anonymous page, left out of core dumps. Not MADV_WIPEONFORK: the
+// whole point is that children inherit it.
+absl::StatusOr<uint8_t*> AllocatePage() {
+  void* p = ::mmap(nullptr, PageSize(), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return absl::InternalError("secret: mmap failed");
+  if (::madvise(p, PageSize(), MADV_DONTDUMP) != 0) {
+    ::munmap(p, PageSize());
+    return absl::InternalError("secret: madvise(MADV_DONTDUMP) failed");
+  }
+  return static_cast<uint8_t*>(p);
+}
+
+}  // namespace
+
+absl::StatusOr<Secret> Secret::Generate() {
+  absl::StatusOr<uint8_t*> page = AllocatePage();
+  if (!page.ok()) return page.status();
+  Secret secret(*page);
+  if (RAND_bytes(*page, static_cast<int>(kSize)) != 1) {
+    return absl::InternalError("secret: RAND_bytes failed");
+  }
+  return secret;
+}
+
+absl::StatusOr<Secret> Secret::FromBytes(absl::Span<const uint8_t> key) {
+  if (key.size() != kSize) {
+    return absl::InvalidArgumentError("secret: key must be 32 bytes");
+  }
+  absl::StatusOr<uint8_t*> page = AllocatePage();
+  if (!page.ok()) return page.status();
+  std::memcpy(*page, key.data(), kSize);
+  return Secret(*page);
+}
+
+Secret::~Secret() { Wipe(); }
+
+Secret::Secret(Secret&& other) noexcept
+    : page_(std::exchange(other.page_, nullptr)) {}
+
+Secret& Secret::operator=(Secret&& other) noexcept {
+  if (this != &other) {
+    Wipe();
+    page_ = std::exchange(other.page_, nullptr);
+  }
+  return *this;
+}
+
+absl::StatusOr<Secret> Secret::Clone() const {
+  if (empty()) return Secret();
+  return FromBytes(key());
+}
+
+absl::Span<const uint8_t> Secret::key() const {
+  if (page_ == nullptr) return {};
+  return absl::Span<const uint8_t>(page_, kSize);
+}
+
+void Secret::Wipe() {
+  if (page_ == nullptr) return;
+  OPENSSL_cleanse(page_, kSize);
+  ::munmap(page_, PageSize());
+  page_ = nullptr;
+}
+
+}  // namespace zen::ipc

@@ -1,0 +1,78 @@
+// Deadline-bound socket I/O over nonblocking descriptors.
+//
+// Every function takes an absolute deadline (absl::InfiniteFuture() for none),
+// retries on EINTR, and waits with poll(2). Every descriptor made here is
+// close-on-exec and nonblocking; TCP sockets get TCP_NODELAY. Errors map to
+// status codes as docs/errors.md says: peer closed → kUnavailable, deadline →
+// kDeadlineExceeded, other system errors → kUnavailable with errno text.
+#ifndef ZEN_IPC_SOCKET_IO_H_
+#define ZEN_IPC_SOCKET_IO_H_
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "ipc/unique_fd.h"
+
+namespace zen::ipc {
+
+// The loopback address servers bind by default.
+inline constexpr char kLoopbackHost[] = "127.0.0.1";
+
+// Milliseconds for poll(2) until `deadline`: 0 if it has passed, -1 if
+// infinite, rounded up so a wait never ends before the deadline.
+int PollTimeoutMs(absl::Time deadline);
+
+// Waits until `fd` has any of `events` (POLLIN/POLLOUT) or an error/hangup.
+// kDeadlineExceeded when the deadline passes first.
+absl::Status WaitFor(int fd, short events, absl::Time deadline);
+
+// Sets TCP_NODELAY. Every TCP connection of the library has it (the
+// reference loses it on reconnect; REFERENCE-BEHAVIORS item 57).
+absl::Status SetNoDelay(int fd);
+
+// Binds a listening IPv4 TCP socket on host:port (port 0: ephemeral).
+absl::StatusOr<UniqueFd> ListenTcp(absl::string_view host, uint16_t port,
+                                   int backlog);
+
+// The local port of a bound socket.
+absl::StatusOr<uint16_t> LocalPort(int fd);
+
+// Accepts one connection (close-on-exec, nonblocking, TCP_NODELAY). Returns
+// kUnavailable on a transient error, kDeadlineExceeded if none arrives in
+// time.
+absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline);
+
+// Connects to an IPv4 host:port (dotted quad) by nonblocking connect.
+// kDeadlineExceeded ("connect timed out"), kUnavailable when refused.
+absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
+                                    absl::Time deadline);
+
+// Reads exactly `out.size()` bytes. kUnavailable ("connection closed") on EOF
+// before that; kDeadlineExceeded ("read timed out").
+absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline);
+
+// Reads what is available, at least one byte, at most `out.size()`. Returns
+// the count. kUnavailable on EOF.
+absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
+                                absl::Time deadline);
+
+// Writes every byte of `parts` in as few writev(2) calls as the kernel
+// allows (one, normally). kDeadlineExceeded ("write timed out") leaves an
+// unknown prefix written: the caller must drop the connection.
+absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
+                      absl::Time deadline);
+
+// Writes every byte of `data`. Same contract as WriteAll.
+absl::Status WriteAll(int fd, absl::string_view data, absl::Time deadline);
+
+}  // namespace zen::ipc
+
+#endif  // ZEN_IPC_SOCKET_IO_H_

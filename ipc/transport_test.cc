@@ -1,0 +1,323 @@
+// The transport end to end: listener, connector and handshake over real
+// loopback sockets, with clients in fork()ed children.
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "ipc/connector.h"
+#include "ipc/handshake.h"
+#include "ipc/listener.h"
+#include "ipc/socket_io.h"
+#include "testing/forked_child.h"
+#include "testing/test_secret.h"
+
+namespace zen::ipc {
+namespace {
+
+using ::zen::testing::ChildOutcome;
+using ::zen::testing::ForkedChild;
+using ::zen::testing::RunInChild;
+using ::zen::testing::TestSecret;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+// A listener whose handler echoes every frame back until the peer leaves.
+struct EchoServer {
+  explicit EchoServer(ListenerOptions options = {}) : secret(TestSecret()) {
+    auto created = Listener::Create(
+        &secret, std::move(options), [this](std::shared_ptr<SocketStream> s) {
+          handled.fetch_add(1);
+          for (;;) {
+            auto frame = s->Read(absl::InfiniteFuture());
+            if (!frame.ok()) return;
+            absl::string_view body = frame->body;
+            if (!s->Write({&body, 1}, In(absl::Seconds(5))).ok()) return;
+          }
+        });
+    EXPECT_TRUE(created.ok()) << created.status();
+    listener = std::move(*created);
+    EXPECT_TRUE(listener->Start().ok());
+  }
+  ConnectorOptions Client() const {
+    ConnectorOptions options;
+    options.port = listener->port();
+    return options;
+  }
+  Secret secret;
+  std::atomic<int> handled{0};
+  std::unique_ptr<Listener> listener;
+};
+
+absl::Status EchoRoundTrip(SocketStream& stream, const std::string& body) {
+  absl::string_view view = body;
+  absl::Status written = stream.Write({&view, 1}, In(absl::Seconds(5)));
+  if (!written.ok()) return written;
+  auto frame = stream.Read(In(absl::Seconds(5)));
+  if (!frame.ok()) return frame.status();
+  if (frame->body != body) {
+    return absl::DataLossError(absl::StrCat(
+        "echo of ", body.size(), " bytes came back as ", frame->body.size()));
+  }
+  return absl::OkStatus();
+}
+
+TEST(TransportTest, ForkedChildrenAuthenticateAndExchangeFrames) {
+  EchoServer server;
+  std::vector<ForkedChild> children;
+  for (int i = 0; i < 4; ++i) {
+    auto child = ForkedChild::Start([&server]() -> absl::Status {
+      auto stream = Connect(server.secret, server.Client());
+      if (!stream.ok()) return stream.status();
+      for (size_t size :
+           {size_t{0}, size_t{1}, size_t{65537}, size_t{1} << 20}) {
+        absl::Status s = EchoRoundTrip(**stream, std::string(size, 'x'));
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(child.ok());
+    children.push_back(std::move(*child));
+  }
+  for (auto& child : children) {
+    ChildOutcome outcome = child.Wait(In(absl::Seconds(30)));
+    EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  }
+  EXPECT_EQ(server.handled.load(), 4);
+}
+
+TEST(TransportTest, ClientWithWrongSecretIsRejectedAndServerKeepsAccepting) {
+  EchoServer server;
+  Secret wrong = TestSecret(0x11);
+  auto rejected = Connect(wrong, server.Client(), In(absl::Seconds(5)));
+  // The server closes without a word, so the client sees the connection end
+  // (reference item 6), not an authentication failure.
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnavailable)
+      << rejected.status();
+  ChildOutcome outcome = RunInChild([&server]() -> absl::Status {
+    auto stream = Connect(server.secret, server.Client());
+    if (!stream.ok()) return stream.status();
+    return EchoRoundTrip(**stream, "still serving");
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  EXPECT_EQ(server.handled.load(), 1);  // The impostor never reached it.
+}
+
+TEST(TransportTest, ImpostorServerIsRejectedByClient) {
+  auto listen = ListenTcp(kLoopbackHost, 0, 4);
+  ASSERT_TRUE(listen.ok());
+  const uint16_t port = *LocalPort(listen->get());
+  std::thread impostor([fd = listen->get()] {
+    auto conn = Accept(fd, In(absl::Seconds(5)));
+    if (!conn.ok()) return;
+    uint8_t buf[64] = {1, 2, 3};
+    (void)WriteAll(conn->get(),
+                   absl::string_view(reinterpret_cast<char*>(buf), 32),
+                   In(absl::Seconds(5)));
+    (void)ReadExactly(conn->get(), absl::Span<uint8_t>(buf, 64),
+                      In(absl::Seconds(5)));
+    // A proof made without the secret.
+    (void)WriteAll(conn->get(),
+                   absl::string_view(reinterpret_cast<char*>(buf), 32),
+                   In(absl::Seconds(5)));
+    ::poll(nullptr, 0, 200);
+  });
+  Secret secret = TestSecret();
+  ConnectorOptions options;
+  options.port = port;
+  auto stream = Connect(secret, options, In(absl::Seconds(5)));
+  impostor.join();
+  EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(stream.status().message().find("server authentication failed"),
+            absl::string_view::npos);
+}
+
+TEST(TransportTest, SilentClientDroppedAtDeadlineWhileHonestClientsServed) {
+  ListenerOptions options;
+  options.handshake_timeout = absl::Milliseconds(400);
+  EchoServer server(options);
+  auto silent =
+      ConnectTcp(kLoopbackHost, server.listener->port(), In(absl::Seconds(2)));
+  ASSERT_TRUE(silent.ok());
+  const absl::Time start = absl::Now();
+  auto honest = Connect(server.secret, server.Client());
+  ASSERT_TRUE(honest.ok()) << honest.status();
+  EXPECT_TRUE(EchoRoundTrip(**honest, "served meanwhile").ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(400));
+  // The silent one gets its 32-byte challenge, then EOF at the deadline.
+  uint8_t challenge[32];
+  ASSERT_TRUE(ReadExactly(silent->get(), challenge, In(absl::Seconds(2))).ok());
+  uint8_t more;
+  auto eof = ReadSome(silent->get(), absl::Span<uint8_t>(&more, 1),
+                      In(absl::Seconds(3)));
+  EXPECT_EQ(eof.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(350));
+}
+
+TEST(TransportTest, TruncatedHandshakeCostsTheServerNothing) {
+  EchoServer server;
+  {
+    auto raw = ConnectTcp(kLoopbackHost, server.listener->port(),
+                          In(absl::Seconds(2)));
+    ASSERT_TRUE(raw.ok());
+    uint8_t challenge[32];
+    ASSERT_TRUE(ReadExactly(raw->get(), challenge, In(absl::Seconds(2))).ok());
+    ASSERT_TRUE(WriteAll(raw->get(), "0123456789", In(absl::Seconds(2))).ok());
+  }  // Closed after 10 of 64 bytes.
+  auto honest = Connect(server.secret, server.Client());
+  ASSERT_TRUE(honest.ok()) << honest.status();
+  EXPECT_TRUE(EchoRoundTrip(**honest, "fine").ok());
+}
+
+TEST(TransportTest, ServerThatHangsUpMidHandshakeFailsTheClientCleanly) {
+  auto listen = ListenTcp(kLoopbackHost, 0, 4);
+  ASSERT_TRUE(listen.ok());
+  const uint16_t port = *LocalPort(listen->get());
+  std::thread server([fd = listen->get()] {
+    auto conn = Accept(fd, In(absl::Seconds(5)));
+    if (conn.ok()) (void)WriteAll(conn->get(), "short", In(absl::Seconds(1)));
+  });
+  Secret secret = TestSecret();
+  ConnectorOptions options;
+  options.port = port;
+  auto stream = Connect(secret, options, In(absl::Seconds(5)));
+  server.join();
+  EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(stream.status().message().find("reading the server challenge"),
+            absl::string_view::npos)
+      << stream.status();
+}
+
+TEST(TransportTest, FirstFramePipelinedBehindHandshakeIsServed) {
+  EchoServer server;
+  auto raw =
+      ConnectTcp(kLoopbackHost, server.listener->port(), In(absl::Seconds(2)));
+  ASSERT_TRUE(raw.ok());
+  uint8_t challenge[32];
+  ASSERT_TRUE(ReadExactly(raw->get(), challenge, In(absl::Seconds(2))).ok());
+  std::string out(64, '\0');
+  ComputeProof(server.secret, kClientAuthLabel, challenge,
+               reinterpret_cast<uint8_t*>(&out[0]));
+  out += std::string("\0\0\0\x05hello", 9);  // 64 bytes + a frame, one write.
+  ASSERT_TRUE(WriteAll(raw->get(), out, In(absl::Seconds(2))).ok());
+  uint8_t reply[32 + 9];
+  ASSERT_TRUE(ReadExactly(raw->get(), reply, In(absl::Seconds(2))).ok());
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(reply) + 32, 9),
+            std::string("\0\0\0\x05hello", 9));
+}
+
+TEST(TransportTest, StopWakesBlockedReaderPromptly) {
+  EchoServer server;
+  auto client = Connect(server.secret, server.Client());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(
+      EchoRoundTrip(**client, "x").ok());  // Handler now blocked in Read.
+  const absl::Time start = absl::Now();
+  server.listener->Stop();
+  const absl::Duration took = absl::Now() - start;
+  // The design goal is 100 ms; a generous bound keeps this from flaking.
+  EXPECT_LT(took, absl::Seconds(1)) << took;
+  auto eof = (*client)->Read(In(absl::Seconds(2)));
+  EXPECT_EQ(eof.status().code(), absl::StatusCode::kUnavailable);
+  server.listener->Stop();  // Idempotent.
+}
+
+TEST(TransportTest, CloseKeepsConnectionsButRefusesNewOnes) {
+  EchoServer server;
+  auto client = Connect(server.secret, server.Client());
+  ASSERT_TRUE(client.ok());
+  server.listener->Close();
+  EXPECT_TRUE(EchoRoundTrip(**client, "still here").ok());
+  auto refused = Connect(server.secret, server.Client(), In(absl::Seconds(2)));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(TransportTest, ExcessPendingHandshakesAreClosedAtOnce) {
+  ListenerOptions options;
+  options.max_pending_handshakes = 2;
+  EchoServer server(options);
+  std::vector<UniqueFd> raws;
+  for (int i = 0; i < 2; ++i) {
+    auto raw = ConnectTcp(kLoopbackHost, server.listener->port(),
+                          In(absl::Seconds(2)));
+    ASSERT_TRUE(raw.ok());
+    uint8_t challenge[32];
+    ASSERT_TRUE(ReadExactly(raw->get(), challenge, In(absl::Seconds(2))).ok());
+    raws.push_back(std::move(*raw));
+  }
+  auto third =
+      ConnectTcp(kLoopbackHost, server.listener->port(), In(absl::Seconds(2)));
+  ASSERT_TRUE(third.ok());
+  uint8_t byte;
+  auto r = ReadSome(third->get(), absl::Span<uint8_t>(&byte, 1),
+                    In(absl::Seconds(2)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+std::set<int> OpenFds() {
+  std::set<int> fds;
+  DIR* dir = ::opendir("/proc/self/fd");
+  const int own = ::dirfd(dir);
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.' && std::atoi(e->d_name) != own)
+      fds.insert(std::atoi(e->d_name));
+  }
+  ::closedir(dir);
+  return fds;
+}
+
+TEST(TransportTest, DescriptorsDoNotSurviveExec) {
+  const std::set<int> before = OpenFds();
+  EchoServer server;
+  auto client = Connect(server.secret, server.Client());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(EchoRoundTrip(**client, "x").ok());
+  std::set<int> ours;
+  for (int fd : OpenFds()) {
+    if (!before.count(fd)) ours.insert(fd);
+  }
+  ASSERT_GE(ours.size(),
+            4u);  // Listener, eventfd, both ends of the connection.
+
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    const char* path = "testing/list_fds";
+    ::execl(path, path, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string listing;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof(buf))) > 0;)
+    listing.append(buf, n);
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::set<int> after_exec;
+  for (size_t pos = 0; pos < listing.size();) {
+    size_t nl = listing.find('\n', pos);
+    after_exec.insert(std::atoi(listing.substr(pos, nl - pos).c_str()));
+    pos = nl + 1;
+  }
+  for (int fd : ours)
+    EXPECT_EQ(after_exec.count(fd), 0u) << "fd " << fd << " survived exec";
+}
+
+}  // namespace
+}  // namespace zen::ipc
