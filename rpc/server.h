@@ -1,0 +1,125 @@
+// Server: dispatches calls arriving on authenticated connections.
+#ifndef ZEN_RPC_SERVER_H_
+#define ZEN_RPC_SERVER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/mutex.h"
+#include "base/thread_group.h"
+#include "ipc/listener.h"
+#include "ipc/message_stream.h"
+#include "ipc/secret.h"
+#include "rpc/server_call.h"
+
+namespace zen::rpc {
+
+struct ServerOptions {
+  // Address, handshake deadline, connection caps and the maximum frame size.
+  ipc::ListenerOptions listener;
+  // A connection with no call in flight that sends no frame for this long is
+  // closed (the reference's 5 s; clients ping every 4 s).
+  absl::Duration idle_timeout = absl::Seconds(5);
+  // Calls of one connection in flight at once; more are answered
+  // RESOURCE_EXHAUSTED at once.
+  size_t max_in_flight_per_connection = 256;
+  // Handlers start on the thread that read their request (no hand-off). One
+  // still running after this long gets its connection's reading moved to
+  // another thread, so a slow handler never holds up later calls of its
+  // connection for more than about this long.
+  absl::Duration inline_handler_budget = absl::Milliseconds(2);
+  // Nesting deeper than this in a request is malformed.
+  size_t max_json_depth = 64;
+};
+
+// Counters, for tests and monitoring.
+struct ServerStats {
+  uint64_t calls = 0;                // Well-formed requests dispatched.
+  uint64_t malformed_ignored = 0;    // JSON of the wrong shape (no response).
+  uint64_t dropped_non_json = 0;     // Connections dropped for non-JSON frames.
+  uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
+  uint64_t handoffs = 0;             // Times a slow handler's reading moved.
+  size_t connections = 0;            // Authenticated connections now.
+};
+
+// An RPC server speaking the reference protocol (DESIGN.md): requests
+// `[id, method, args, kwargs]`, responses `[id, result, error]`, with our
+// errors sent as {"code": "...", "message": "..."}.
+//
+// Thread-safe. Register handlers before Start(). Owns every thread it starts;
+// Stop() (and the destructor) joins them.
+class Server {
+ public:
+  // Binds at once (port() is known before Start). `secret` is not owned and
+  // must outlive the server.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      const ipc::Secret* secret, ServerOptions options = {});
+
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registers `handler` under the wire name `method`, replacing any earlier
+  // one. Must be called before Start().
+  void RegisterHandler(std::string method, Handler handler)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Starts accepting. kFailedPrecondition if already started or stopped.
+  absl::Status Start();
+
+  // Stops accepting, marks in-flight calls cancelled and lets them finish
+  // (their responses are dropped if the connection is gone), closes every
+  // connection and joins every thread. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Closes only the listening socket; connections keep being served.
+  void Close();
+
+  // For a forked child that inherited this server: closes this process's
+  // copies of every socket without shutdown(2) and forgets the parent's
+  // threads. Call with no other thread running, then leak the object.
+  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
+  const std::string& host() const { return listener_->host(); }
+  uint16_t port() const { return listener_->port(); }
+
+  ServerStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Serves one already-authenticated stream on the calling thread until it
+  // ends. The listener uses it for every connection; tests use it with an
+  // in-memory stream.
+  void ServeStream(std::shared_ptr<ipc::MessageStream> stream);
+
+ private:
+  class Connection;
+  friend class Connection;
+  Server(ServerOptions options);
+
+  void SupervisorLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  const Handler* FindHandler(absl::string_view method) const;
+
+  const ServerOptions options_;
+  std::unique_ptr<ipc::Listener> listener_;
+  absl::flat_hash_map<std::string, Handler> handlers_;  // Frozen by Start().
+  std::atomic<bool> started_{false};
+  std::atomic<bool> cancelled_{false};
+
+  mutable Mutex mu_;
+  CondVar supervisor_wake_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+  ServerStats stats_ ABSL_GUARDED_BY(mu_);
+
+  ThreadGroup threads_;  // Supervisor and relieving readers.
+};
+
+}  // namespace zen::rpc
+
+#endif  // ZEN_RPC_SERVER_H_
