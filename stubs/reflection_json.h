@@ -1,0 +1,153 @@
+// Internal to //stubs: protobuf's JSON mapping for the common field types,
+// done by reflection: printed straight into a string and parsed with simdjson
+// on-demand, without protobuf's JSON <-> binary round trip (which costs a few
+// microseconds per small message; this costs a few hundred nanoseconds).
+//
+// "Fast" fields are singular or repeated numbers, bools, strings, enums and
+// messages made of fast fields. Anything else (maps, bytes, well-known types
+// such as Struct or Timestamp, groups) is a "fallback" field, left to
+// protobuf's util::JsonStringToMessage / MessageToJsonString by the caller
+// (MessageJson). The mapping is the one those functions implement, with
+// preserve_proto_field_names on the printing side and ignore_unknown_fields
+// on the parsing side; message_json_test checks the two against each other.
+#ifndef ZEN_STUBS_REFLECTION_JSON_H_
+#define ZEN_STUBS_REFLECTION_JSON_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "simdjson.h"
+
+namespace zen::stubs::internal {
+
+// Nesting deeper than this is rejected when parsing (protobuf's own limit).
+inline constexpr int kMaxMessageDepth = 100;
+
+enum class FieldKind {
+  kFast,      // Handled here.
+  kRawJson,   // A top-level string holding JSON text, spliced verbatim.
+  kFallback,  // Left to protobuf's JSON utilities.
+};
+
+class TypeTable;
+
+struct FieldEntry {
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  FieldKind kind = FieldKind::kFast;
+  // For kFast message-typed fields: the table of the field's type.
+  const TypeTable* message = nullptr;
+};
+
+// How the fields of one message type map to JSON. Immutable once built.
+class TypeTable {
+ public:
+  const google::protobuf::Descriptor* type() const { return type_; }
+
+  // The entry of the field with this JSON key (the proto name or the
+  // lowerCamel json_name, as protobuf's parser accepts), or nullptr.
+  const FieldEntry* Find(absl::string_view key) const {
+    auto it = by_key_.find(key);
+    return it == by_key_.end() ? nullptr : &fields_[it->second];
+  }
+
+  const FieldEntry& entry(const google::protobuf::FieldDescriptor* f) const {
+    return fields_[f->index()];
+  }
+
+  // Indexed by FieldDescriptor::index().
+  absl::Span<const FieldEntry> fields() const { return fields_; }
+
+  bool has_fallback() const { return has_fallback_; }
+  bool has_raw_json() const { return has_raw_json_; }
+
+ private:
+  friend class TypeTables;
+  const google::protobuf::Descriptor* type_ = nullptr;
+  std::vector<FieldEntry> fields_;
+  // Keys point into descriptor-owned strings, which live as long as their
+  // pool (forever, for generated messages).
+  absl::flat_hash_map<absl::string_view, int> by_key_;
+  bool has_fallback_ = false;
+  bool has_raw_json_ = false;
+};
+
+// The tables of one top-level message type and of every type reachable
+// through its fast fields. `raw_json_fields` are fields of `root` (singular
+// strings); only the root has raw_json and fallback fields, since a nested
+// type with a fallback field makes the whole top-level field a fallback.
+//
+// Immutable after construction, so thread-safe. The descriptors must outlive
+// it.
+class TypeTables {
+ public:
+  TypeTables(const google::protobuf::Descriptor* root,
+             absl::Span<const google::protobuf::FieldDescriptor* const>
+                 raw_json_fields);
+  TypeTables(const TypeTables&) = delete;
+  TypeTables& operator=(const TypeTables&) = delete;
+
+  const TypeTable& root() const { return *tables_.front(); }
+
+ private:
+  // Decides, for every message type reachable from `root`, whether all its
+  // fields are fast, transitively.
+  void ComputeFastTypes(const google::protobuf::Descriptor* root);
+  bool IsFastField(const google::protobuf::FieldDescriptor* field) const;
+  const TypeTable* TableFor(const google::protobuf::Descriptor* type);
+  void Fill(TypeTable* table,
+            absl::Span<const google::protobuf::FieldDescriptor* const>
+                raw_json_fields);
+
+  std::vector<std::unique_ptr<TypeTable>> tables_;  // Root first.
+  absl::flat_hash_map<const google::protobuf::Descriptor*, const TypeTable*>
+      by_type_;
+  absl::flat_hash_map<const google::protobuf::Descriptor*, bool> fast_;
+};
+
+// Appends the JSON value of one set field (kFast, or kRawJson verbatim):
+// a scalar, string, array or object. kInvalidArgument if a string is not
+// UTF-8 (protobuf's parsers reject such messages, and strict JSON peers
+// would drop the connection).
+absl::Status AppendFieldValue(const google::protobuf::Message& message,
+                              const FieldEntry& entry, std::string* out);
+
+// Appends `"name":value` for every set kFast and kRawJson field of
+// `message`, each preceded by a comma unless `*first` (which it clears).
+absl::Status AppendFields(const google::protobuf::Message& message,
+                          const TypeTable& table, bool* first,
+                          std::string* out);
+
+// Parses `value` into the kFast field `entry` of `message`: sets a singular
+// field, appends to a repeated one. JSON `null` leaves the field unset.
+// kInvalidArgument (naming the field) if the value does not fit the field.
+absl::Status ParseFieldValue(simdjson::ondemand::value value,
+                             const FieldEntry& entry,
+                             google::protobuf::Message* message, int depth);
+
+// Parses a JSON object whose fields are all kFast (a nested message).
+// Unknown keys are skipped.
+absl::Status ParseObject(simdjson::ondemand::object object,
+                         const TypeTable& table,
+                         google::protobuf::Message* message, int depth);
+
+// The raw text of `value` (an object, array or scalar), without the
+// whitespace that follows it. Consumes the value.
+absl::Status RawValueText(simdjson::ondemand::value value,
+                          absl::string_view* text);
+
+// Strips JSON whitespace (space, tab, newline, carriage return) at both ends.
+absl::string_view TrimJsonWhitespace(absl::string_view text);
+
+// kInvalidArgument with simdjson's description of `error`.
+absl::Status JsonError(simdjson::error_code error, absl::string_view what);
+
+}  // namespace zen::stubs::internal
+
+#endif  // ZEN_STUBS_REFLECTION_JSON_H_
