@@ -1,0 +1,22 @@
+// Writing JSON strings. (Parsing is simdjson's job; see envelope.h.)
+#ifndef ZEN_RPC_JSON_WRITER_H_
+#define ZEN_RPC_JSON_WRITER_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace zen::rpc {
+
+// Appends `text` as a quoted JSON string, written as the reference's
+// JSON.generate does: `"` and `\` escaped, control characters as \n, \t, ...
+// or \u00XX, everything else (non-ASCII and `/` included) raw. Invalid UTF-8
+// sequences become U+FFFD, so the output is always valid JSON.
+void AppendJsonString(std::string* out, absl::string_view text);
+
+// `text` as a quoted JSON string.
+std::string JsonString(absl::string_view text);
+
+}  // namespace zen::rpc
+
+#endif  // ZEN_RPC_JSON_WRITER_H_

@@ -1,0 +1,362 @@
+// Server and Channel over real loopback sockets (and forked processes).
+#include <signal.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "ipc/connector.h"
+#include "rpc/channel.h"
+#include "rpc/server.h"
+#include "testing/forked_child.h"
+#include "testing/test_secret.h"
+#include "tools/rpc_cli/builtin_handlers.h"
+
+namespace zen::rpc {
+namespace {
+
+using ::zen::testing::ForkedChild;
+using ::zen::testing::TestSecret;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+struct Fixture {
+  explicit Fixture(ServerOptions options = {}) : secret(TestSecret()) {
+    auto created = Server::Create(&secret, options);
+    EXPECT_TRUE(created.ok()) << created.status();
+    server = std::move(*created);
+    rpc_cli::RegisterBuiltinHandlers(server.get());
+    EXPECT_TRUE(server->Start().ok());
+  }
+  ChannelOptions Options() const {
+    ChannelOptions options;
+    options.connector.port = server->port();
+    options.reconnect_policy.initial_delay = absl::Milliseconds(50);
+    return options;
+  }
+  std::unique_ptr<Channel> Connect() {
+    auto channel = Channel::Create(&secret, Options());
+    EXPECT_TRUE(channel.ok()) << channel.status();
+    return channel.ok() ? std::move(*channel) : nullptr;
+  }
+  ipc::Secret secret;
+  std::unique_ptr<Server> server;
+};
+
+std::string Json(const absl::StatusOr<RawResult>& r) {
+  return r.ok() ? std::string(r->json()) : r.status().ToString();
+}
+
+TEST(RpcTest, EchoAddAndNull) {
+  Fixture f;
+  auto channel = f.Connect();
+  EXPECT_EQ(Json(channel->Call("echo", R"([{"a": [1,2]}])", "{}")),
+            R"({"a": [1,2]})");
+  EXPECT_EQ(Json(channel->Call("echo", "[]", R"({"k":"v"})")), R"({"k":"v"})");
+  EXPECT_EQ(Json(channel->Call("add", "[]", R"({"a":2,"b":3})")), "5");
+  EXPECT_EQ(Json(channel->Call("add", "[1,2,3]", "{}")), "6");
+  EXPECT_EQ(Json(channel->Call("ping", "[1,2,3]", R"({"x":1})")), "null");
+  EXPECT_EQ(Json(channel->Call("noop", "[]", "{}")), "null");
+}
+
+TEST(RpcTest, ErrorsCarryCodeAndMessage) {
+  Fixture f;
+  auto channel = f.Connect();
+  auto unknown = channel->Call("nope", "[]", "{}");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(unknown.status().message(), "undefined handler 'nope'");
+  auto fail = channel->Call("fail", "[]", "{}");
+  EXPECT_EQ(fail.status().code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(fail.status().message(), "boom");
+  EXPECT_EQ(Json(channel->Call("risky", "[]", "{}")), "\"safe result\"");
+  EXPECT_EQ(Json(channel->Call("repeat", "[]", "{}")), "\"first\"");
+  // The connection survived all of it.
+  EXPECT_EQ(Json(channel->Call("echo", "[7]", "{}")), "7");
+}
+
+TEST(RpcTest, ThousandConcurrentCallsFromSixteenThreadsEachGetTheirOwnAnswer) {
+  Fixture f;
+  auto channel = f.Connect();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 63; ++i) {
+        const std::string value = absl::StrCat("\"t", t, "-", i, "\"");
+        auto r = channel->Call("echo", absl::StrCat("[", value, "]"), "{}",
+                               CallOptions::WithTimeout(absl::Seconds(20)));
+        if (!r.ok() || r->json() != value) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
+  Fixture f;
+  auto channel = f.Connect();
+  std::atomic<bool> slow_done{false};
+  std::thread slow([&] {
+    EXPECT_EQ(Json(channel->Call("slow", "[0.5]", "{}")), "\"done\"");
+    slow_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));  // Let the slow call get there first.
+  EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
+  EXPECT_FALSE(slow_done.load());  // Answered out of order, before it.
+  slow.join();
+  EXPECT_GE(f.server->stats().handoffs, 1u);
+}
+
+TEST(RpcTest, RespondEarlyReturnsBeforeTheHandlerFinishes) {
+  Fixture f;
+  auto channel = f.Connect();
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(Json(channel->Call("early", "[]", "{}")), "\"ok\"");
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(150));
+}
+
+TEST(RpcTest, DeadlineExceededLeavesConnectionUsable) {
+  Fixture f;
+  auto channel = f.Connect();
+  auto r = channel->Call("slow", "[0.3]", "{}",
+                         CallOptions::WithTimeout(absl::Milliseconds(50)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Json(channel->Call("echo", "[2]", "{}")), "2");
+  absl::SleepFor(absl::Milliseconds(400));  // The late answer is ignored.
+  EXPECT_EQ(Json(channel->Call("echo", "[3]", "{}")), "3");
+}
+
+TEST(RpcTest, AsyncCallsComplete) {
+  Fixture f;
+  auto channel = f.Connect();
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 50; ++i) {
+    channel->CallAsync("echo", absl::StrCat("[", i, "]"), "{}", {},
+                       [&ok, i](absl::StatusOr<RawResult> r) {
+                         if (r.ok() && r->json() == absl::StrCat(i))
+                           ok.fetch_add(1);
+                       });
+  }
+  const absl::Time deadline = In(absl::Seconds(10));
+  while (ok.load() < 50 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(ok.load(), 50);
+}
+
+TEST(RpcTest, InFlightCapAnswersResourceExhausted) {
+  ServerOptions options;
+  options.max_in_flight_per_connection = 2;
+  Fixture f(options);
+  auto channel = f.Connect();
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 2; ++i) {
+    slow.emplace_back([&] { (void)channel->Call("slow", "[0.5]", "{}"); });
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  auto r = channel->Call("echo", "[1]", "{}");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
+}
+
+TEST(RpcTest, StopCancelsCallsInFlight) {
+  Fixture f;
+  auto channel = f.Connect();
+  absl::StatusOr<RawResult> r;
+  std::thread caller([&] { r = channel->Call("slow", "[2]", "{}"); });
+  absl::SleepFor(absl::Milliseconds(100));
+  channel->Stop();
+  caller.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(channel->Call("echo", "[1]", "{}").status().code(),
+            absl::StatusCode::kCancelled);
+}
+
+TEST(RpcTest, ServerStopWithCallsInFlightFailsThemAndJoins) {
+  auto f = std::make_unique<Fixture>();
+  auto channel = f->Connect();
+  absl::StatusOr<RawResult> r;
+  std::thread caller([&] { r = channel->Call("slow", "[5]", "{}"); });
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time start = absl::Now();
+  f->server->Stop();  // The slow handler sees cancelled() and wraps up.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  caller.join();
+  EXPECT_FALSE(r.ok() && r->json() != "\"done\"");
+}
+
+// A server in a forked child, so it can be killed like a crashed parent.
+ForkedChild StartServerChild(uint16_t port, int ready_fd) {
+  auto child = ForkedChild::Start([port, ready_fd]() -> absl::Status {
+    ipc::Secret secret = TestSecret();
+    ServerOptions options;
+    options.listener.port = port;
+    auto server = Server::Create(&secret, options);
+    if (!server.ok()) return server.status();
+    rpc_cli::RegisterBuiltinHandlers(server->get());
+    if (absl::Status s = (*server)->Start(); !s.ok()) return s;
+    const uint16_t bound = (*server)->port();
+    if (::write(ready_fd, &bound, sizeof(bound)) != sizeof(bound)) {
+      return absl::InternalError("write");
+    }
+    for (;;) ::pause();
+  });
+  EXPECT_TRUE(child.ok());
+  return std::move(*child);
+}
+
+TEST(RpcTest, ServerDeathFailsPendingCallsAndChannelReconnectsOnSamePort) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ForkedChild server = StartServerChild(0, pipe_fds[1]);
+  uint16_t port = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+  ipc::Secret secret = TestSecret();
+  ChannelOptions options;
+  options.connector.port = port;
+  options.reconnect_policy.initial_delay = absl::Milliseconds(50);
+  auto channel = Channel::Create(&secret, options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+
+  absl::StatusOr<RawResult> pending;
+  std::thread caller([&] { pending = (*channel)->Call("slow", "[10]", "{}"); });
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time killed = absl::Now();
+  server.Kill(SIGKILL);
+  caller.join();
+  EXPECT_EQ(pending.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(1));
+  (void)server.Wait(In(absl::Seconds(5)));
+
+  ForkedChild again = StartServerChild(port, pipe_fds[1]);
+  uint16_t port2 = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &port2, sizeof(port2)), (ssize_t)sizeof(port2));
+  ASSERT_EQ(port2, port);
+  CallOptions wait = CallOptions::WithTimeout(absl::Seconds(5));
+  wait.wait_for_ready = true;
+  EXPECT_EQ(Json((*channel)->Call("echo", "[\"back\"]", "{}", wait)),
+            "\"back\"");
+  (*channel)->Stop();
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+TEST(RpcTest, CallWhileDisconnectedFailsFastUnlessWaitForReady) {
+  Fixture f;
+  ChannelOptions options = f.Options();
+  options.reconnect_policy.initial_delay = absl::Seconds(30);
+  auto channel = Channel::Create(&f.secret, options);
+  ASSERT_TRUE(channel.ok());
+  f.server->Stop();
+  // The first call finds out the connection is gone.
+  (void)(*channel)->Call("echo", "[1]", "{}",
+                         CallOptions::WithTimeout(absl::Seconds(1)));
+  const absl::Time start = absl::Now();
+  auto r = (*channel)->Call("echo", "[1]", "{}");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  CallOptions wait = CallOptions::WithTimeout(absl::Milliseconds(200));
+  wait.wait_for_ready = true;
+  EXPECT_EQ((*channel)->Call("echo", "[1]", "{}", wait).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(RpcTest, IdleConnectionIsClosedAndKeepaliveKeepsItOpen) {
+  ServerOptions server_options;
+  server_options.idle_timeout = absl::Milliseconds(300);
+  Fixture f(server_options);
+  ChannelOptions quiet = f.Options();
+  quiet.reconnect = false;
+  auto idle = Channel::Create(&f.secret, quiet);
+  ASSERT_TRUE(idle.ok());
+  ChannelOptions chatty = f.Options();
+  chatty.reconnect = false;
+  chatty.keepalive_interval = absl::Milliseconds(100);
+  auto kept = Channel::Create(&f.secret, chatty);
+  ASSERT_TRUE(kept.ok());
+  absl::SleepFor(absl::Milliseconds(700));
+  EXPECT_EQ((*idle)->Call("echo", "[1]", "{}").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Json((*kept)->Call("echo", "[1]", "{}")), "1");
+}
+
+// Raw frames, to speak the protocol without our channel.
+TEST(RpcTest, MalformedShapesAreIgnoredAndNonJsonDropsTheConnection) {
+  Fixture f;
+  ipc::ConnectorOptions options;
+  options.port = f.server->port();
+  auto stream = ipc::Connect(f.secret, options);
+  ASSERT_TRUE(stream.ok());
+  for (const char* bad : {"null", "42", "{}", "[]", R"(["a","m",[]])",
+                          R"([1,"echo",[],{}])", R"(["a","echo",{},{}])"}) {
+    absl::string_view v = bad;
+    ASSERT_TRUE((*stream)->Write({&v, 1}, In(absl::Seconds(1))).ok());
+  }
+  absl::string_view good = R"(["z\/1","echo",["ok"],{}])";
+  ASSERT_TRUE((*stream)->Write({&good, 1}, In(absl::Seconds(1))).ok());
+  auto reply = (*stream)->Read(In(absl::Seconds(2)));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  // The id is echoed exactly as sent, escapes included.
+  EXPECT_EQ(reply->body, R"(["z\/1","ok",null])");
+  EXPECT_EQ(f.server->stats().malformed_ignored, 7u);
+
+  absl::string_view junk = "this is not json";
+  ASSERT_TRUE((*stream)->Write({&junk, 1}, In(absl::Seconds(1))).ok());
+  EXPECT_EQ((*stream)->Read(In(absl::Seconds(2))).status().code(),
+            absl::StatusCode::kUnavailable);
+  // Others are unaffected.
+  auto channel = f.Connect();
+  EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
+}
+
+TEST(RpcTest, OversizedResultIsAnsweredWithAnError) {
+  ServerOptions options;
+  options.listener.stream.max_frame_size = 1024;
+  Fixture f(options);
+  ChannelOptions channel_options = f.Options();
+  channel_options.connector.stream.max_frame_size = 1024;
+  auto channel = Channel::Create(&f.secret, channel_options);
+  ASSERT_TRUE(channel.ok());
+  auto r = (*channel)->Call("big", "[2000]", "{}");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+      << r.status();
+  EXPECT_EQ(Json((*channel)->Call("big", "[3]", "{}")), "\"xxx\"");
+  auto too_big = (*channel)->Call(
+      "echo", absl::StrCat("[\"", std::string(2000, 'y'), "\"]"), "{}");
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(RpcTest, ForkedChildrenCallTheParent) {
+  Fixture f;
+  std::vector<ForkedChild> children;
+  for (int i = 0; i < 4; ++i) {
+    auto child = ForkedChild::Start([&f, i]() -> absl::Status {
+      auto channel = Channel::Create(&f.secret, f.Options());
+      if (!channel.ok()) return channel.status();
+      for (int n = 0; n < 100; ++n) {
+        auto r = (*channel)->Call(
+            "add", "[]", absl::StrCat("{\"a\":", i, ",\"b\":", n, "}"));
+        if (!r.ok()) return r.status();
+        if (r->json() != absl::StrCat(i + n))
+          return absl::InternalError(std::string(r->json()));
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(child.ok());
+    children.push_back(std::move(*child));
+  }
+  for (auto& c : children) {
+    auto outcome = c.Wait(In(absl::Seconds(30)));
+    EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace zen::rpc

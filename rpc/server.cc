@@ -1,0 +1,309 @@
+#include "rpc/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/log.h"
+#include "rpc/envelope.h"
+
+namespace zen::rpc {
+
+// One connection's state. Exactly one thread at a time is its reader; it
+// runs each handler inline (no hand-off on the fast path). If a handler runs
+// past the inline budget, the supervisor makes a fresh thread the reader and
+// the old one finishes its handler and leaves.
+class Server::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server* server, std::shared_ptr<ipc::MessageStream> stream)
+      : server_(server), stream_(std::move(stream)) {}
+
+  // Reads and dispatches until the connection ends or this thread stops
+  // being the reader.
+  void ReadLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Called by the supervisor: relieves a reader stuck in a slow handler.
+  // Returns true if a new reader must be started.
+  bool RelieveIfSlow(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Shutdown() { stream_->Shutdown(); }
+  ipc::MessageStream* stream() { return stream_.get(); }
+
+ private:
+  // Dispatches one request; returns false if the reader must stop reading.
+  void Dispatch(const ipc::Frame& frame, RequestView& request);
+  void SendResponse(absl::string_view id_json, absl::string_view result,
+                    const absl::Status& error);
+
+  Server* const server_;  // Not owned; outlives the connection.
+  const std::shared_ptr<ipc::MessageStream> stream_;
+
+  Mutex mu_;
+  uint64_t reader_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped at each relief.
+  bool inline_running_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time inline_started_ ABSL_GUARDED_BY(mu_);
+  size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = absl::Now();
+};
+
+void Server::Connection::SendResponse(absl::string_view id_json,
+                                      absl::string_view result,
+                                      const absl::Status& error) {
+  const absl::Time deadline =
+      absl::Now() + server_->options_.listener.stream.write_timeout;
+  absl::Status written;
+  if (error.ok()) {
+    const absl::string_view parts[] = {"[", id_json, ",", result, ",null]"};
+    written = stream_->Write(parts, deadline);
+    if (absl::IsResourceExhausted(written)) {
+      // The result is over the frame limit: say so instead (reference 47).
+      SendResponse(id_json, {}, written);
+      return;
+    }
+  } else {
+    const std::string error_json = ErrorJson(error);
+    const absl::string_view parts[] = {"[", id_json, ",null,", error_json, "]"};
+    written = stream_->Write(parts, deadline);
+  }
+  // A response that could not be written leaves the stream unusable.
+  if (!written.ok() && !absl::IsResourceExhausted(written)) stream_->Shutdown();
+}
+
+void Server::Connection::Dispatch(const ipc::Frame& frame,
+                                  RequestView& request) {
+  (void)frame;  // Keeps the request's bytes alive for the handler.
+  const Handler* handler = server_->FindHandler(request.method);
+  auto sender = [this, id = request.id_json](absl::string_view result,
+                                             const absl::Status& error) {
+    SendResponse(id, result, error);
+  };
+  ServerCall call(request.id_json, request.method, request.args, request.kwargs,
+                  &server_->cancelled_, std::move(sender));
+  if (handler == nullptr) {
+    call.RespondError(absl::UnimplementedError(
+        absl::StrCat("undefined handler '", request.method, "'")));
+    return;
+  }
+  absl::Status status = (*handler)(call);
+  if (!call.responded()) {
+    if (status.ok()) {
+      call.Respond("null");
+    } else {
+      LogWarning("RPC server error handling '", request.method,
+                 "': ", status.ToString());
+      call.RespondError(status);
+    }
+  } else if (!status.ok()) {
+    LogWarning("RPC server error handling '", request.method,
+               "' after responding: ", status.ToString());
+  }
+}
+
+void Server::Connection::ReadLoop() {
+  uint64_t my_epoch;
+  {
+    MutexLock lock(&mu_);
+    my_epoch = reader_epoch_;
+  }
+  const ServerOptions& options = server_->options_;
+  for (;;) {
+    absl::Time deadline;
+    {
+      MutexLock lock(&mu_);
+      // A call in flight keeps the connection open; otherwise the idle clock
+      // runs from the last activity.
+      deadline = in_flight_ > 0 ? absl::Now() + options.idle_timeout
+                                : last_activity_ + options.idle_timeout;
+    }
+    absl::StatusOr<ipc::Frame> frame = stream_->Read(deadline);
+    if (!frame.ok()) {
+      if (absl::IsDeadlineExceeded(frame.status())) {
+        MutexLock lock(&mu_);
+        if (in_flight_ > 0 ||
+            absl::Now() - last_activity_ < options.idle_timeout) {
+          continue;
+        }
+        LogInfo("RPC server: closing idle connection");
+      } else if (!absl::IsUnavailable(frame.status())) {
+        LogWarning("RPC server error: ", frame.status().message());
+      }
+      stream_->Shutdown();
+      return;
+    }
+    RequestView request;
+    absl::Status parsed = EnvelopeParser::ThreadLocal(options.max_json_depth)
+                              .ParseRequest(frame->body, &request);
+    if (!parsed.ok()) {
+      MutexLock lock(&server_->mu_);
+      if (absl::IsInvalidArgument(parsed)) {
+        ++server_->stats_.malformed_ignored;  // Wrong shape: ignored.
+        continue;
+      }
+      ++server_->stats_.dropped_non_json;
+      LogWarning("RPC server error: ", parsed.message());
+      stream_->Shutdown();
+      return;
+    }
+    bool over_limit;
+    {
+      MutexLock lock(&mu_);
+      last_activity_ = absl::Now();
+      over_limit = in_flight_ >= options.max_in_flight_per_connection;
+      if (!over_limit) {
+        ++in_flight_;
+        inline_running_ = true;
+        inline_started_ = last_activity_;
+      }
+    }
+    {
+      MutexLock stats_lock(&server_->mu_);
+      ++(over_limit ? server_->stats_.rejected_over_limit
+                    : server_->stats_.calls);
+    }
+    if (over_limit) {
+      SendResponse(request.id_json, {},
+                   absl::ResourceExhaustedError(absl::StrCat(
+                       "too many calls in flight on this connection (max ",
+                       options.max_in_flight_per_connection, ")")));
+      continue;
+    }
+    Dispatch(*frame, request);
+    MutexLock lock(&mu_);
+    --in_flight_;
+    last_activity_ = absl::Now();
+    if (reader_epoch_ != my_epoch) return;  // Relieved: another thread reads.
+    inline_running_ = false;
+  }
+}
+
+bool Server::Connection::RelieveIfSlow(absl::Time now) {
+  MutexLock lock(&mu_);
+  if (!inline_running_ ||
+      now - inline_started_ < server_->options_.inline_handler_budget) {
+    return false;
+  }
+  ++reader_epoch_;
+  inline_running_ = false;
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    const ipc::Secret* secret, ServerOptions options) {
+  std::unique_ptr<Server> server(new Server(options));
+  Server* raw = server.get();
+  absl::StatusOr<std::unique_ptr<ipc::Listener>> listener =
+      ipc::Listener::Create(secret, options.listener,
+                            [raw](std::shared_ptr<ipc::SocketStream> stream) {
+                              raw->ServeStream(std::move(stream));
+                            });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = std::move(*listener);
+  return server;
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {}
+
+Server::~Server() { Stop(); }
+
+void Server::RegisterHandler(std::string method, Handler handler) {
+  if (started_.load()) {
+    LogError("RPC server: RegisterHandler('", method, "') after Start ignored");
+    return;
+  }
+  handlers_[std::move(method)] = std::move(handler);
+}
+
+const Handler* Server::FindHandler(absl::string_view method) const {
+  auto it = handlers_.find(method);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+absl::Status Server::Start() {
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return absl::FailedPreconditionError("server stopped");
+  }
+  if (started_.exchange(true)) {
+    return absl::FailedPreconditionError("server already started");
+  }
+  threads_.Spawn([this] { SupervisorLoop(); });
+  return listener_->Start();
+}
+
+void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
+  auto connection = std::make_shared<Connection>(this, std::move(stream));
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) {
+      connection->Shutdown();
+      return;
+    }
+    connections_.push_back(connection);
+    supervisor_wake_.SignalAll();
+  }
+  LogInfo("RPC server: client connected");
+  connection->ReadLoop();
+}
+
+void Server::SupervisorLoop() {
+  MutexLock lock(&mu_);
+  while (!stopping_) {
+    // Prune closed connections and relieve slow readers.
+    std::vector<std::shared_ptr<Connection>> relieve;
+    const absl::Time now = absl::Now();
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      std::shared_ptr<Connection> c = it->lock();
+      if (c == nullptr) {
+        *it = std::move(connections_.back());
+        connections_.pop_back();
+        continue;
+      }
+      if (c->RelieveIfSlow(now)) relieve.push_back(std::move(c));
+      ++it;
+    }
+    stats_.handoffs += relieve.size();
+    for (auto& c : relieve) {
+      threads_.Spawn([c] { c->ReadLoop(); });
+    }
+    // Tick only while there are connections to watch.
+    if (connections_.empty()) {
+      supervisor_wake_.Wait(&mu_);
+    } else {
+      supervisor_wake_.WaitUntil(&mu_, now + options_.inline_handler_budget);
+    }
+  }
+}
+
+void Server::Close() { listener_->Close(); }
+
+void Server::Stop() {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    cancelled_.store(true);
+    for (const auto& weak : connections_) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+    supervisor_wake_.SignalAll();
+  }
+  for (auto& c : live) c->Shutdown();
+  live.clear();
+  if (listener_ != nullptr) listener_->Stop();
+  threads_.JoinAll();
+}
+
+void Server::AbandonAfterFork() {
+  if (listener_ != nullptr) listener_.release()->AbandonAfterFork();
+  threads_.AbandonAfterFork();
+}
+
+ServerStats Server::stats() const {
+  MutexLock lock(&mu_);
+  ServerStats s = stats_;
+  s.connections = 0;
+  for (const auto& weak : connections_) s.connections += !weak.expired();
+  return s;
+}
+
+}  // namespace zen::rpc
