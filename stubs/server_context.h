@@ -1,0 +1,65 @@
+// ServerContext: what a generated Service method sees of its call.
+#ifndef ZEN_STUBS_SERVER_CONTEXT_H_
+#define ZEN_STUBS_SERVER_CONTEXT_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "rpc/server_call.h"
+
+namespace zen::stubs {
+class MethodCodec;
+}  // namespace zen::stubs
+
+namespace zen::rpc {
+
+// The call a generated Service method is handling, besides its messages.
+// Made by the generated handler (see stubs/service_support.h) around the
+// server's ServerCall; valid only until the method returns, so a method must
+// not keep it.
+//
+// Respond-early: RespondNow() sends the response as it is at that moment, so
+// the caller gets its answer while the method goes on working (the
+// reference's `send_collector_events` acknowledges at once, then folds the
+// events in). Later changes to the response, and an error the method
+// returns afterwards, are not sent (the server logs the error).
+//
+// Not thread-safe: use it on the method's own thread.
+class ServerContext {
+ public:
+  // `call`, `codec` and `response` are not owned and must outlive the
+  // context.
+  ServerContext(ServerCall* call, const stubs::MethodCodec* codec,
+                const google::protobuf::Message* response)
+      : call_(call), codec_(codec), response_(response) {}
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
+
+  // Sends *response as it is now. kFailedPrecondition if a response was
+  // already sent; kInternal, with nothing sent, if the response cannot be
+  // encoded (a string that is not UTF-8, a raw_json field that is not JSON).
+  absl::Status RespondNow();
+
+  // Whether a response has been sent (by RespondNow).
+  bool responded() const { return call_->responded(); }
+
+  // True once the server is stopping: a long method should wrap up.
+  bool cancelled() const { return call_->cancelled(); }
+
+  // The method's wire name, e.g. "updated_settings".
+  absl::string_view method() const { return call_->method(); }
+
+  // Used by the generated handler once the method has returned OK: sends
+  // *response unless a response was sent already. Returns the error to
+  // answer with instead (kInternal) if it cannot be encoded.
+  absl::Status Finish();
+
+ private:
+  ServerCall* const call_;                           // Not owned.
+  const stubs::MethodCodec* const codec_;            // Not owned.
+  const google::protobuf::Message* const response_;  // Not owned.
+};
+
+}  // namespace zen::rpc
+
+#endif  // ZEN_STUBS_SERVER_CONTEXT_H_

@@ -1,0 +1,53 @@
+#include "stubs/service_support.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace zen::stubs {
+
+absl::Status UnimplementedError(absl::string_view method) {
+  return absl::UnimplementedError(
+      absl::StrCat("method '", method, "' is not implemented by this server"));
+}
+
+namespace internal {
+
+// The stubs' own args: none (the request travels as kwargs).
+constexpr absl::string_view kNoArgs = "[]";
+
+absl::Status DecodeRequest(rpc::ServerCall& call, const MethodCodec& codec,
+                           google::protobuf::Message* request) {
+  // ServerCall guarantees padding after args() and kwargs().
+  return codec.DecodeRequest(PaddedJsonView(call.args()),
+                             PaddedJsonView(call.kwargs()), request);
+}
+
+absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
+                       const google::protobuf::Message& request,
+                       const rpc::CallOptions& options,
+                       google::protobuf::Message* response) {
+  std::string kwargs;
+  absl::Status status = codec.EncodeRequest(request, &kwargs);
+  if (!status.ok()) return status;
+  absl::StatusOr<rpc::RawResult> result =
+      channel->Call(codec.wire_name(), kNoArgs, kwargs, options);
+  if (!result.ok()) return result.status();
+  // RawResult guarantees padding after json().
+  return codec.DecodeResult(PaddedJsonView(result->json()), response);
+}
+
+void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
+                    const google::protobuf::Message& request,
+                    const rpc::CallOptions& options, rpc::ResultCallback done) {
+  std::string kwargs;
+  absl::Status status = codec.EncodeRequest(request, &kwargs);
+  if (!status.ok()) {
+    done(status);
+    return;
+  }
+  // The channel is done with `kwargs` when CallAsync returns.
+  channel->CallAsync(codec.wire_name(), kNoArgs, kwargs, options,
+                     std::move(done));
+}
+
+}  // namespace internal
+}  // namespace zen::stubs
