@@ -117,7 +117,18 @@ class FakeAgent : public WorkerAgent::Service {
     return absl::OkStatus();
   }
 
-  // RecordAttackWave is left UNIMPLEMENTED.
+  absl::Status RecordAttackWave(rpc::ServerContext*,
+                                const RecordAttackWaveRequest& request,
+                                RecordAttackWaveResponse* response) override {
+    // A wave once the same IP has sent two suspicious requests.
+    if (++suspicious_requests < 2) return absl::OkStatus();
+    for (int i = 0; i < 2; ++i) {
+      AttackWaveSample* sample = response->add_samples();
+      sample->set_method(request.verb());
+      sample->set_url(request.path());
+    }
+    return absl::OkStatus();
+  }
 
   std::string config = "{}";
   UpdatedSettingsRequest last_settings_request;
@@ -128,6 +139,16 @@ class FakeAgent : public WorkerAgent::Service {
   // server joins it in TearDown, before this object goes).
   std::shared_future<void> hold_after_responding;
   std::atomic<bool> handler_finished{false};
+  std::atomic<int> suspicious_requests{0};
+};
+
+// Implements nothing but Ping.
+class PingOnlyAgent : public WorkerAgent::Service {
+ public:
+  absl::Status Ping(rpc::ServerContext*, const PingRequest&,
+                    PingResponse*) override {
+    return absl::OkStatus();
+  }
 };
 
 class WorkerAgentEndToEndTest : public ::testing::Test {
@@ -455,13 +476,42 @@ TEST_F(WorkerAgentEndToEndTest, RespondNowAnswersBeforeTheMethodFinishes) {
   release.set_value();
 }
 
-TEST_F(WorkerAgentEndToEndTest, MethodsNotImplementedAnswerUnimplemented) {
+TEST_F(WorkerAgentEndToEndTest, AttackWaveSamplesTravelAsABareArray) {
   StartWithAgent();
+  RecordAttackWaveRequest request;
+  request.set_client_ip("192.0.2.66");
+  request.set_verb("GET");
+  request.set_path("/wp-admin");
+  absl::StatusOr<RecordAttackWaveResponse> first =
+      stub_->RecordAttackWave(request, Timeout());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->samples_size(), 0);
+  EXPECT_EQ(SplitResponse(LastResponse())[0], "null");
+
+  absl::StatusOr<RecordAttackWaveResponse> second =
+      stub_->RecordAttackWave(request, Timeout());
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->samples_size(), 2);
+  EXPECT_EQ(second->samples(1).url(), "/wp-admin");
+  EXPECT_EQ(SplitResponse(LastResponse())[0],
+            R"([{"method":"GET","url":"/wp-admin"},)"
+            R"({"method":"GET","url":"/wp-admin"}])");
+}
+
+TEST_F(WorkerAgentEndToEndTest, MethodsNotImplementedAnswerUnimplemented) {
+  PingOnlyAgent agent;
+  Start([&agent](rpc::Server* server) { agent.RegisterOn(server); });
+  EXPECT_TRUE(stub_->Ping(PingRequest(), Timeout()).ok());
   absl::StatusOr<RecordAttackWaveResponse> response =
       stub_->RecordAttackWave(RecordAttackWaveRequest(), Timeout());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(response.status().message(),
             "method 'record_attack_wave' is not implemented by this server");
+  // Stop serving before `agent` goes.
+  TearDown();
+  channel_.reset();
+  listener_.reset();
+  server_.reset();
 }
 
 TEST_F(WorkerAgentEndToEndTest, MethodErrorsReachTheCallerWithTheirCode) {
