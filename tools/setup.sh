@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   # Build system and toolchain.
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms
-  build-essential g++ pkg-config clang libclang-rt-14-dev
+  build-essential g++ pkg-config clang libclang-rt-14-dev clang-format
   # Libraries the code links.
   protobuf-compiler libprotobuf-dev libprotoc-dev libabsl-dev libssl-dev
   libsimdjson-dev libre2-dev libcpp-httplib-dev
