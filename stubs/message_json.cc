@@ -11,6 +11,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
+#include "stubs/reflection_json.h"
 
 namespace zen::stubs {
 namespace {
@@ -118,8 +119,10 @@ absl::Status ValidateJsonValue(absl::string_view text, bool padded) {
 
 MessageJson::MessageJson(const google::protobuf::Descriptor* type,
                          absl::Span<const absl::string_view> raw_json_fields)
-    : type_(type), tables_(type, ResolveRawJsonFields(type, raw_json_fields)) {
-  const internal::TypeTable& table = tables_.root();
+    : type_(type),
+      tables_(std::make_unique<internal::TypeTables>(
+          type, ResolveRawJsonFields(type, raw_json_fields))) {
+  const internal::TypeTable& table = tables_->root();
   all_fallback_ = table.has_fallback() && !table.has_raw_json();
   for (const FieldEntry& entry : table.fields()) {
     if (entry.kind == FieldKind::kFallback) {
@@ -130,6 +133,8 @@ MessageJson::MessageJson(const google::protobuf::Descriptor* type,
   }
 }
 
+MessageJson::~MessageJson() = default;
+
 const google::protobuf::FieldDescriptor* MessageJson::FindField(
     absl::string_view name) const {
   return type_->FindFieldByName(std::string(name));
@@ -137,7 +142,7 @@ const google::protobuf::FieldDescriptor* MessageJson::FindField(
 
 absl::Status MessageJson::Encode(const google::protobuf::Message& message,
                                  std::string* out) const {
-  const internal::TypeTable& table = tables_.root();
+  const internal::TypeTable& table = tables_->root();
   if (all_fallback_) {
     return FromProtobuf(
         pb::util::MessageToJsonString(message, out, PrintOptions()));
@@ -188,7 +193,7 @@ absl::Status MessageJson::AppendFallbackFields(
 absl::Status MessageJson::EncodeField(
     const google::protobuf::Message& message,
     const google::protobuf::FieldDescriptor* field, std::string* out) const {
-  const FieldEntry& entry = tables_.root().entry(field);
+  const FieldEntry& entry = tables_->root().entry(field);
   const pb::Reflection* r = message.GetReflection();
   const bool set = field->is_repeated() ? r->FieldSize(message, field) > 0
                                         : r->HasField(message, field);
@@ -235,7 +240,7 @@ absl::Status MessageJson::Decode(PaddedJsonView json,
                                  google::protobuf::Message* message,
                                  const Positional* positional) const {
   message->Clear();
-  const internal::TypeTable& table = tables_.root();
+  const internal::TypeTable& table = tables_->root();
   if (positional == nullptr && all_fallback_) {
     return FromProtobuf(pb::util::JsonStringToMessage(
         pb::StringPiece(json.data(), json.size()), message, ParseOptions()));
@@ -270,7 +275,7 @@ absl::Status MessageJson::Decode(PaddedJsonView json,
 absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
                                       google::protobuf::Message* message,
                                       const Positional* positional) const {
-  const internal::TypeTable& table = tables_.root();
+  const internal::TypeTable& table = tables_->root();
   const pb::Reflection* r = message->GetReflection();
   // Fallback members, gathered into one object for protobuf's parser.
   std::string rest;

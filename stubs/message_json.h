@@ -2,6 +2,7 @@
 #ifndef ZEN_STUBS_MESSAGE_JSON_H_
 #define ZEN_STUBS_MESSAGE_JSON_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,13 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 #include "stubs/padded_json.h"
-#include "stubs/reflection_json.h"
 
 namespace zen::stubs {
+namespace internal {
+// Defined in reflection_json.h; held by pointer so that simdjson.h (1.2 MB)
+// stays out of this header, which every generated .cc includes.
+class TypeTables;
+}  // namespace internal
 
 // Maps messages of one type to JSON objects and back, as the generated stubs
 // put them on the wire:
@@ -46,6 +51,7 @@ class MessageJson {
   // condition.
   MessageJson(const google::protobuf::Descriptor* type,
               absl::Span<const absl::string_view> raw_json_fields);
+  ~MessageJson();
   MessageJson(const MessageJson&) = delete;
   MessageJson& operator=(const MessageJson&) = delete;
 
@@ -92,7 +98,7 @@ class MessageJson {
                                     bool* first, std::string* out) const;
 
   const google::protobuf::Descriptor* const type_;
-  const internal::TypeTables tables_;
+  const std::unique_ptr<const internal::TypeTables> tables_;
   // Every fallback field, for copying them out of a message to print them.
   google::protobuf::FieldMask fallback_fields_;
   // True when every field is a fallback field: protobuf's utilities then
