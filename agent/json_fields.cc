@@ -178,6 +178,23 @@ absl::StatusOr<std::string> IdValue(element value, absl::string_view path) {
   return WrongType(path, "a string or an integer", value);
 }
 
+absl::Status ForEachString(
+    simdjson::dom::array array, absl::string_view path,
+    absl::FunctionRef<absl::Status(absl::string_view value, size_t index)> fn) {
+  size_t index = 0;
+  for (element value : array) {
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) {
+      return WrongType(IndexPath(path, index), "a string", value);
+    }
+    absl::Status status =
+        fn(absl::string_view(text.data(), text.size()), index);
+    if (!status.ok()) return status;
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<simdjson::dom::object> ObjectValue(element value,
                                                   absl::string_view path) {
   simdjson::dom::object object;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -75,6 +76,13 @@ absl::StatusOr<std::string> StringValue(simdjson::dom::element element,
 // text), since APIs are not always consistent about user ids.
 absl::StatusOr<std::string> IdValue(simdjson::dom::element element,
                                     absl::string_view path);
+
+// Calls `fn(value, index)` for each element of `array`, which must all be
+// strings; stops at and returns the first error, its own or `fn`'s. `value`
+// points into the parser (see above).
+absl::Status ForEachString(
+    simdjson::dom::array array, absl::string_view path,
+    absl::FunctionRef<absl::Status(absl::string_view value, size_t index)> fn);
 
 // `element` as an object; `path` names it.
 absl::StatusOr<simdjson::dom::object> ObjectValue(

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace zen {
@@ -97,6 +98,41 @@ TEST(JsonFieldsTest, IdsMayBeStringsOrIntegers) {
   EXPECT_EQ(*IdValue(ids.at(1).value_unsafe(), "ids[1]"), "42");
   EXPECT_FALSE(IdValue(ids.at(2).value_unsafe(), "ids[2]").ok());
   EXPECT_FALSE(IdValue(ids.at(3).value_unsafe(), "ids[3]").ok());
+}
+
+TEST(JsonFieldsTest, ForEachStringVisitsStringsInOrder) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root =
+      *ParseDocument(&parser, R"(["a", "b", "c"])", "list", kLimit);
+  std::string seen;
+  absl::Status status =
+      ForEachString(root.get_array().value_unsafe(), "list",
+                    [&](absl::string_view value, size_t index) {
+                      absl::StrAppend(&seen, value, index);
+                      return absl::OkStatus();
+                    });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(seen, "a0b1c2");
+}
+
+TEST(JsonFieldsTest, ForEachStringStopsAtNonStringOrCallbackError) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root =
+      *ParseDocument(&parser, R"(["a", 1, "c"])", "list", kLimit);
+  int calls = 0;
+  absl::Status status = ForEachString(root.get_array().value_unsafe(), "ips",
+                                      [&](absl::string_view, size_t) {
+                                        ++calls;
+                                        return absl::OkStatus();
+                                      });
+  EXPECT_EQ(status.message(), "ips[1]: expected a string, got a number");
+  EXPECT_EQ(calls, 1);
+
+  status = ForEachString(root.get_array().value_unsafe(), "ips",
+                         [](absl::string_view, size_t) {
+                           return absl::InvalidArgumentError("stop");
+                         });
+  EXPECT_EQ(status.message(), "stop");
 }
 
 TEST(JsonFieldsTest, BuildsPaths) {
