@@ -60,22 +60,14 @@ absl::StatusOr<FirewallLists::IpList> ParseIpList(simdjson::dom::element value,
                        StringField(object, "description", "", path));
   ZEN_ASSIGN_OR_RETURN(std::optional<simdjson::dom::array> ips,
                        ArrayField(object, "ips", path));
-  IpSet::Builder builder;
   if (ips.has_value()) {
     // Errors name the list by key as well as by position: that is what an
     // operator finds in the dashboard.
-    const std::string ips_path =
-        absl::StrCat(path, " (key \"", list.info.key, "\").ips");
-    ZEN_RETURN_IF_ERROR(json_fields::ForEachString(
-        *ips, ips_path,
-        [&](absl::string_view entry, size_t index) -> absl::Status {
-          absl::Status status = builder.Add(entry);
-          if (status.ok()) return status;
-          return absl::InvalidArgumentError(
-              absl::StrCat(IndexPath(ips_path, index), ": ", status.message()));
-        }));
+    ZEN_ASSIGN_OR_RETURN(
+        list.ips,
+        json_fields::IpSetValue(
+            *ips, absl::StrCat(path, " (key \"", list.info.key, "\").ips")));
   }
-  list.ips = std::move(builder).Build();
   return list;
 }
 

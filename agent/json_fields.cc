@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -193,6 +194,20 @@ absl::Status ForEachString(
     ++index;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<IpSet> IpSetValue(simdjson::dom::array array,
+                                 absl::string_view path) {
+  IpSet::Builder builder;
+  absl::Status status = ForEachString(
+      array, path, [&](absl::string_view entry, size_t index) -> absl::Status {
+        absl::Status added = builder.Add(entry);
+        if (added.ok()) return added;
+        return absl::InvalidArgumentError(
+            absl::StrCat(IndexPath(path, index), ": ", added.message()));
+      });
+  if (!status.ok()) return status;
+  return std::move(builder).Build();
 }
 
 absl::StatusOr<simdjson::dom::object> ObjectValue(element value,

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/ip_set.h"
 
 namespace zen {
 namespace json_fields {
@@ -83,6 +84,11 @@ absl::StatusOr<std::string> IdValue(simdjson::dom::element element,
 absl::Status ForEachString(
     simdjson::dom::array array, absl::string_view path,
     absl::FunctionRef<absl::Status(absl::string_view value, size_t index)> fn);
+
+// An array of IP addresses and CIDR blocks (strings) as an IpSet. A bad
+// entry is kInvalidArgument naming it by position: "path[3]: invalid IP...".
+absl::StatusOr<IpSet> IpSetValue(simdjson::dom::array array,
+                                 absl::string_view path);
 
 // `element` as an object; `path` names it.
 absl::StatusOr<simdjson::dom::object> ObjectValue(

@@ -135,6 +135,24 @@ TEST(JsonFieldsTest, ForEachStringStopsAtNonStringOrCallbackError) {
   EXPECT_EQ(status.message(), "stop");
 }
 
+TEST(JsonFieldsTest, IpSetValueBuildsSetOrNamesTheBadEntry) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element good =
+      *ParseDocument(&parser, R"(["1.2.3.4", "10.0.0.0/8"])", "ips", kLimit);
+  absl::StatusOr<IpSet> set =
+      IpSetValue(good.get_array().value_unsafe(), "ips");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->Contains("10.1.1.1"));
+
+  simdjson::dom::element bad =
+      *ParseDocument(&parser, R"(["1.2.3.4", "10.0.0.0/88"])", "ips", kLimit);
+  set = IpSetValue(bad.get_array().value_unsafe(), "x.ips");
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(set.status().message(),
+            "x.ips[1]: invalid IP address or CIDR block \"10.0.0.0/88\": "
+            "prefix length over 32");
+}
+
 TEST(JsonFieldsTest, BuildsPaths) {
   EXPECT_EQ(FieldPath("", "a"), "a");
   EXPECT_EQ(FieldPath("a", "b"), "a.b");

@@ -29,19 +29,8 @@ absl::StatusOr<IpSet> ParseIpSet(simdjson::dom::object object,
                                  absl::string_view path) {
   ZEN_ASSIGN_OR_RETURN(std::optional<simdjson::dom::array> array,
                        ArrayField(object, key, path));
-  IpSet::Builder builder;
-  if (array.has_value()) {
-    const std::string array_path = FieldPath(path, key);
-    ZEN_RETURN_IF_ERROR(json_fields::ForEachString(
-        *array, array_path,
-        [&](absl::string_view entry, size_t index) -> absl::Status {
-          absl::Status status = builder.Add(entry);
-          if (status.ok()) return status;
-          return absl::InvalidArgumentError(absl::StrCat(
-              IndexPath(array_path, index), ": ", status.message()));
-        }));
-  }
-  return std::move(builder).Build();
+  if (!array.has_value()) return IpSet();
+  return json_fields::IpSetValue(*array, FieldPath(path, key));
 }
 
 // Reads an optional array of user ids into a set.
