@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 
 namespace zen {

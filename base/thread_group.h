@@ -7,6 +7,7 @@
 #include <list>
 #include <thread>
 
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 
 namespace zen {
@@ -48,6 +49,7 @@ class ThreadGroup {
   CondVar changed_;
   std::list<Entry> threads_ ABSL_GUARDED_BY(mu_);
   size_t running_ ABSL_GUARDED_BY(mu_) = 0;
+  ForkGuardRegistration fork_guard_{&mu_};
 };
 
 }  // namespace zen

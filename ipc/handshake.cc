@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ipc/crypto.h"
 #include "ipc/socket_io.h"
 
 namespace zen::ipc {
@@ -22,10 +23,7 @@ absl::Status AtStep(const char* role, const char* step,
 }
 
 absl::Status RandomChallenge(uint8_t out[kChallengeSize]) {
-  if (RAND_bytes(out, static_cast<int>(kChallengeSize)) != 1) {
-    return absl::InternalError("handshake: RAND_bytes failed");
-  }
-  return absl::OkStatus();
+  return SecureRandomBytes(absl::Span<uint8_t>(out, kChallengeSize));
 }
 
 }  // namespace
@@ -36,9 +34,9 @@ void ComputeProof(const Secret& secret, const char* label,
   uint8_t message[16 + kChallengeSize];
   std::memcpy(message, label, label_len);
   std::memcpy(message + label_len, challenge.data(), challenge.size());
-  unsigned int out_len = 0;
-  HMAC(EVP_sha256(), secret.key().data(), static_cast<int>(secret.key().size()),
-       message, label_len + challenge.size(), out, &out_len);
+  HmacSha256(secret.key(),
+             absl::Span<const uint8_t>(message, label_len + challenge.size()),
+             out);
   OPENSSL_cleanse(message, sizeof(message));
 }
 

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
 #include "ipc/options.h"
@@ -112,6 +113,7 @@ class Listener {
   // Sockets in their handshake, owned by their threads; Stop shuts them down.
   absl::flat_hash_set<int> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
   ThreadGroup threads_;
 };
 

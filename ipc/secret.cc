@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "ipc/crypto.h"
 
 namespace zen::ipc {
 namespace {
@@ -34,9 +35,8 @@ absl::StatusOr<Secret> Secret::Generate() {
   absl::StatusOr<uint8_t*> page = AllocatePage();
   if (!page.ok()) return page.status();
   Secret secret(*page);
-  if (RAND_bytes(*page, static_cast<int>(kSize)) != 1) {
-    return absl::InternalError("secret: RAND_bytes failed");
-  }
+  absl::Status random = SecureRandomBytes(absl::Span<uint8_t>(*page, kSize));
+  if (!random.ok()) return random;
   return secret;
 }
 

@@ -75,22 +75,17 @@ absl::Status EchoRoundTrip(SocketStream& stream, const std::string& body) {
 
 TEST(TransportTest, ForkedChildrenAuthenticateAndExchangeFrames) {
   EchoServer server;
-  std::vector<ForkedChild> children;
-  for (int i = 0; i < 4; ++i) {
-    auto child = ForkedChild::Start([&server]() -> absl::Status {
-      auto stream = Connect(server.secret, server.Client());
-      if (!stream.ok()) return stream.status();
-      for (size_t size :
-           {size_t{0}, size_t{1}, size_t{65537}, size_t{1} << 20}) {
-        absl::Status s = EchoRoundTrip(**stream, std::string(size, 'x'));
-        if (!s.ok()) return s;
-      }
-      return absl::OkStatus();
-    });
-    ASSERT_TRUE(child.ok());
-    children.push_back(std::move(*child));
-  }
-  for (auto& child : children) {
+  auto children = testing::StartTogether(4, [&server](int) -> absl::Status {
+    auto stream = Connect(server.secret, server.Client());
+    if (!stream.ok()) return stream.status();
+    for (size_t size : {size_t{0}, size_t{1}, size_t{65537}, size_t{1} << 20}) {
+      absl::Status s = EchoRoundTrip(**stream, std::string(size, 'x'));
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(children.ok());
+  for (auto& child : *children) {
     ChildOutcome outcome = child.Wait(In(absl::Seconds(30)));
     EXPECT_TRUE(outcome.ok()) << outcome.ToString();
   }

@@ -1,18 +1,21 @@
 #include "rpc/channel.h"
 
-#include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/fork_guard.h"
 #include "base/log.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
+#include "ipc/crypto.h"
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
 
@@ -31,7 +34,7 @@ struct Pending {
 
 std::string RandomIdPrefix() {
   uint8_t bytes[8];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+  if (!ipc::SecureRandomBytes(bytes).ok()) {
     // Still unique per process: fall back on the pid and the clock.
     const uint64_t mix = static_cast<uint64_t>(::getpid()) ^
                          static_cast<uint64_t>(absl::GetCurrentTimeNanos());
@@ -477,6 +480,7 @@ class Channel::Impl {
   absl::Time last_call_ ABSL_GUARDED_BY(mu_) = absl::Now();
   absl::flat_hash_map<std::string, Pending*> pending_ ABSL_GUARDED_BY(mu_);
   ipc::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
   ThreadGroup threads_;
 };
 

@@ -335,24 +335,21 @@ TEST(RpcTest, OversizedResultIsAnsweredWithAnError) {
 
 TEST(RpcTest, ForkedChildrenCallTheParent) {
   Fixture f;
-  std::vector<ForkedChild> children;
-  for (int i = 0; i < 4; ++i) {
-    auto child = ForkedChild::Start([&f, i]() -> absl::Status {
-      auto channel = Channel::Create(&f.secret, f.Options());
-      if (!channel.ok()) return channel.status();
-      for (int n = 0; n < 100; ++n) {
-        auto r = (*channel)->Call(
-            "add", "[]", absl::StrCat("{\"a\":", i, ",\"b\":", n, "}"));
-        if (!r.ok()) return r.status();
-        if (r->json() != absl::StrCat(i + n))
-          return absl::InternalError(std::string(r->json()));
+  auto children = testing::StartTogether(4, [&f](int i) -> absl::Status {
+    auto channel = Channel::Create(&f.secret, f.Options());
+    if (!channel.ok()) return channel.status();
+    for (int n = 0; n < 100; ++n) {
+      auto r = (*channel)->Call("add", "[]",
+                                absl::StrCat("{\"a\":", i, ",\"b\":", n, "}"));
+      if (!r.ok()) return r.status();
+      if (r->json() != absl::StrCat(i + n)) {
+        return absl::InternalError(std::string(r->json()));
       }
-      return absl::OkStatus();
-    });
-    ASSERT_TRUE(child.ok());
-    children.push_back(std::move(*child));
-  }
-  for (auto& c : children) {
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(children.ok());
+  for (auto& c : *children) {
     auto outcome = c.Wait(In(absl::Seconds(30)));
     EXPECT_TRUE(outcome.ok()) << outcome.ToString();
   }

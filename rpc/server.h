@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
 #include "ipc/listener.h"
@@ -116,6 +117,7 @@ class Server {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   ServerStats stats_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
 
   ThreadGroup threads_;  // Supervisor and relieving readers.
 };

@@ -135,6 +135,36 @@ ChildOutcome ForkedChild::Wait(absl::Time deadline) {
   return outcome;
 }
 
+absl::StatusOr<std::vector<ForkedChild>> StartTogether(
+    int n, std::function<absl::Status(int index)> fn) {
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) return absl::InternalError("pipe2 failed");
+  std::vector<ForkedChild> children;
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<ForkedChild> child =
+        ForkedChild::Start([&fn, &go, i]() -> absl::Status {
+          ::close(go[1]);
+          char byte;
+          if (::read(go[0], &byte, 1) != 1) {
+            return absl::InternalError("barrier closed early");
+          }
+          return fn(i);
+        });
+    if (!child.ok()) {
+      ::close(go[0]);
+      ::close(go[1]);
+      return child.status();
+    }
+    children.push_back(std::move(*child));
+  }
+  ::close(go[0]);
+  const std::string release(static_cast<size_t>(n), 'g');
+  ssize_t ignored = ::write(go[1], release.data(), release.size());
+  (void)ignored;
+  ::close(go[1]);
+  return children;
+}
+
 ChildOutcome RunInChild(ChildFunction fn, absl::Duration timeout) {
   absl::StatusOr<ForkedChild> child = ForkedChild::Start(std::move(fn));
   if (!child.ok()) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -61,6 +62,14 @@ class ForkedChild {
   pid_t pid_ = -1;
   int report_fd_ = -1;  // Read end of the child's message pipe.
 };
+
+// Forks `n` children that each run `fn(index)`, all held at a barrier until
+// every one exists, so that no child is forked while its siblings already
+// keep the parent's threads busy. (GCC 12's sanitizer runtimes do not make
+// their allocators fork-safe; a child forked while a parent thread is inside
+// malloc could inherit a held lock. Plain glibc is fork-safe.)
+absl::StatusOr<std::vector<ForkedChild>> StartTogether(
+    int n, std::function<absl::Status(int index)> fn);
 
 // Runs `fn` in a child and waits for it, killing it after `timeout`.
 ChildOutcome RunInChild(ChildFunction fn,

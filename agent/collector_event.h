@@ -1,0 +1,83 @@
+// One statistics event collected in a worker and folded into the parent's
+// Collector. A plain struct, independent of protobuf and JSON: the RPC layer
+// converts `send_collector_events` messages into it (REFERENCE-BEHAVIORS
+// item 67 lists the wire shapes).
+#ifndef ZEN_AGENT_COLLECTOR_EVENT_H_
+#define ZEN_AGENT_COLLECTOR_EVENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace zen {
+
+// The reference's ten event types; the comment gives each one's wire name.
+enum class CollectorEventType {
+  kRequest,             // track_request
+  kRateLimitedRequest,  // track_rate_limited_request
+  kUserAgent,           // track_user_agent
+  kIpList,              // track_ip_list
+  kAttackWave,          // track_attack_wave
+  kScan,                // track_scan
+  kAttack,              // track_attack
+  kUser,                // track_user
+  kOutbound,            // track_outbound
+  kRoute,               // track_route
+};
+
+// The wire name, e.g. "track_request".
+absl::string_view CollectorEventTypeName(CollectorEventType type);
+// The type for a wire name; nullopt for names this version does not know.
+std::optional<CollectorEventType> CollectorEventTypeFromName(
+    absl::string_view name);
+
+// Fields not used by an event's type are ignored. An event whose required
+// field is empty (a route without method or path, a user without id, an
+// outbound connection without hostname) is counted as invalid and otherwise
+// ignored.
+struct CollectorEvent {
+  CollectorEventType type = CollectorEventType::kRequest;
+
+  // When the worker saw the event, in ms since the Unix epoch; 0 if unknown.
+  // Routes and hosts report the latest as their last sighting; users use it
+  // when the event carries no first/last-seen times of its own.
+  int64_t timestamp_ms = 0;
+
+  // kRoute: the route as the framework names it (e.g. "/users/:id").
+  std::string method;
+  std::string path;
+
+  // kScan and kAttack: the sink (operation) scanned or attacked, e.g. "pg".
+  std::string sink_name;
+  // kAttack: the kind of attack, e.g. "sql_injection"; may be empty.
+  std::string attack_kind;
+  // kAttack and kAttackWave: the request was blocked (the reference's
+  // `being_blocked`), not only detected.
+  bool blocked = false;
+  // kScan: how long the scan took and whether it failed.
+  absl::Duration duration = absl::ZeroDuration();
+  bool has_errors = false;
+
+  // kUser: the reference's actor.
+  std::string user_id;
+  std::string user_name;
+  std::string ip_address;
+  int64_t first_seen_ms = 0;  // 0: use timestamp_ms
+  int64_t last_seen_ms = 0;   // 0: use timestamp_ms
+
+  // kOutbound: the host a worker connected to.
+  std::string hostname;
+  int port = 0;
+
+  // kUserAgent: the matched userAgentDetails keys; kIpList: the matched
+  // monitored IP list keys. Empty keys are ignored.
+  std::vector<std::string> keys;
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_COLLECTOR_EVENT_H_

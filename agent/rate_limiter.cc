@@ -1,0 +1,185 @@
+#include "agent/rate_limiter.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/ip_set.h"
+#include "agent/lru_map.h"
+
+namespace zen {
+namespace {
+
+// Separates the parts of a window key; NUL cannot occur in a method and
+// keeps "a" + "b:c" distinct from "a:b" + "c".
+constexpr absl::string_view kKeySeparator("\0", 1);
+
+// How many fully expired windows one check may reclaim from the LRU tail:
+// enough to outpace creation, small enough to keep every check cheap.
+constexpr int kExpiredWindowsReclaimedPerCheck = 2;
+
+// Admission times of one window, oldest first, as a growable ring buffer:
+// 8 bytes per timestamp and no per-element allocation (a std::deque would
+// allocate a 512-byte block for the first element of every window).
+class TimestampRing {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  int64_t front() const { return buffer_[head_]; }
+  int64_t back() const { return buffer_[(head_ + size_ - 1) % buffer_.size()]; }
+
+  void pop_front() {
+    head_ = (head_ + 1) % buffer_.size();
+    --size_;
+  }
+
+  void push_back(int64_t value) {
+    if (size_ == buffer_.size()) Grow();
+    buffer_[(head_ + size_) % buffer_.size()] = value;
+    ++size_;
+  }
+
+ private:
+  void Grow() {
+    std::vector<int64_t> bigger(std::max<size_t>(4, 2 * buffer_.size()));
+    for (size_t i = 0; i < size_; ++i) {
+      bigger[i] = buffer_[(head_ + i) % buffer_.size()];
+    }
+    buffer_ = std::move(bigger);
+    head_ = 0;
+  }
+
+  std::vector<int64_t> buffer_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+struct Window {
+  TimestampRing admitted;  // Unix nanoseconds
+  // The window length at the last check, for reclaiming expired windows.
+  int64_t length_ns = 0;
+
+  void Expire(int64_t now_ns) {
+    while (!admitted.empty() && admitted.front() + length_ns <= now_ns) {
+      admitted.pop_front();
+    }
+  }
+};
+
+int64_t CeilMillis(int64_t nanos) {
+  return nanos <= 0 ? 0 : (nanos + 999999) / 1000000;
+}
+
+}  // namespace
+
+absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind) {
+  return kind == RateLimitDiscriminator::kUser ? "user" : "ip";
+}
+
+class RateLimiter::Windows {
+ public:
+  explicit Windows(size_t capacity) : map_(capacity) {}
+
+  Window* FindOrInsert(absl::string_view key) {
+    auto result = map_.FindOrInsert(key);
+    if (result.evicted) ++evicted_;
+    return result.value;
+  }
+
+  // Drops windows at the LRU tail whose every request has expired; they
+  // would admit the next request exactly like a new window.
+  void ReclaimExpired(int64_t now_ns) {
+    for (int i = 0; i < kExpiredWindowsReclaimedPerCheck; ++i) {
+      LruMap<Window>::Entry* oldest = map_.LeastRecent();
+      if (oldest == nullptr) return;
+      const Window& window = oldest->value;
+      if (!window.admitted.empty() &&
+          window.admitted.back() + window.length_ns > now_ns) {
+        return;
+      }
+      map_.PopLeastRecent();
+    }
+  }
+
+  size_t size() const { return map_.size(); }
+  uint64_t evicted() const { return evicted_; }
+
+ private:
+  LruMap<Window> map_;
+  uint64_t evicted_ = 0;
+};
+
+RateLimiter::RateLimiter(RateLimiterOptions options)
+    : windows_(std::make_unique<Windows>(options.max_tracked_windows)) {}
+
+RateLimiter::~RateLimiter() = default;
+
+std::optional<RateLimitResult> RateLimiter::Check(
+    const RouteKey& route, absl::string_view client_ip,
+    std::optional<absl::string_view> actor_id, const RuntimeSettings& settings,
+    absl::Time now) {
+  const EndpointSettings* endpoint =
+      settings.FindEndpoint(route.method, route.path);
+  if (endpoint == nullptr || !endpoint->rate_limiting.enabled) {
+    return std::nullopt;
+  }
+  const bool has_actor = actor_id.has_value() && !actor_id->empty();
+  if (has_actor && settings.IsUserExcludedFromRateLimiting(*actor_id)) {
+    return std::nullopt;
+  }
+  if (const std::optional<IpAddress> ip = IpAddress::Parse(client_ip)) {
+    if (settings.config().IsIpBypassed(*ip) ||
+        endpoint->allowed_ips.Contains(*ip)) {
+      return std::nullopt;
+    }
+  }
+
+  RateLimitResult result;
+  result.discriminator_kind =
+      has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;
+  result.discriminator = std::string(has_actor ? *actor_id : client_ip);
+  result.max_requests = endpoint->rate_limiting.max_requests;
+  const int64_t length_ns =
+      absl::ToInt64Nanoseconds(endpoint->rate_limiting.window);
+  // Built before locking: the lock guards only the window itself.
+  const std::string key = absl::StrCat(
+      endpoint->method, kKeySeparator, endpoint->route, kKeySeparator,
+      RateLimitDiscriminatorName(result.discriminator_kind), kKeySeparator,
+      result.discriminator);
+  const int64_t now_ns = absl::ToUnixNanos(now);
+
+  MutexLock lock(&mu_);
+  Window* window = windows_->FindOrInsert(key);
+  window->length_ns = length_ns;
+  window->Expire(now_ns);
+  TimestampRing& admitted = window->admitted;
+  result.throttled =
+      static_cast<int64_t>(admitted.size()) >= result.max_requests;
+  if (!result.throttled) {
+    // Keep the log sorted even if a racing caller's `now` was later.
+    admitted.push_back(admitted.empty() ? now_ns
+                                        : std::max(now_ns, admitted.back()));
+  }
+  result.current_requests = static_cast<int64_t>(admitted.size());
+  if (!admitted.empty()) {
+    result.time_remaining_ms =
+        CeilMillis(admitted.front() + length_ns - now_ns);
+  } else if (result.throttled) {
+    result.time_remaining_ms = CeilMillis(length_ns);  // maxRequests 0
+  }
+  windows_->ReclaimExpired(now_ns);
+  return result;
+}
+
+size_t RateLimiter::tracked_windows() const {
+  MutexLock lock(&mu_);
+  return windows_->size();
+}
+
+uint64_t RateLimiter::evicted_windows() const {
+  MutexLock lock(&mu_);
+  return windows_->evicted();
+}
+
+}  // namespace zen

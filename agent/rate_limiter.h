@@ -1,0 +1,108 @@
+// The one rate limiter shared by every worker: the parent answers
+// `calculate_rate_limits` from here, so a limit of N per window holds across
+// all workers together (REFERENCE-BEHAVIORS items 69, 78).
+//
+// Exact sliding windows. Each (endpoint, discriminator) pair has its own log
+// of admitted requests; the discriminator is the actor (user) id when the
+// request has one, else the client IP. A request is admitted iff fewer than
+// maxRequests requests were admitted in the window ending now; a request
+// admitted at time t holds its slot during [t, t + windowSizeInMS), so at
+// t + window it is free again. Throttled requests are not recorded: a client
+// that keeps retrying while throttled gets its slots back on schedule.
+//
+// Windows are per matched endpoint, not per request route: the endpoint
+// `* /login` counts GET and POST /login together, and the endpoint's limits
+// are read on every check, so new settings apply at once to existing windows.
+//
+// Memory is bounded: at most `max_tracked_windows` windows (the least
+// recently used is evicted, forgetting its history), each holding at most
+// maxRequests timestamps of 8 bytes; windows whose requests have all expired
+// are also reclaimed as checks go by.
+#ifndef ZEN_AGENT_RATE_LIMITER_H_
+#define ZEN_AGENT_RATE_LIMITER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "agent/runtime_settings.h"
+#include "base/mutex.h"
+
+namespace zen {
+
+// The route of a request, as the framework names it.
+struct RouteKey {
+  std::string method;
+  std::string path;
+};
+
+enum class RateLimitDiscriminator { kIp, kUser };
+
+// "ip" or "user".
+absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind);
+
+struct RateLimitResult {
+  bool throttled = false;
+  RateLimitDiscriminator discriminator_kind = RateLimitDiscriminator::kIp;
+  // The client IP or the actor id the window is kept for.
+  std::string discriminator;
+  // Requests counted in the window, this one included if admitted.
+  int64_t current_requests = 0;
+  int64_t max_requests = 0;
+  // Milliseconds (rounded up) until the oldest counted request leaves the
+  // window, i.e. until a throttled client may succeed again; 0 when the
+  // window is empty. With maxRequests 0 nothing is ever admitted, and this is
+  // the window length.
+  int64_t time_remaining_ms = 0;
+};
+
+struct RateLimiterOptions {
+  // Most (endpoint, discriminator) windows kept at once.
+  size_t max_tracked_windows = 100000;
+};
+
+// Thread-safe: Check may be called from any number of threads; checks of
+// one window are serialized, so exactly maxRequests of any concurrent burst
+// are admitted.
+class RateLimiter {
+ public:
+  explicit RateLimiter(RateLimiterOptions options = RateLimiterOptions());
+  ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  // Counts one request to `route` at `now` and says whether to throttle it.
+  // Returns nullopt when no rate limit applies: no endpoint matches (see
+  // RuntimeConfig::FindEndpoint), its rate limiting is disabled, the actor
+  // is in excludedUserIdsFromRateLimiting, or the client IP is in the
+  // endpoint's or the global allowedIPAddresses. An empty `actor_id` counts
+  // as none; requests without actor are limited by `client_ip` as given
+  // (all requests whose IP is unknown share one window). `now` comes from
+  // the caller so tests can use a fake clock; callers racing with slightly
+  // different `now` values are handled by treating a time earlier than the
+  // window's newest request as that request's time.
+  std::optional<RateLimitResult> Check(
+      const RouteKey& route, absl::string_view client_ip,
+      std::optional<absl::string_view> actor_id,
+      const RuntimeSettings& settings, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Windows currently tracked, and windows evicted for lack of room since
+  // construction.
+  size_t tracked_windows() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t evicted_windows() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  class Windows;  // the LRU map of windows
+
+  mutable Mutex mu_;
+  std::unique_ptr<Windows> windows_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_RATE_LIMITER_H_

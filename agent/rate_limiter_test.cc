@@ -1,0 +1,338 @@
+#include "agent/rate_limiter.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace zen {
+namespace {
+
+const absl::Time kStart = absl::FromUnixMillis(1700000000000);
+
+absl::Time At(int64_t ms) { return kStart + absl::Milliseconds(ms); }
+
+RuntimeSettings Settings(int max_requests, int window_ms,
+                         absl::string_view extra_endpoint_json = "",
+                         absl::string_view extra_config_json = "") {
+  const std::string config = absl::StrCat(
+      R"({"endpoints": [
+            {"method": "POST", "route": "/login",
+             "allowedIPAddresses": ["10.0.0.0/8"],
+             "rateLimiting": {"enabled": true, "maxRequests": )",
+      max_requests, R"(, "windowSizeInMS": )", window_ms, R"(}},
+            {"method": "GET", "route": "/open",
+             "rateLimiting": {"enabled": false, "maxRequests": 1,
+                              "windowSizeInMS": 1000}})",
+      extra_endpoint_json, R"(],
+          "allowedIPAddresses": ["192.168.1.1"],
+          "excludedUserIdsFromRateLimiting": ["ops"])",
+      extra_config_json, "}");
+  absl::StatusOr<RuntimeSettings> settings = RuntimeSettings::Parse(config, "");
+  EXPECT_TRUE(settings.ok()) << settings.status();
+  return settings.ok() ? *std::move(settings) : RuntimeSettings();
+}
+
+const RouteKey kLogin{"POST", "/login"};
+
+TEST(RateLimiterTest, AdmitsExactlyMaxRequestsPerWindow) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(3, 1000);
+  for (int i = 1; i <= 3; ++i) {
+    std::optional<RateLimitResult> result =
+        limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_FALSE(result->throttled) << i;
+    EXPECT_EQ(result->current_requests, i);
+    EXPECT_EQ(result->max_requests, 3);
+  }
+  std::optional<RateLimitResult> fourth =
+      limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0));
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_TRUE(fourth->throttled);
+  EXPECT_EQ(fourth->current_requests, 3);
+  EXPECT_EQ(fourth->time_remaining_ms, 1000);
+  EXPECT_EQ(fourth->discriminator_kind, RateLimitDiscriminator::kIp);
+  EXPECT_EQ(fourth->discriminator, "1.1.1.1");
+}
+
+TEST(RateLimiterTest, SlotFreesExactlyWhenTheWindowHasPassed) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0))
+                   ->throttled);
+  std::optional<RateLimitResult> early =
+      limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(999));
+  EXPECT_TRUE(early->throttled);
+  EXPECT_EQ(early->time_remaining_ms, 1);
+  std::optional<RateLimitResult> on_time =
+      limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(1000));
+  EXPECT_FALSE(on_time->throttled);
+  EXPECT_EQ(on_time->current_requests, 1);
+}
+
+TEST(RateLimiterTest, WindowSlidesInsteadOfResetting) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(3, 1000);
+  for (int ms : {0, 500, 900}) {
+    EXPECT_FALSE(
+        limiter.Check(kLogin, "ip", std::nullopt, settings, At(ms))->throttled);
+  }
+  // The request at 0 has left the window; 500 and 900 still count.
+  std::optional<RateLimitResult> at_1000 =
+      limiter.Check(kLogin, "ip", std::nullopt, settings, At(1000));
+  EXPECT_FALSE(at_1000->throttled);
+  EXPECT_EQ(at_1000->current_requests, 3);
+  std::optional<RateLimitResult> at_1100 =
+      limiter.Check(kLogin, "ip", std::nullopt, settings, At(1100));
+  EXPECT_TRUE(at_1100->throttled);
+  EXPECT_EQ(at_1100->time_remaining_ms, 400);  // until 500 + 1000
+}
+
+TEST(RateLimiterTest, AnyWindowHoldsAtMostMaxRequests) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(5, 100);
+  std::vector<int64_t> admitted;
+  for (int64_t ms = 0; ms < 1000; ms += 7) {
+    if (!limiter.Check(kLogin, "ip", std::nullopt, settings, At(ms))
+             ->throttled) {
+      admitted.push_back(ms);
+    }
+  }
+  for (size_t i = 0; i + 5 < admitted.size(); ++i) {
+    EXPECT_GE(admitted[i + 5] - admitted[i], 100) << i;
+  }
+  EXPECT_GE(admitted.size(), 45u);  // about 5 per 100 ms over 1 s
+}
+
+TEST(RateLimiterTest, ThrottledRequestsAreNotCounted) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(2, 1000);
+  limiter.Check(kLogin, "ip", std::nullopt, settings, At(0));
+  limiter.Check(kLogin, "ip", std::nullopt, settings, At(10));
+  for (int ms = 20; ms < 1000; ms += 10) {
+    EXPECT_TRUE(
+        limiter.Check(kLogin, "ip", std::nullopt, settings, At(ms))->throttled);
+  }
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "ip", std::nullopt, settings, At(1000))->throttled);
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "ip", std::nullopt, settings, At(1010))->throttled);
+}
+
+TEST(RateLimiterTest, TimeRemainingRoundsUpToWholeMilliseconds) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  limiter.Check(kLogin, "ip", std::nullopt, settings, kStart);
+  std::optional<RateLimitResult> result =
+      limiter.Check(kLogin, "ip", std::nullopt, settings,
+                    kStart + absl::Microseconds(999500));
+  EXPECT_TRUE(result->throttled);
+  EXPECT_EQ(result->time_remaining_ms, 1);
+}
+
+TEST(RateLimiterTest, KeepsSeparateWindowsPerClientIp) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0))
+                   ->throttled);
+  EXPECT_FALSE(limiter.Check(kLogin, "2.2.2.2", std::nullopt, settings, At(0))
+                   ->throttled);
+  EXPECT_TRUE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(1))
+                  ->throttled);
+}
+
+TEST(RateLimiterTest, ActorIdTakesPrecedenceOverIp) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  std::optional<RateLimitResult> first =
+      limiter.Check(kLogin, "1.1.1.1", "alice", settings, At(0));
+  EXPECT_FALSE(first->throttled);
+  EXPECT_EQ(first->discriminator_kind, RateLimitDiscriminator::kUser);
+  EXPECT_EQ(first->discriminator, "alice");
+  EXPECT_EQ(RateLimitDiscriminatorName(first->discriminator_kind), "user");
+  // Same user from another address: same window.
+  EXPECT_TRUE(
+      limiter.Check(kLogin, "2.2.2.2", "alice", settings, At(1))->throttled);
+  // Same address without the user: the IP's own window.
+  EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(2))
+                   ->throttled);
+}
+
+TEST(RateLimiterTest, UserAndIpWithTheSameTextAreDifferentWindows) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "x", std::nullopt, settings, At(0))->throttled);
+  EXPECT_FALSE(limiter.Check(kLogin, "y", "x", settings, At(0))->throttled);
+}
+
+TEST(RateLimiterTest, EmptyActorIdCountsAsNoActor) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  std::optional<RateLimitResult> result =
+      limiter.Check(kLogin, "1.1.1.1", "", settings, At(0));
+  EXPECT_EQ(result->discriminator_kind, RateLimitDiscriminator::kIp);
+  EXPECT_EQ(result->discriminator, "1.1.1.1");
+}
+
+TEST(RateLimiterTest, ExcludedUsersAreNotLimited) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(
+        limiter.Check(kLogin, "1.1.1.1", "ops", settings, At(i)).has_value());
+  }
+}
+
+TEST(RateLimiterTest, GloballyAllowedIpsAreNotLimited) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(
+        limiter.Check(kLogin, "192.168.1.1", std::nullopt, settings, At(i))
+            .has_value());
+    EXPECT_FALSE(
+        limiter.Check(kLogin, "::ffff:192.168.1.1", "alice", settings, At(i))
+            .has_value());
+  }
+}
+
+TEST(RateLimiterTest, EndpointAllowedIpsAreNotLimited) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(
+        limiter.Check(kLogin, "10.9.8.7", std::nullopt, settings, At(i))
+            .has_value());
+  }
+  EXPECT_TRUE(limiter.Check(kLogin, "11.0.0.1", std::nullopt, settings, At(0))
+                  .has_value());
+}
+
+TEST(RateLimiterTest, NoLimitWithoutEnabledMatchingEndpoint) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  EXPECT_FALSE(
+      limiter.Check({"GET", "/open"}, "1.1.1.1", std::nullopt, settings, At(0))
+          .has_value());
+  EXPECT_FALSE(
+      limiter.Check({"GET", "/login"}, "1.1.1.1", std::nullopt, settings, At(0))
+          .has_value());
+  EXPECT_FALSE(
+      limiter.Check({"POST", "/nope"}, "1.1.1.1", std::nullopt, settings, At(0))
+          .has_value());
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "1.1.1.1", std::nullopt, RuntimeSettings(), At(0))
+          .has_value());
+}
+
+TEST(RateLimiterTest, WildcardMethodEndpointSharesOneWindowAcrossMethods) {
+  RateLimiter limiter;
+  RuntimeSettings settings =
+      Settings(1, 1000, R"(, {"method": "*", "route": "/any",
+                    "rateLimiting": {"enabled": true, "maxRequests": 2,
+                                     "windowSizeInMS": 1000}})");
+  EXPECT_FALSE(
+      limiter.Check({"GET", "/any"}, "ip", std::nullopt, settings, At(0))
+          ->throttled);
+  EXPECT_FALSE(
+      limiter.Check({"POST", "/any"}, "ip", std::nullopt, settings, At(0))
+          ->throttled);
+  EXPECT_TRUE(
+      limiter.Check({"PUT", "/any"}, "ip", std::nullopt, settings, At(0))
+          ->throttled);
+}
+
+TEST(RateLimiterTest, NewLimitsApplyToExistingWindows) {
+  RateLimiter limiter;
+  RuntimeSettings generous = Settings(10, 1000);
+  for (int i = 0; i < 3; ++i) {
+    limiter.Check(kLogin, "ip", std::nullopt, generous, At(0));
+  }
+  RuntimeSettings strict = Settings(2, 1000);
+  std::optional<RateLimitResult> result =
+      limiter.Check(kLogin, "ip", std::nullopt, strict, At(1));
+  EXPECT_TRUE(result->throttled);
+  EXPECT_EQ(result->current_requests, 3);
+  EXPECT_EQ(result->max_requests, 2);
+  // A shorter window expires old requests sooner.
+  RuntimeSettings short_window = Settings(2, 10);
+  EXPECT_FALSE(limiter.Check(kLogin, "ip", std::nullopt, short_window, At(10))
+                   ->throttled);
+}
+
+TEST(RateLimiterTest, ZeroMaxRequestsThrottlesEverything) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(0, 1000);
+  std::optional<RateLimitResult> result =
+      limiter.Check(kLogin, "ip", std::nullopt, settings, At(0));
+  EXPECT_TRUE(result->throttled);
+  EXPECT_EQ(result->current_requests, 0);
+  EXPECT_EQ(result->time_remaining_ms, 1000);
+}
+
+TEST(RateLimiterTest, EvictsLeastRecentlyUsedWindowAtCapacity) {
+  RateLimiterOptions options;
+  options.max_tracked_windows = 2;
+  RateLimiter limiter(options);
+  RuntimeSettings settings = Settings(1, 1000);
+  limiter.Check(kLogin, "a", std::nullopt, settings, At(0));
+  limiter.Check(kLogin, "b", std::nullopt, settings, At(0));
+  limiter.Check(kLogin, "a", std::nullopt, settings, At(1));  // a used last
+  limiter.Check(kLogin, "c", std::nullopt, settings, At(2));  // evicts b
+  EXPECT_EQ(limiter.tracked_windows(), 2u);
+  EXPECT_EQ(limiter.evicted_windows(), 1u);
+  // a's window survived; b's history is gone.
+  EXPECT_TRUE(
+      limiter.Check(kLogin, "a", std::nullopt, settings, At(3))->throttled);
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "b", std::nullopt, settings, At(3))->throttled);
+}
+
+TEST(RateLimiterTest, ReclaimsWindowsWhoseRequestsExpired) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(5, 100);
+  for (int i = 0; i < 50; ++i) {
+    limiter.Check(kLogin, absl::StrCat("10.", i), std::nullopt, settings,
+                  At(0));
+  }
+  EXPECT_EQ(limiter.tracked_windows(), 50u);
+  // Long after: every check reclaims expired windows from the LRU tail.
+  for (int i = 0; i < 30; ++i) {
+    limiter.Check(kLogin, "fresh", std::nullopt, settings, At(1000 + i));
+  }
+  EXPECT_LE(limiter.tracked_windows(), 1u);
+  EXPECT_EQ(limiter.evicted_windows(), 0u);
+}
+
+TEST(RateLimiterTest, ConcurrentChecksFromEightThreadsAdmitExactlyMax) {
+  RateLimiter limiter;
+  constexpr int kMax = 100;
+  RuntimeSettings settings = Settings(kMax, 60000);
+  std::atomic<int> admitted{0};
+  std::atomic<int> throttled{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::optional<RateLimitResult> result = limiter.Check(
+            kLogin, "9.9.9.9", std::nullopt, settings, At(t * 3 + i % 5));
+        if (result->throttled) {
+          ++throttled;
+        } else {
+          ++admitted;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(admitted.load(), kMax);
+  EXPECT_EQ(throttled.load(), 8 * 200 - kMax);
+}
+
+}  // namespace
+}  // namespace zen

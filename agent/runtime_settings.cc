@@ -1,0 +1,60 @@
+#include "agent/runtime_settings.h"
+
+#include <utility>
+
+#include "base/status_macros.h"
+
+namespace zen {
+
+RuntimeSettings::RuntimeSettings()
+    : config_(std::make_shared<const RuntimeConfig>()),
+      lists_(std::make_shared<const FirewallLists>()) {}
+
+absl::StatusOr<RuntimeSettings> RuntimeSettings::Parse(
+    absl::string_view config_json, absl::string_view firewall_lists_json) {
+  RuntimeSettings settings;
+  ZEN_RETURN_IF_ERROR(settings.ApplyConfig(config_json));
+  ZEN_RETURN_IF_ERROR(settings.ApplyFirewallLists(firewall_lists_json));
+  return settings;
+}
+
+absl::Status RuntimeSettings::ApplyConfig(absl::string_view config_json) {
+  ZEN_ASSIGN_OR_RETURN(RuntimeConfig config, RuntimeConfig::Parse(config_json));
+  config_ = std::make_shared<const RuntimeConfig>(std::move(config));
+  return absl::OkStatus();
+}
+
+absl::Status RuntimeSettings::ApplyFirewallLists(
+    absl::string_view firewall_lists_json) {
+  ZEN_ASSIGN_OR_RETURN(FirewallLists lists,
+                       FirewallLists::Parse(firewall_lists_json));
+  lists_ = std::make_shared<const FirewallLists>(std::move(lists));
+  return absl::OkStatus();
+}
+
+std::optional<IpListInfo> RuntimeSettings::IsIpBlocked(
+    absl::string_view ip) const {
+  const std::optional<IpAddress> address = IpAddress::Parse(ip);
+  if (!address.has_value()) return std::nullopt;
+  return IsIpBlocked(*address);
+}
+
+std::optional<IpListInfo> RuntimeSettings::IsIpBlocked(
+    const IpAddress& ip) const {
+  const IpListInfo* list = lists_->FindBlockingList(ip);
+  if (list == nullptr) return std::nullopt;
+  return *list;
+}
+
+bool RuntimeSettings::IsIpAllowed(absl::string_view ip) const {
+  return lists_->IsAllowed(ip);
+}
+
+std::vector<std::string> RuntimeSettings::MonitoredIpLists(
+    absl::string_view ip) const {
+  const std::optional<IpAddress> address = IpAddress::Parse(ip);
+  if (!address.has_value()) return {};
+  return lists_->MonitoredListKeys(*address);
+}
+
+}  // namespace zen

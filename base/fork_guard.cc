@@ -1,0 +1,67 @@
+#include "base/fork_guard.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+namespace zen {
+namespace {
+
+struct Registry {
+  std::mutex mu;  // Held from prepare until after the fork, on both sides.
+  std::vector<Mutex*> mutexes;
+};
+
+Registry& GetRegistry() {
+  static Registry* registry = new Registry;  // Never destroyed.
+  return *registry;
+}
+
+// Takes every registered mutex. Other threads may take two of them nested in
+// an order we do not know, so never wait while holding some: try them all,
+// and on any failure release what we hold and try again.
+void Prepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Registry& r = GetRegistry();
+  r.mu.lock();
+  for (;;) {
+    size_t taken = 0;
+    while (taken < r.mutexes.size() && r.mutexes[taken]->TryLock()) ++taken;
+    if (taken == r.mutexes.size()) return;
+    while (taken > 0) r.mutexes[--taken]->Unlock();
+    sched_yield();
+  }
+}
+
+void Release() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Registry& r = GetRegistry();
+  for (auto it = r.mutexes.rbegin(); it != r.mutexes.rend(); ++it) {
+    (*it)->Unlock();
+  }
+  r.mu.unlock();
+}
+
+void InstallOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { pthread_atfork(&Prepare, &Release, &Release); });
+}
+
+}  // namespace
+
+void RegisterForkGuardedMutex(Mutex* mu) {
+  InstallOnce();
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.mutexes.push_back(mu);
+}
+
+void UnregisterForkGuardedMutex(Mutex* mu) {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.mutexes.erase(std::remove(r.mutexes.begin(), r.mutexes.end(), mu),
+                  r.mutexes.end());
+}
+
+}  // namespace zen

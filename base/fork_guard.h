@@ -1,0 +1,41 @@
+// ForkGuard: keeps the library's locks consistent across fork().
+//
+// Only the forking thread survives fork(). If another thread held one of the
+// library's locks at that moment, the child would inherit a locked mutex and
+// half-updated state. Objects whose state a child must read after a fork
+// (listener, server, channel, thread groups) register their mutex here; a
+// pthread_atfork handler takes every registered mutex before the fork and
+// releases them on both sides after it, so a fork taken at any moment sees
+// each object between two critical sections.
+//
+// This is the one process-wide hook of the library (STYLE.md allows it for
+// fork handling). Thread-safe.
+#ifndef ZEN_BASE_FORK_GUARD_H_
+#define ZEN_BASE_FORK_GUARD_H_
+
+#include "base/mutex.h"
+
+namespace zen {
+
+// Registers `mu` for the lifetime of the object that owns it. `mu` must not
+// be held across a blocking operation (it would stall every fork()).
+void RegisterForkGuardedMutex(Mutex* mu);
+void UnregisterForkGuardedMutex(Mutex* mu);
+
+// Registers in the constructor and unregisters in the destructor.
+class ForkGuardRegistration {
+ public:
+  explicit ForkGuardRegistration(Mutex* mu) : mu_(mu) {
+    RegisterForkGuardedMutex(mu_);
+  }
+  ~ForkGuardRegistration() { UnregisterForkGuardedMutex(mu_); }
+  ForkGuardRegistration(const ForkGuardRegistration&) = delete;
+  ForkGuardRegistration& operator=(const ForkGuardRegistration&) = delete;
+
+ private:
+  Mutex* mu_;
+};
+
+}  // namespace zen
+
+#endif  // ZEN_BASE_FORK_GUARD_H_

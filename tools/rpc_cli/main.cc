@@ -1,0 +1,163 @@
+// rpc_cli: speak the protocol from a shell, in the spirit of grpcurl.
+//
+//   rpc_cli serve
+//   rpc_cli call PORT METHOD [KWARGS_JSON] [--args ARGS_JSON] [--timeout S]
+//
+// Both read the secret from the first line of standard input: exactly 64 hex
+// characters, the 32 raw key bytes. It exists for tests and debugging (for
+// example against another implementation of the protocol); real children
+// get the secret by fork(), never from a file, argument or environment.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ipc/secret.h"
+#include "rpc/channel.h"
+#include "rpc/server.h"
+#include "tools/rpc_cli/builtin_handlers.h"
+
+namespace {
+
+int Usage() {
+  std::fprintf(
+      stderr,
+      "usage: rpc_cli serve\n"
+      "       rpc_cli call PORT METHOD [KWARGS_JSON] [--args ARGS_JSON] "
+      "[--timeout SECONDS]\n"
+      "The secret (64 hex characters) is read from the first line of "
+      "standard input.\n");
+  return 2;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Reads the first line of stdin byte by byte (no buffering past it, so
+// `serve` can then watch stdin for end of file).
+absl::StatusOr<zen::ipc::Secret> ReadSecret() {
+  std::string line;
+  char c;
+  while (line.size() <= 130 && ::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') {
+    line.push_back(c);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.size() != 64) {
+    return absl::InvalidArgumentError(
+        "the first line of stdin must be exactly 64 hex characters");
+  }
+  uint8_t key[32];
+  for (size_t i = 0; i < 32; ++i) {
+    const int hi = HexValue(line[2 * i]);
+    const int lo = HexValue(line[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError("the secret is not hexadecimal");
+    }
+    key[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  auto secret = zen::ipc::Secret::FromBytes(key);
+  std::fill(std::begin(key), std::end(key), 0);
+  std::fill(line.begin(), line.end(), '\0');
+  return secret;
+}
+
+volatile sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+int Serve(const zen::ipc::Secret& secret) {
+  auto server = zen::rpc::Server::Create(&secret);
+  if (!server.ok()) {
+    std::fprintf(stderr, "rpc_cli: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  zen::rpc_cli::RegisterBuiltinHandlers(server->get());
+  if (auto s = (*server)->Start(); !s.ok()) {
+    std::fprintf(stderr, "rpc_cli: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::printf("PORT %u\n", static_cast<unsigned>((*server)->port()));
+  std::fflush(stdout);
+  // Serve until stdin reaches end of file or a signal arrives.
+  char buf[256];
+  while (!g_stop) {
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
+    if (n == 0) break;
+    if (n < 0 && errno != EINTR) break;
+  }
+  (*server)->Stop();
+  return 0;
+}
+
+int Call(const zen::ipc::Secret& secret, int argc, char** argv) {
+  if (argc < 4) return Usage();
+  uint32_t port;
+  if (!absl::SimpleAtoi(argv[2], &port) || port == 0 || port > 65535) {
+    std::fprintf(stderr, "rpc_cli: bad port '%s'\n", argv[2]);
+    return 2;
+  }
+  const std::string method = argv[3];
+  std::string kwargs = "{}";
+  std::string args = "[]";
+  double timeout = 5.0;
+  for (int i = 4; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--args" && i + 1 < argc) {
+      args = argv[++i];
+    } else if (arg == "--timeout" && i + 1 < argc) {
+      if (!absl::SimpleAtod(argv[++i], &timeout) || timeout <= 0)
+        return Usage();
+    } else if (i == 4 && arg.rfind("--", 0) != 0) {
+      kwargs = arg;
+    } else {
+      return Usage();
+    }
+  }
+  zen::rpc::ChannelOptions options;
+  options.connector.port = static_cast<uint16_t>(port);
+  options.reconnect = false;
+  auto channel = zen::rpc::Channel::Create(&secret, options);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "rpc_cli: %s\n", channel.status().ToString().c_str());
+    return 1;
+  }
+  // The JSON texts go on the wire as given; a malformed one makes the
+  // server drop the connection, which shows as UNAVAILABLE.
+  auto result = (*channel)->Call(
+      method, args, kwargs,
+      zen::rpc::CallOptions::WithTimeout(absl::Seconds(timeout)));
+  if (!result.ok()) {
+    std::fprintf(stderr, "%s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  std::fwrite(result->json().data(), 1, result->json().size(), stdout);
+  std::fputc('\n', stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  const std::string command = argv[1];
+  if (command != "serve" && command != "call") return Usage();
+  auto secret = ReadSecret();
+  if (!secret.ok()) {
+    std::fprintf(stderr, "rpc_cli: %s\n", secret.status().ToString().c_str());
+    return 2;
+  }
+  return command == "serve" ? Serve(*secret) : Call(*secret, argc, argv);
+}

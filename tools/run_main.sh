@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick start, command 1: installs what is missing, builds and runs the main
+# job (the pre-fork example).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+exec bazel run --ui_event_filters=-info,-stdout,-stderr --noshow_progress //examples:prefork_demo -- "$@"

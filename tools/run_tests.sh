@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Quick start, command 2: installs what is missing and runs the whole test
+# suite. Extra arguments go to `bazel test` (e.g. --config=asan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+# System headers and libraries are not action inputs: key the cache on their
+# versions so an apt upgrade rebuilds (see .bazelrc).
+ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
+  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null | md5sum | cut -c1-16)
+export ZEN_SYSDEPS_KEY
+exec bazel test "$@" //...
