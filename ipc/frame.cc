@@ -71,7 +71,15 @@ void FrameDecoder::Reserve(size_t want) {
     chunk_ = std::make_shared<Chunk>(std::max(want, 2 * kReadChunkSize));
     return;
   }
-  const bool shared = chunk_.use_count() > 1;  // Frames still point into it.
+  // Frames still point into it? use_count() alone is a relaxed load that
+  // orders nothing; copying the pointer first is an acq_rel increment on the
+  // same counter every dropped Frame decremented (acq_rel), so once we see
+  // no other owner, their reads of the bytes happen before our reuse.
+  bool shared;
+  {
+    std::shared_ptr<Chunk> probe = chunk_;
+    shared = probe.use_count() > 2;
+  }
   const size_t have = end_ - begin_;
   if (!shared && have == 0) {
     begin_ = end_ = 0;  // Free rewind.
