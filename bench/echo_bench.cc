@@ -77,7 +77,7 @@ Figures RawPingPong(int calls, int threads) {
     });
   }
   int pipe_fds[2];
-  (void)::pipe(pipe_fds);
+  if (::pipe(pipe_fds) != 0) std::abort();
   const pid_t pid = ::fork();
   if (pid == 0) {
     Figures f;
@@ -112,7 +112,7 @@ Figures RawPingPong(int calls, int threads) {
     ::_exit(0);
   }
   Figures f;
-  (void)::read(pipe_fds[0], &f, sizeof(f));
+  if (::read(pipe_fds[0], &f, sizeof(f)) != sizeof(f)) std::abort();
   ::waitpid(pid, nullptr, 0);
   stop = true;
   ::shutdown(listen->get(), SHUT_RDWR);
@@ -129,7 +129,7 @@ Figures Library(int calls, int threads) {
   (void)(*server)->Start();
   const uint16_t port = (*server)->port();
   int pipe_fds[2];
-  (void)::pipe(pipe_fds);
+  if (::pipe(pipe_fds) != 0) std::abort();
   const pid_t pid = ::fork();
   if (pid == 0) {
     server->release()->AbandonAfterFork();
@@ -167,7 +167,7 @@ Figures Library(int calls, int threads) {
     ::_exit(0);
   }
   Figures f;
-  (void)::read(pipe_fds[0], &f, sizeof(f));
+  if (::read(pipe_fds[0], &f, sizeof(f)) != sizeof(f)) std::abort();
   int status;
   ::waitpid(pid, &status, 0);
   (*server)->Stop();
