@@ -1,0 +1,70 @@
+// Agent: what a pre-forking host program creates once, in the parent.
+#ifndef ZEN_AGENT_AGENT_H_
+#define ZEN_AGENT_AGENT_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "agent/agent_client.h"
+#include "agent/agent_server.h"
+#include "base/mutex.h"
+#include "ipc/secret.h"
+
+namespace zen {
+
+struct AgentOptions {
+  AgentServerOptions server;
+  // host/port are filled in from the server.
+  AgentClientOptions client;
+};
+
+// Owns the secret and the parent's AgentServer, and gives every descendant
+// process its own AgentClient.
+//
+// Fork detection is one pid comparison per client() call. The first call in
+// a new process (a worker, or a worker's child) drops what it inherited
+// without touching the parent's sockets (its copies are closed, never shut
+// down; no lock held by a thread that did not survive the fork is waited
+// on) and connects a fresh client to the original parent's server.
+//
+// Thread-safe. Create it in the parent before forking; keep it alive for the
+// life of the process (children use their inherited copy).
+class Agent {
+ public:
+  // Makes a new secret, creates and starts the server.
+  static absl::StatusOr<std::unique_ptr<Agent>> Create(
+      AgentOptions options = {});
+  ~Agent();
+
+  // True in the process that created the Agent.
+  bool is_parent() const;
+
+  // The parent's server; nullptr in any other process.
+  AgentServer* server();
+
+  // This process's client: nullptr in the parent. In a descendant it is made
+  // on the first call after each fork; nullptr while the parent cannot be
+  // reached (the next call retries, at most once per reconnect delay).
+  AgentClient* client();
+
+ private:
+  Agent(AgentOptions options, ipc::Secret secret);
+  AgentClient* ClientAfterForkSlow(pid_t pid);
+
+  const AgentOptions options_;
+  const ipc::Secret secret_;
+  std::atomic<pid_t> owner_pid_;  // The process the current state belongs to.
+  pid_t parent_pid_;              // The process that created the server.
+  Mutex mu_;
+  std::unique_ptr<AgentServer> server_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<AgentClient> client_ ABSL_GUARDED_BY(mu_);
+  std::atomic<AgentClient*> client_ptr_{nullptr};
+  absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_AGENT_H_

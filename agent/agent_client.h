@@ -1,0 +1,134 @@
+// AgentClient: the worker side of the worker-process agent.
+#ifndef ZEN_AGENT_AGENT_CLIENT_H_
+#define ZEN_AGENT_AGENT_CLIENT_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/attack_wave_detector.h"
+#include "agent/collector_event.h"
+#include "agent/rate_limiter.h"
+#include "agent/runtime_settings.h"
+#include "base/mutex.h"
+#include "base/thread_group.h"
+#include "ipc/options.h"
+#include "ipc/secret.h"
+#include "ipc/socket_io.h"
+
+namespace zen {
+
+struct AgentClientOptions {
+  // Where the parent's AgentServer listens.
+  std::string host = ipc::kLoopbackHost;
+  uint16_t port = 0;
+  // Keepalive ping while idle (the server closes idle connections at 5 s).
+  absl::Duration keepalive_interval = absl::Seconds(4);
+  // Settings polling: first after a random whole number of seconds in
+  // [1, polling_jitter] seeded by the pid (forked children inherit identical
+  // random state), then every polling_interval. A jitter under 1 s polls at
+  // once.
+  absl::Duration polling_interval = absl::Seconds(10);
+  absl::Duration polling_jitter = absl::Seconds(10);
+  // Event flush period.
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  // Per-call deadlines (the reference's: rate limits 5 s is too long for a
+  // request path; we default to 1 s and fall back to the local limiter).
+  absl::Duration call_timeout = absl::Seconds(4);
+  absl::Duration rate_limit_timeout = absl::Seconds(1);
+  absl::Duration attack_wave_timeout = absl::Seconds(1);
+  // Events kept while the parent cannot take them; past this the oldest are
+  // dropped and counted.
+  size_t max_buffered_events = 100000;
+  // Reconnection after a dropped connection.
+  absl::Duration reconnect_delay = ipc::kDefaultReconnectDelay;
+  // Called (on a client thread) after new settings were applied.
+  std::function<void(std::shared_ptr<const RuntimeSettings>)> on_settings;
+};
+
+struct AgentClientStats {
+  uint64_t events_recorded = 0;
+  uint64_t events_sent = 0;
+  uint64_t events_dropped = 0;  // Buffer cap hit.
+  uint64_t flush_failures = 0;
+  uint64_t settings_polls = 0;
+  uint64_t settings_applied = 0;
+  uint64_t rate_limit_fallbacks = 0;
+  std::optional<int64_t> config_generation;
+  std::optional<int64_t> firewall_lists_generation;
+};
+
+// The answer to a rate-limit question, and who gave it.
+struct RateLimitAnswer {
+  std::optional<RateLimitResult> result;  // nullopt: no limit applies.
+  bool from_parent = true;  // false: the parent could not answer in time and
+                            // the worker's local limiter decided.
+};
+
+// Runs in a worker: one authenticated connection to the parent, with a
+// keepalive, settings polling (applied through the same RuntimeSettings
+// parser the parent uses), buffered event flushing, rate-limit and
+// attack-wave questions. Reconnects after a dropped connection and goes on.
+//
+// Thread-safe. Owns its threads; Stop() (and the destructor) joins them.
+class AgentClient {
+ public:
+  // Connects and starts the background work. `secret` is not owned and must
+  // outlive the client. kUnavailable / kUnauthenticated if the parent cannot
+  // be reached or does not prove it holds the secret.
+  static absl::StatusOr<std::unique_ptr<AgentClient>> Create(
+      const ipc::Secret* secret, AgentClientOptions options);
+  ~AgentClient();
+
+  void Stop();
+
+  // The settings last applied (never null; empty before the first poll).
+  std::shared_ptr<const RuntimeSettings> settings() const;
+
+  // Buffers an event for the next flush.
+  void RecordEvent(CollectorEvent event);
+
+  // Sends the buffered events now. On failure they stay buffered for the
+  // next try (up to the cap).
+  absl::Status Flush();
+
+  // Asks the parent for new settings now and applies what changed.
+  absl::Status PollSettings();
+
+  // Asks the parent's shared rate limiter; falls back to a local limiter
+  // when the parent does not answer within rate_limit_timeout.
+  RateLimitAnswer CalculateRateLimits(
+      const RouteKey& route, absl::string_view client_ip,
+      std::optional<absl::string_view> actor_id);
+
+  // Reports a suspicious request; returns the wave's samples once the
+  // parent's detector flags the IP. Errors if the parent does not answer.
+  absl::StatusOr<std::optional<std::vector<AttackWaveSample>>> RecordAttackWave(
+      absl::string_view client_ip, absl::string_view method,
+      absl::string_view url);
+
+  bool connected() const;
+  AgentClientStats stats() const;
+
+  // For a grandchild that inherited this client from its parent worker:
+  // closes this process's copy of the socket (never shutdown) and forgets
+  // the worker's threads. Then leak the object.
+  void AbandonAfterFork();
+
+  class Impl;
+
+ private:
+  explicit AgentClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_AGENT_CLIENT_H_
