@@ -1,0 +1,292 @@
+// Fuzzes the generated WorkerAgent stubs' JSON decoding of every agent
+// message: requests as the parent's generated Service decodes them (through
+// rpc::Server's real dispatch), results as a child's Stub decodes them.
+//
+// Input: one byte picks the method (all five) and the direction; requests
+// carry `args` and `kwargs` texts separated by "\n--\n", results one text.
+// Checked:
+// * a well-formed request envelope gets exactly one response, which is the
+//   method's answer if the request decoded and INVALID_ARGUMENT if not (never
+//   a dropped connection or a crash); a malformed one is answered as the
+//   envelope rules say;
+// * the generated Service decodes exactly as a MethodCodec built from the
+//   .proto's zen.rpc options does (so the generated specs match the .proto);
+// * what decodes re-encodes, and decodes again to the same message, in both
+//   directions.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/log.h"
+#include "fuzz/fuzz_check.h"
+#include "fuzz/fuzz_input.h"
+#include "fuzz/scripted_stream.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ipc/frame.h"
+#include "proto/zen/agent/worker_agent.pb.h"
+#include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "proto/zen/rpc/options.pb.h"
+#include "rpc/envelope.h"
+#include "rpc/json_writer.h"
+#include "rpc/server.h"
+#include "stubs/method_codec.h"
+#include "stubs/padded_json.h"
+#include "testing/test_secret.h"
+
+namespace zen::fuzz {
+namespace {
+
+namespace pb = google::protobuf;
+using ::zen::agent::WorkerAgent;
+
+// A method as the .proto declares it, with a codec built from its options.
+struct Method {
+  const pb::MethodDescriptor* descriptor;
+  std::unique_ptr<stubs::MethodCodec> codec;
+};
+
+// Reads the zen.rpc options the way protoc-gen-zenrpc does, so a codec made
+// here is what the generated code must be equivalent to.
+std::unique_ptr<stubs::MethodCodec> CodecFromOptions(
+    const pb::MethodDescriptor* method, absl::string_view wire_name) {
+  stubs::MethodSpec spec(wire_name, method->input_type(),
+                         method->output_type());
+  for (int i = 0; i < method->input_type()->field_count(); ++i) {
+    const pb::FieldDescriptor* f = method->input_type()->field(i);
+    if (f->options().GetExtension(rpc::raw_json)) {
+      spec.AddRequestRawJson(f->name());
+    }
+  }
+  for (int i = 0; i < method->output_type()->field_count(); ++i) {
+    const pb::FieldDescriptor* f = method->output_type()->field(i);
+    if (f->options().GetExtension(rpc::raw_json)) {
+      spec.AddResponseRawJson(f->name());
+    }
+  }
+  const pb::MethodOptions& options = method->options();
+  for (int i = 0; i < options.ExtensionSize(rpc::positional_args); ++i) {
+    spec.AddPositionalArg(options.GetExtension(rpc::positional_args, i));
+  }
+  if (options.HasExtension(rpc::result_field)) {
+    spec.SetResultField(options.GetExtension(rpc::result_field));
+  }
+  spec.SetNullWhenEmpty(options.GetExtension(rpc::null_when_empty));
+  return std::make_unique<stubs::MethodCodec>(spec);
+}
+
+const std::vector<Method>& Methods() {
+  static const auto* methods = [] {
+    auto* out = new std::vector<Method>;
+    const pb::ServiceDescriptor* service =
+        agent::PingRequest::descriptor()->file()->FindServiceByName(
+            "WorkerAgent");
+    FUZZ_CHECK(service != nullptr);
+    FUZZ_CHECK(static_cast<size_t>(service->method_count()) ==
+               WorkerAgent::kMethodNames.size());
+    for (int i = 0; i < service->method_count(); ++i) {
+      const pb::MethodDescriptor* m = service->method(i);
+      out->push_back({m, CodecFromOptions(m, WorkerAgent::kMethodNames[i])});
+    }
+    return out;
+  }();
+  return *methods;
+}
+
+// Keeps a copy of the last request any method decoded.
+class RecordingService final : public WorkerAgent::Service {
+ public:
+  std::unique_ptr<pb::Message> TakeLast() { return std::move(last_); }
+
+  absl::Status Ping(rpc::ServerContext*, const agent::PingRequest& request,
+                    agent::PingResponse*) override {
+    return Keep(request);
+  }
+  absl::Status UpdatedSettings(rpc::ServerContext*,
+                               const agent::UpdatedSettingsRequest& request,
+                               agent::UpdatedSettingsResponse*) override {
+    return Keep(request);
+  }
+  absl::Status SendCollectorEvents(
+      rpc::ServerContext*, const agent::SendCollectorEventsRequest& request,
+      agent::SendCollectorEventsResponse*) override {
+    return Keep(request);
+  }
+  absl::Status CalculateRateLimits(
+      rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
+      agent::CalculateRateLimitsResponse*) override {
+    return Keep(request);
+  }
+  absl::Status RecordAttackWave(rpc::ServerContext*,
+                                const agent::RecordAttackWaveRequest& request,
+                                agent::RecordAttackWaveResponse*) override {
+    return Keep(request);
+  }
+
+ private:
+  absl::Status Keep(const pb::Message& request) {
+    last_.reset(request.New());
+    last_->CopyFrom(request);
+    return absl::OkStatus();
+  }
+  std::unique_ptr<pb::Message> last_;
+};
+
+struct Harness {
+  Harness() : secret(testing::TestSecret()) {
+    // Decoding failures are logged as handler errors; keep them off stderr.
+    SetLogSink([](LogLevel, absl::string_view) {});
+    // Handlers always run inline on the thread that read their request: a
+    // slow one (the first Struct parse, under ASan) would otherwise get its
+    // reading moved to a server thread, which would then find the script
+    // over and shut the stream before the response is written.
+    rpc::ServerOptions options;
+    options.inline_handler_budget = absl::InfiniteDuration();
+    server = *rpc::Server::Create(&secret, options);
+    service.RegisterOn(server.get());
+    FUZZ_CHECK(server->Start().ok());
+  }
+  ipc::Secret secret;
+  RecordingService service;
+  std::unique_ptr<rpc::Server> server;
+};
+
+Harness& TheHarness() {
+  static Harness* harness = new Harness;
+  return *harness;
+}
+
+// Deterministic wire bytes: maps sorted, and unlike MessageDifferencer a
+// NaN (a double field may hold "NaN" in protobuf's JSON) equals itself.
+std::string Bytes(const pb::Message& message) {
+  std::string out;
+  pb::io::StringOutputStream stream(&out);
+  pb::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+bool Equal(const pb::Message& a, const pb::Message& b) {
+  return a.GetDescriptor() == b.GetDescriptor() && Bytes(a) == Bytes(b);
+}
+
+// Encodes `decoded` as our stubs send it and checks it decodes back.
+void CheckRequestRoundTrip(const Method& method, const pb::Message& decoded) {
+  std::string kwargs;
+  FUZZ_CHECK(method.codec->EncodeRequest(decoded, &kwargs).ok());
+  const stubs::PaddedJsonString args("[]");
+  const stubs::PaddedJsonString padded(kwargs);
+  std::unique_ptr<pb::Message> again(decoded.New());
+  FUZZ_CHECK(
+      method.codec->DecodeRequest(args.view(), padded.view(), again.get())
+          .ok());
+  FUZZ_CHECK(Equal(decoded, *again));
+}
+
+void FuzzRequest(const Method& method, FuzzInput& input) {
+  absl::string_view args = input.ConsumeUntil("\n--\n");
+  absl::string_view kwargs = input.ConsumeRemaining();
+  if (args.empty()) args = "[]";
+  if (kwargs.empty()) kwargs = "{}";
+  const std::string frame =
+      absl::StrCat("[\"f\",", rpc::JsonString(method.codec->wire_name()), ",",
+                   args, ",", kwargs, "]");
+
+  // What the envelope rules say happens to this frame.
+  const stubs::PaddedJsonString padded_frame(frame);
+  rpc::RequestView request;
+  const absl::Status envelope = rpc::EnvelopeParser(64).ParseRequest(
+      padded_frame.view().json(), &request);
+
+  Harness& harness = TheHarness();
+  auto stream = std::make_shared<ScriptedStream>();
+  stream->AddFrame(frame);
+  harness.server->ServeStream(stream);
+  const std::vector<std::string> written = stream->written();
+  std::unique_ptr<pb::Message> decoded = harness.service.TakeLast();
+
+  if (!envelope.ok()) {
+    FUZZ_CHECK(written.empty());
+    FUZZ_CHECK(decoded == nullptr);
+    return;
+  }
+  FUZZ_CHECK(written.size() == 1);
+  const stubs::PaddedJsonString padded_response(written[0]);
+  rpc::ResponseView response;
+  FUZZ_CHECK(rpc::EnvelopeParser(64)
+                 .ParseResponse(padded_response.view().json(), &response)
+                 .ok());
+  FUZZ_CHECK(response.id == "f");
+
+  // The generated Service and a codec made from the .proto agree.
+  const stubs::PaddedJsonString padded_args(request.args);
+  const stubs::PaddedJsonString padded_kwargs(request.kwargs);
+  std::unique_ptr<pb::Message> mirror(
+      pb::MessageFactory::generated_factory()
+          ->GetPrototype(method.descriptor->input_type())
+          ->New());
+  const absl::Status mirror_status = method.codec->DecodeRequest(
+      padded_args.view(), padded_kwargs.view(), mirror.get());
+  if (decoded == nullptr) {
+    FUZZ_CHECK(absl::IsInvalidArgument(response.error));
+    FUZZ_CHECK(!mirror_status.ok());
+    return;
+  }
+  FUZZ_CHECK(response.error.ok());
+  FUZZ_CHECK(mirror_status.ok());
+  FUZZ_CHECK(Equal(*decoded, *mirror));
+  CheckRequestRoundTrip(method, *decoded);
+}
+
+void FuzzResult(const Method& method, FuzzInput& input) {
+  const absl::string_view result = input.ConsumeRemaining();
+  // A client only sees results inside a response that parsed.
+  const stubs::PaddedJsonString frame(
+      absl::StrCat("[\"f\",", result, ",null]"));
+  rpc::ResponseView response;
+  if (!rpc::EnvelopeParser(64)
+           .ParseResponse(frame.view().json(), &response)
+           .ok()) {
+    return;
+  }
+  const stubs::PaddedJsonString padded(response.result);
+  std::unique_ptr<pb::Message> decoded(
+      pb::MessageFactory::generated_factory()
+          ->GetPrototype(method.descriptor->output_type())
+          ->New());
+  if (!method.codec->DecodeResult(padded.view(), decoded.get()).ok()) return;
+  // What a child accepted, a parent could have sent: encode and decode again.
+  std::string encoded;
+  FUZZ_CHECK(method.codec->EncodeResult(*decoded, &encoded).ok());
+  const stubs::PaddedJsonString padded_again(encoded);
+  std::unique_ptr<pb::Message> again(decoded->New());
+  FUZZ_CHECK(method.codec->DecodeResult(padded_again.view(), again.get()).ok());
+  FUZZ_CHECK(Equal(*decoded, *again));
+}
+
+void Run(const uint8_t* data, size_t size) {
+  FuzzInput input(data, size);
+  const uint8_t selector = input.ConsumeByte();
+  const std::vector<Method>& methods = Methods();
+  const Method& method = methods[(selector >> 1) % methods.size()];
+  if ((selector & 1) == 0) {
+    FuzzRequest(method, input);
+  } else {
+    FuzzResult(method, input);
+  }
+}
+
+}  // namespace
+}  // namespace zen::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  zen::fuzz::Run(data, size);
+  return 0;
+}
