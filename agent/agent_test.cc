@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "testing/forked_child.h"
+#include "testing/sanitizers.h"
 
 namespace zen {
 namespace {
@@ -87,6 +88,7 @@ void WaitAll(std::vector<ForkedChild>& children) {
 }
 
 TEST(AgentTest, EightWorkersTimesThousandEventsAreCountedExactly) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok()) << agent.status();
   ASSERT_EQ((*agent)->client(), nullptr);  // The parent has no client.
@@ -109,6 +111,7 @@ TEST(AgentTest, EightWorkersTimesThousandEventsAreCountedExactly) {
 }
 
 TEST(AgentTest, SettingsChangesReachEveryWorkerWithinOnePollingInterval) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   AgentServer* server = (*agent)->server();
@@ -164,6 +167,7 @@ TEST(AgentTest, SettingsChangesReachEveryWorkerWithinOnePollingInterval) {
 }
 
 TEST(AgentTest, RateLimitAdmitsExactlyNAcrossAllWorkers) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   ASSERT_TRUE((*agent)->server()->UpdateConfig(kLimitedConfig).ok());
@@ -201,6 +205,7 @@ TEST(AgentTest, RateLimitAdmitsExactlyNAcrossAllWorkers) {
 }
 
 TEST(AgentTest, GrandchildGetsItsOwnConnection) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   ChildOutcome outcome = testing::RunInChild([&agent]() -> absl::Status {
@@ -235,6 +240,7 @@ TEST(AgentTest, GrandchildGetsItsOwnConnection) {
 }
 
 TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto secret = ipc::Secret::Generate();
   ASSERT_TRUE(secret.ok());
   auto server = AgentServer::Create(&*secret);
@@ -285,6 +291,7 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
 }
 
 TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   // Traffic in the parent: a worker hammering the server, so the parent's
@@ -323,6 +330,7 @@ TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
 }
 
 TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   // Let the server settle, then measure.
