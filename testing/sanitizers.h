@@ -1,10 +1,9 @@
-// Whether the running test binary carries a sanitizer runtime.
-//
-// Detected at run time (the runtimes define these entry points), not with
-// __SANITIZE_THREAD__, which the tsan config undefines (see .bazelrc).
+// Which sanitizer this test binary was built with.
 #ifndef ZEN_TESTING_SANITIZERS_H_
 #define ZEN_TESTING_SANITIZERS_H_
 
+// The sanitizer runtimes define these entry points; a weak reference is null
+// in a binary built without them.
 extern "C" {
 void __tsan_init() __attribute__((weak));
 void __asan_init() __attribute__((weak));
@@ -12,11 +11,35 @@ void __asan_init() __attribute__((weak));
 
 namespace zen::testing {
 
+// The tsan config undefines __SANITIZE_THREAD__ (it changes protobuf's ABI,
+// see .bazelrc) and defines ZEN_THREAD_SANITIZER instead.
+#if defined(__SANITIZE_THREAD__) || defined(ZEN_THREAD_SANITIZER)
+inline constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kThreadSanitizer = true;
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+
+// The same, asked of the running binary (true whatever the macros say).
 inline bool UnderThreadSanitizer() { return &__tsan_init != nullptr; }
 inline bool UnderAddressSanitizer() { return &__asan_init != nullptr; }
 inline bool UnderSanitizer() {
   return UnderThreadSanitizer() || UnderAddressSanitizer();
 }
+
+// Why multi-process tests whose forked children start threads skip under
+// TSan: its runtime does not support threads created in a child forked from
+// a multi-threaded parent (it reports "dup thread with used id" or dies), so
+// such a run says nothing about our code. Those tests run in the default and
+// ASan suites; TSan covers the same code paths in single-process tests.
+inline constexpr char kTsanForkSkipReason[] =
+    "ThreadSanitizer does not support threads in children forked from a "
+    "multi-threaded parent";
 
 }  // namespace zen::testing
 
