@@ -22,20 +22,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "fuzz/agent_codecs.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "fuzz/scripted_stream.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ipc/frame.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
-#include "proto/zen/rpc/options.pb.h"
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
 #include "rpc/server.h"
-#include "stubs/method_codec.h"
 #include "stubs/padded_json.h"
 #include "testing/test_secret.h"
 
@@ -45,58 +41,7 @@ namespace {
 namespace pb = google::protobuf;
 using ::zen::agent::WorkerAgent;
 
-// A method as the .proto declares it, with a codec built from its options.
-struct Method {
-  const pb::MethodDescriptor* descriptor;
-  std::unique_ptr<stubs::MethodCodec> codec;
-};
-
-// Reads the zen.rpc options the way protoc-gen-zenrpc does, so a codec made
-// here is what the generated code must be equivalent to.
-std::unique_ptr<stubs::MethodCodec> CodecFromOptions(
-    const pb::MethodDescriptor* method, absl::string_view wire_name) {
-  stubs::MethodSpec spec(wire_name, method->input_type(),
-                         method->output_type());
-  for (int i = 0; i < method->input_type()->field_count(); ++i) {
-    const pb::FieldDescriptor* f = method->input_type()->field(i);
-    if (f->options().GetExtension(rpc::raw_json)) {
-      spec.AddRequestRawJson(f->name());
-    }
-  }
-  for (int i = 0; i < method->output_type()->field_count(); ++i) {
-    const pb::FieldDescriptor* f = method->output_type()->field(i);
-    if (f->options().GetExtension(rpc::raw_json)) {
-      spec.AddResponseRawJson(f->name());
-    }
-  }
-  const pb::MethodOptions& options = method->options();
-  for (int i = 0; i < options.ExtensionSize(rpc::positional_args); ++i) {
-    spec.AddPositionalArg(options.GetExtension(rpc::positional_args, i));
-  }
-  if (options.HasExtension(rpc::result_field)) {
-    spec.SetResultField(options.GetExtension(rpc::result_field));
-  }
-  spec.SetNullWhenEmpty(options.GetExtension(rpc::null_when_empty));
-  return std::make_unique<stubs::MethodCodec>(spec);
-}
-
-const std::vector<Method>& Methods() {
-  static const auto* methods = [] {
-    auto* out = new std::vector<Method>;
-    const pb::ServiceDescriptor* service =
-        agent::PingRequest::descriptor()->file()->FindServiceByName(
-            "WorkerAgent");
-    FUZZ_CHECK(service != nullptr);
-    FUZZ_CHECK(static_cast<size_t>(service->method_count()) ==
-               WorkerAgent::kMethodNames.size());
-    for (int i = 0; i < service->method_count(); ++i) {
-      const pb::MethodDescriptor* m = service->method(i);
-      out->push_back({m, CodecFromOptions(m, WorkerAgent::kMethodNames[i])});
-    }
-    return out;
-  }();
-  return *methods;
-}
+using Method = AgentMethod;
 
 // Keeps a copy of the last request any method decoded.
 class RecordingService final : public WorkerAgent::Service {
@@ -161,22 +106,6 @@ Harness& TheHarness() {
   return *harness;
 }
 
-// Deterministic wire bytes: maps sorted, and unlike MessageDifferencer a
-// NaN (a double field may hold "NaN" in protobuf's JSON) equals itself.
-std::string Bytes(const pb::Message& message) {
-  std::string out;
-  pb::io::StringOutputStream stream(&out);
-  pb::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
-
-bool Equal(const pb::Message& a, const pb::Message& b) {
-  return a.GetDescriptor() == b.GetDescriptor() && Bytes(a) == Bytes(b);
-}
-
 // Encodes `decoded` as our stubs send it and checks it decodes back.
 void CheckRequestRoundTrip(const Method& method, const pb::Message& decoded) {
   std::string kwargs;
@@ -187,7 +116,7 @@ void CheckRequestRoundTrip(const Method& method, const pb::Message& decoded) {
   FUZZ_CHECK(
       method.codec->DecodeRequest(args.view(), padded.view(), again.get())
           .ok());
-  FUZZ_CHECK(Equal(decoded, *again));
+  FUZZ_CHECK(SameMessage(decoded, *again));
 }
 
 void FuzzRequest(const Method& method, FuzzInput& input) {
@@ -228,10 +157,8 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
   // The generated Service and a codec made from the .proto agree.
   const stubs::PaddedJsonString padded_args(request.args);
   const stubs::PaddedJsonString padded_kwargs(request.kwargs);
-  std::unique_ptr<pb::Message> mirror(
-      pb::MessageFactory::generated_factory()
-          ->GetPrototype(method.descriptor->input_type())
-          ->New());
+  std::unique_ptr<pb::Message> mirror =
+      NewMessage(method.descriptor->input_type());
   const absl::Status mirror_status = method.codec->DecodeRequest(
       padded_args.view(), padded_kwargs.view(), mirror.get());
   if (decoded == nullptr) {
@@ -241,7 +168,7 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
   }
   FUZZ_CHECK(response.error.ok());
   FUZZ_CHECK(mirror_status.ok());
-  FUZZ_CHECK(Equal(*decoded, *mirror));
+  FUZZ_CHECK(SameMessage(*decoded, *mirror));
   CheckRequestRoundTrip(method, *decoded);
 }
 
@@ -257,10 +184,8 @@ void FuzzResult(const Method& method, FuzzInput& input) {
     return;
   }
   const stubs::PaddedJsonString padded(response.result);
-  std::unique_ptr<pb::Message> decoded(
-      pb::MessageFactory::generated_factory()
-          ->GetPrototype(method.descriptor->output_type())
-          ->New());
+  std::unique_ptr<pb::Message> decoded =
+      NewMessage(method.descriptor->output_type());
   if (!method.codec->DecodeResult(padded.view(), decoded.get()).ok()) return;
   // What a child accepted, a parent could have sent: encode and decode again.
   std::string encoded;
@@ -268,13 +193,13 @@ void FuzzResult(const Method& method, FuzzInput& input) {
   const stubs::PaddedJsonString padded_again(encoded);
   std::unique_ptr<pb::Message> again(decoded->New());
   FUZZ_CHECK(method.codec->DecodeResult(padded_again.view(), again.get()).ok());
-  FUZZ_CHECK(Equal(*decoded, *again));
+  FUZZ_CHECK(SameMessage(*decoded, *again));
 }
 
 void Run(const uint8_t* data, size_t size) {
   FuzzInput input(data, size);
   const uint8_t selector = input.ConsumeByte();
-  const std::vector<Method>& methods = Methods();
+  const std::vector<Method>& methods = AgentMethods();
   const Method& method = methods[(selector >> 1) % methods.size()];
   if ((selector & 1) == 0) {
     FuzzRequest(method, input);
