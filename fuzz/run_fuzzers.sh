@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds every fuzz target with --config=fuzz (clang-14, libFuzzer, ASan,
+# UBSan, LeakSanitizer) and runs each for a bounded time, starting from its
+# checked-in corpus. Fails if any target crashes, leaks, times out on one
+# input (10 s) or runs out of memory (2.5 GiB).
+#
+#   fuzz/run_fuzzers.sh [SECONDS_PER_TARGET] [--merge] [--only TARGET]...
+#
+# SECONDS_PER_TARGET defaults to 60 (what CI runs). --merge adds the inputs
+# that reached new coverage to fuzz/corpus/<target>/ (minimized), for long
+# runs whose corpus is worth keeping: `fuzz/run_fuzzers.sh 3600 --merge`
+# fuzzes every target for an hour. A crashing input is saved next to the
+# log (FUZZ_OUT, a temporary directory by default) and printed; add it to
+# fuzz/corpus/<target>/ with the fix so the corpus replay test keeps it
+# fixed. Prints one line per target: executions, coverage (edges and
+# features, as libFuzzer counts them), corpus size.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ALL_TARGETS=(frame_fuzzer envelope_fuzzer handshake_fuzzer stub_json_fuzzer
+  settings_fuzzer agent_server_fuzzer)
+
+seconds=60
+merge=0
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --merge) merge=1 ;;
+    --only) shift; targets+=("$1") ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) seconds=$1 ;;
+  esac
+  shift
+done
+[ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
+
+tools/setup.sh
+ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
+  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null | md5sum | cut -c1-16)
+export ZEN_SYSDEPS_KEY
+
+labels=()
+for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
+echo "=== fuzz: building ${#targets[@]} targets"
+if ! bazel build --config=fuzz "${labels[@]}"; then
+  echo "fuzz: build failed"
+  exit 1
+fi
+bin_dir=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/fuzz
+
+out=${FUZZ_OUT:-$(mktemp -d /tmp/zen-fuzz.XXXXXX)}
+mkdir -p "$out"
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  dir="$out/$t"
+  mkdir -p "$dir/corpus"
+  log="$dir/log"
+  echo "=== fuzz: $t for ${seconds}s (log: $log)"
+  # New inputs go to the scratch corpus (the first directory); the
+  # checked-in one is only read.
+  "$bin_dir/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
+    -print_final_stats=1 -artifact_prefix="$dir/" \
+    "$dir/corpus" "fuzz/corpus/$t" >"$log" 2>&1
+  rc=$?
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
+  line=$(printf '%-20s %4ss  execs %-10s cov %-6s ft %-7s corpus %s' "$t" \
+    "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}")
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    line="$line  FAILED (exit $rc)"
+    grep -E 'ERROR|FUZZ_CHECK|SUMMARY|Test unit written' "$log" | head -20
+    for artifact in "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*; do
+      [ -e "$artifact" ] || continue
+      echo "--- $artifact (base64):"
+      base64 "$artifact" | head -40
+    done
+  elif [ "$merge" -eq 1 ]; then
+    "$bin_dir/$t" -merge=1 "fuzz/corpus/$t" "$dir/corpus" >"$dir/merge.log" 2>&1 ||
+      echo "fuzz: merging the corpus of $t failed (see $dir/merge.log)"
+  fi
+  echo "$line"
+  summary+=("$line")
+done
+
+echo "=== fuzz summary"
+printf '%s\n' "${summary[@]}"
+exit "$status"
