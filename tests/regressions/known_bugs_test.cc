@@ -29,7 +29,7 @@ namespace {
 // next document arrives.
 TEST(KnownBugTest, BlankSettingsDocumentDoesNotBreakUpdatedSettings) {
   const ipc::Secret secret = testing::TestSecret();
-  for (const std::string blank : {"  ", "\n", "\f", " \t\r\n"}) {
+  for (const std::string& blank : {"  ", "\n", "\f", " \t\r\n"}) {
     for (bool config : {true, false}) {
       auto server = AgentServer::Create(&secret);
       ASSERT_TRUE(server.ok());
