@@ -33,10 +33,8 @@ absl::Duration InitialPollDelay(absl::Duration jitter) {
 
 class AgentClient::Impl {
  public:
-  Impl(const ipc::Secret* secret, AgentClientOptions options,
-       std::unique_ptr<rpc::Channel> channel)
-      : secret_(secret),
-        options_(std::move(options)),
+  Impl(AgentClientOptions options, std::unique_ptr<rpc::Channel> channel)
+      : options_(std::move(options)),
         channel_(std::move(channel)),
         stub_(channel_.get()),
         settings_(std::make_shared<const RuntimeSettings>()) {}
@@ -274,7 +272,6 @@ class AgentClient::Impl {
     }
   }
 
-  const ipc::Secret* const secret_;  // Not owned.
   const AgentClientOptions options_;
   std::unique_ptr<rpc::Channel> channel_;
   agent::WorkerAgent::Stub stub_;
@@ -303,8 +300,7 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
   absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
       rpc::Channel::Create(secret, channel_options);
   if (!channel.ok()) return channel.status();
-  auto impl =
-      std::make_unique<Impl>(secret, std::move(options), std::move(*channel));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(*channel));
   impl->Start();
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
 }
