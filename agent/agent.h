@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "ipc/secret.h"
 
@@ -59,6 +61,9 @@ class Agent {
   std::atomic<pid_t> owner_pid_;  // The process the current state belongs to.
   pid_t parent_pid_;              // The process that created the server.
   Mutex mu_;
+  ForkGuardRegistration fork_guard_{&mu_};
+  std::string server_host_ ABSL_GUARDED_BY(mu_);
+  uint16_t server_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<AgentServer> server_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<AgentClient> client_ ABSL_GUARDED_BY(mu_);
   std::atomic<AgentClient*> client_ptr_{nullptr};
