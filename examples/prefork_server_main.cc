@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
       "a pre-forking HTTP server using the worker-process agent\n"
       "  prefork_server [--port=8080] [--workers=4] [--config=FILE] "
       "[--firewall-lists=FILE]\n"
-      "  prefork_server --self-test");
+      "  prefork_server --self-test\n"
+      "(flag names may be written with dashes or underscores)");
   absl::ParseCommandLine(argc, argv);
   return zen::examples::Main();
 }
