@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -42,15 +43,18 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(std::string, firewall_lists, "",
           "firewall lists JSON file, re-read when it changes; empty: the "
           "embedded default");
-ABSL_FLAG(absl::Duration, settings_check_interval, absl::Seconds(1),
+// Durations are string flags ("100ms", "1.5s") parsed by absl::ParseDuration:
+// an absl::Duration flag is read through a sequence lock whose fence GCC
+// refuses to compile under -fsanitize=thread (-Werror=tsan).
+ABSL_FLAG(std::string, settings_check_interval, "1s",
           "how often the settings files are checked for changes");
-ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(10),
+ABSL_FLAG(std::string, stats_interval, "10s",
           "how often the parent prints the workers' statistics");
-ABSL_FLAG(absl::Duration, agent_polling_interval, absl::Seconds(10),
+ABSL_FLAG(std::string, agent_polling_interval, "10s",
           "how often workers ask the parent for new settings");
-ABSL_FLAG(absl::Duration, agent_polling_jitter, absl::Seconds(10),
+ABSL_FLAG(std::string, agent_polling_jitter, "10s",
           "workers' first settings poll comes after up to this long");
-ABSL_FLAG(absl::Duration, agent_heartbeat_interval, absl::Seconds(10),
+ABSL_FLAG(std::string, agent_heartbeat_interval, "10s",
           "how often workers send their events to the parent");
 ABSL_FLAG(bool, self_test, false,
           "run the self-test: ephemeral port, embedded settings, short agent "
@@ -73,6 +77,20 @@ void AcceptDashesInFlagNames(int argc, char** argv) {
   }
 }
 
+// The duration in a string flag; exits with a message if it is not one.
+absl::Duration DurationFlag(const absl::Flag<std::string>& flag,
+                            const char* name) {
+  const std::string text = absl::GetFlag(flag);
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) ||
+      duration < absl::ZeroDuration()) {
+    std::fprintf(stderr, "prefork_server: --%s: not a duration: '%s'\n", name,
+                 text.c_str());
+    std::exit(2);
+  }
+  return duration;
+}
+
 // The library's log lines, marked with the process they come from (the
 // parent and every worker share stderr). One write(2) per line.
 void LogToStderrWithPid(LogLevel level, absl::string_view message) {
@@ -85,6 +103,19 @@ void LogToStderrWithPid(LogLevel level, absl::string_view message) {
 
 int Main() {
   const bool self_test = absl::GetFlag(FLAGS_self_test);
+  // Every flag is checked before anything starts.
+  const absl::Duration polling_interval =
+      DurationFlag(FLAGS_agent_polling_interval, "agent_polling_interval");
+  const absl::Duration polling_jitter =
+      DurationFlag(FLAGS_agent_polling_jitter, "agent_polling_jitter");
+  const absl::Duration heartbeat_interval =
+      DurationFlag(FLAGS_agent_heartbeat_interval, "agent_heartbeat_interval");
+  const absl::Duration settings_every =
+      DurationFlag(FLAGS_settings_check_interval, "settings_check_interval");
+  const absl::Duration stats_every =
+      self_test ? absl::Seconds(1)
+                : DurationFlag(FLAGS_stats_interval, "stats_interval");
+
   // Before any thread starts, so that every thread (and every worker)
   // leaves these signals to the supervisor's sigtimedwait.
   BlockSupervisorSignals();
@@ -103,9 +134,9 @@ int Main() {
 
   AgentOptions agent_options;
   AgentClientOptions& client = agent_options.client;
-  client.polling_interval = absl::GetFlag(FLAGS_agent_polling_interval);
-  client.polling_jitter = absl::GetFlag(FLAGS_agent_polling_jitter);
-  client.heartbeat_interval = absl::GetFlag(FLAGS_agent_heartbeat_interval);
+  client.polling_interval = polling_interval;
+  client.polling_jitter = polling_jitter;
+  client.heartbeat_interval = heartbeat_interval;
   if (self_test) {
     client.polling_interval = absl::Milliseconds(200);
     client.polling_jitter = absl::ZeroDuration();
@@ -151,10 +182,6 @@ int Main() {
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_http_threads)));
 
   RunTotals totals;
-  const absl::Duration settings_every =
-      absl::GetFlag(FLAGS_settings_check_interval);
-  const absl::Duration stats_every =
-      self_test ? absl::Seconds(1) : absl::GetFlag(FLAGS_stats_interval);
   absl::Time next_settings_check = absl::Now() + settings_every;
   absl::Time next_stats = absl::Now() + stats_every;
   // The self-test bounds its own phases; this is the backstop.
