@@ -73,17 +73,11 @@ void Tally::Count(Counts* counts, const FetchResult& result) {
 void Tally::Add(const FetchResult& result) {
   MutexLock lock(&mu_);
   Count(&total_, result);
-  if (result.http_status != 0) ++by_worker_[result.worker_pid];
 }
 
 Tally::Counts Tally::total() const {
   MutexLock lock(&mu_);
   return total_;
-}
-
-std::map<pid_t, uint64_t> Tally::by_worker() const {
-  MutexLock lock(&mu_);
-  return by_worker_;
 }
 
 Traffic::Traffic(uint16_t port, std::vector<TrafficStream> streams,

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,15 +55,12 @@ class Tally {
   void Add(const FetchResult& result) ABSL_LOCKS_EXCLUDED(mu_);
 
   Counts total() const ABSL_LOCKS_EXCLUDED(mu_);
-  // Responses per answering worker.
-  std::map<pid_t, uint64_t> by_worker() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   static void Count(Counts* counts, const FetchResult& result);
 
   mutable Mutex mu_;
   Counts total_ ABSL_GUARDED_BY(mu_);
-  std::map<pid_t, uint64_t> by_worker_ ABSL_GUARDED_BY(mu_);
 };
 
 // One simulated client: requests its paths in turn, from one address.

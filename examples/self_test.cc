@@ -190,15 +190,15 @@ bool SelfTest::RestartOneWorker() {
   return ok;
 }
 
-SelfTest::Burst SelfTest::RunBurst(const std::string& client_ip,
-                                   int64_t max_requests) {
-  Burst burst;
+SelfTest::BurstOutcome SelfTest::RunBurst(const std::string& client_ip,
+                                          int64_t max_requests) {
+  BurstOutcome burst;
   burst.client_ip = client_ip;
   burst.max_requests = max_requests;
   Tally tally;
   const std::vector<FetchResult> results =
-      examples::Burst(port_, kLimitedPath, client_ip, options_.burst_requests,
-                      options_.burst_threads, &tally);
+      Burst(port_, kLimitedPath, client_ip, options_.burst_requests,
+            options_.burst_threads, &tally);
   std::set<pid_t> workers;
   for (const FetchResult& result : results) {
     if (result.http_status == 200) {

@@ -71,7 +71,7 @@ class SelfTest {
     bool ok = false;
     std::string detail;
   };
-  struct Burst {
+  struct BurstOutcome {
     std::string client_ip;
     int64_t max_requests = 0;
     uint64_t admitted = 0;
@@ -85,7 +85,7 @@ class SelfTest {
   bool WaitForWorkers();
   bool RestartOneWorker();
   void ChangeSettings();
-  Burst RunBurst(const std::string& client_ip, int64_t max_requests);
+  BurstOutcome RunBurst(const std::string& client_ip, int64_t max_requests);
 
   // Asks /_zen/status until each worker in `pids` answered with a status
   // that `accept` takes, or `deadline`. Returns the accepted ones.
