@@ -33,13 +33,11 @@ Agent::Agent(AgentOptions options, ipc::Secret secret)
       parent_pid_(::getpid()) {}
 
 Agent::~Agent() {
-  if (::getpid() != owner_pid_.load()) {
-    // A process that never called client() after its fork still holds its
-    // parent's objects: abandon them rather than stopping the parent's
-    // threads (which do not exist here).
-    ClientAfterForkSlow(::getpid());
-  }
   MutexLock lock(&mu_);
+  // A process that never called client() after its fork still holds its
+  // parent's objects: abandon them rather than stopping the parent's threads
+  // (which do not exist here).
+  AdoptProcessLocked(::getpid());
   if (client_ != nullptr) client_->Stop();
   if (server_ != nullptr) server_->Stop();
 }
@@ -62,8 +60,7 @@ AgentClient* Agent::client() {
   return ClientAfterForkSlow(pid);
 }
 
-AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
-  MutexLock lock(&mu_);
+void Agent::AdoptProcessLocked(pid_t pid) {
   if (owner_pid_.load() != pid) {
     // First use in this process since a fork. Only the forking thread came
     // along, and the fork guard kept every library lock consistent, so the
@@ -76,6 +73,11 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     next_attempt_ = absl::InfinitePast();
     owner_pid_.store(pid, std::memory_order_release);
   }
+}
+
+AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
+  MutexLock lock(&mu_);
+  AdoptProcessLocked(pid);
   if (pid == parent_pid_ || client_ != nullptr) return client_.get();
   // Connect (a grandchild connects to the original parent too), at most once
   // per reconnect delay while the parent cannot be reached.

@@ -54,7 +54,10 @@ class Agent {
 
  private:
   Agent(AgentOptions options, ipc::Secret secret);
-  AgentClient* ClientAfterForkSlow(pid_t pid);
+  AgentClient* ClientAfterForkSlow(pid_t pid) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes this object belong to process `pid`: in a new process, abandons
+  // (closes, never shuts down) what was inherited.
+  void AdoptProcessLocked(pid_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const AgentOptions options_;
   const ipc::Secret secret_;

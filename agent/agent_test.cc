@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 
@@ -55,14 +56,6 @@ constexpr char kLimitedConfig[] = R"({
   "endpoints": [{"method": "GET", "route": "/limited", "forceProtectionOff": false,
                  "rateLimiting": {"enabled": true, "maxRequests": 25, "windowSizeInMS": 600000}}]
 })";
-
-size_t CountOpenFds() {
-  size_t n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (dirent* e = ::readdir(dir)) n += e->d_name[0] != '.';
-  ::closedir(dir);
-  return n;
-}
 
 // Reads exactly `size` bytes from a pipe, or gives up at the deadline (a
 // child that failed early never writes).
@@ -335,7 +328,7 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
   ASSERT_TRUE(agent.ok());
   // Let the server settle, then measure.
   absl::SleepFor(absl::Milliseconds(50));
-  const size_t baseline = CountOpenFds();
+  const size_t baseline = testing::OpenFds().size();
   for (int round = 0; round < 5; ++round) {
     auto child = ForkedChild::Start([&agent]() -> absl::Status {
       AgentClient* client = (*agent)->client();
@@ -350,8 +343,8 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
     child->Kill(SIGKILL);
     (void)child->Wait(In(absl::Seconds(5)));
   }
-  EXPECT_TRUE(Eventually([&] { return CountOpenFds() <= baseline; }))
-      << CountOpenFds() << " > " << baseline;
+  EXPECT_TRUE(Eventually([&] { return testing::OpenFds().size() <= baseline; }))
+      << testing::OpenFds().size() << " > " << baseline;
   // And the server still serves.
   auto check = testing::RunInChild([&agent]() -> absl::Status {
     AgentClient* client = (*agent)->client();
@@ -361,57 +354,22 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
   EXPECT_TRUE(check.ok()) << check.ToString();
 }
 
-std::set<int> OpenFds() {
-  std::set<int> fds;
-  DIR* dir = ::opendir("/proc/self/fd");
-  const int own = ::dirfd(dir);
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.' && std::atoi(e->d_name) != own)
-      fds.insert(std::atoi(e->d_name));
-  }
-  ::closedir(dir);
-  return fds;
-}
-
 TEST(AgentTest, ExecedChildHasNoSecretAndNoInheritedSockets) {
-  const std::set<int> before = OpenFds();
+  const std::set<int> before = testing::OpenFds();
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   std::set<int> ours;
-  for (int fd : OpenFds()) {
+  for (int fd : testing::OpenFds()) {
     if (!before.count(fd)) ours.insert(fd);
   }
   ASSERT_GE(ours.size(), 2u);  // The listening socket and its wake-up eventfd.
-  int out[2];
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    const char* path = "testing/list_fds";
-    ::execl(path, path, static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string listing;
-  char buf[256];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof(buf))) > 0;)
-    listing.append(buf, n);
-  ::close(out[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  absl::StatusOr<std::set<int>> fds = testing::FdsSurvivingExec();
+  ASSERT_TRUE(fds.ok()) << fds.status();
   // None of the agent's descriptors survive exec. The secret lived in
   // process memory only, which exec replaced: the new image has no way to
   // authenticate.
-  std::set<int> fds;
-  for (size_t pos = 0; pos < listing.size();) {
-    size_t nl = listing.find('\n', pos);
-    fds.insert(std::atoi(listing.substr(pos, nl - pos).c_str()));
-    pos = nl + 1;
-  }
   for (int fd : ours)
-    EXPECT_EQ(fds.count(fd), 0u) << "fd " << fd << " survived exec";
+    EXPECT_EQ(fds->count(fd), 0u) << "fd " << fd << " survived exec";
 }
 
 }  // namespace
