@@ -326,21 +326,27 @@ void SelfTest::Scenario() {
   // The address blocked mid-run: 200 before the change, 403 once every
   // worker had it.
   uint64_t before_ok = 0, before_total = 0, after_blocked = 0, after_total = 0;
+  std::set<pid_t> refusing_workers;
   for (const FetchResult& r : traffic.results(probe)) {
     if (r.done_at < settings_changed_at_) {
       ++before_total;
       if (r.http_status == 200) ++before_ok;
     } else if (r.sent_at > settings_confirmed_at_) {
       ++after_total;
-      if (r.http_status == 403) ++after_blocked;
+      if (r.http_status == 403) {
+        ++after_blocked;
+        refusing_workers.insert(r.worker_pid);
+      }
     }
   }
   AddCheck("the newly blocked address is refused by every worker",
            before_total > 0 && before_ok == before_total && after_total > 0 &&
-               after_blocked == after_total,
+               after_blocked == after_total &&
+               static_cast<int>(refusing_workers.size()) == options_.workers,
            absl::StrCat(kNewlyBlockedIp, ": ", before_ok, "/", before_total,
                         " allowed before the change, ", after_blocked, "/",
-                        after_total, " refused after every worker had it"));
+                        after_total, " refused (by ", refusing_workers.size(),
+                        " workers) after every worker had it"));
   uint64_t always_refused = 0, always_total = 0;
   for (const FetchResult& r : traffic.results(blocked)) {
     ++always_total;
