@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "ipc/secret.h"
 
@@ -52,13 +54,19 @@ class Agent {
 
  private:
   Agent(AgentOptions options, ipc::Secret secret);
-  AgentClient* ClientAfterForkSlow(pid_t pid);
+  AgentClient* ClientAfterForkSlow(pid_t pid) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes this object belong to process `pid`: in a new process, abandons
+  // (closes, never shuts down) what was inherited.
+  void AdoptProcessLocked(pid_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const AgentOptions options_;
   const ipc::Secret secret_;
   std::atomic<pid_t> owner_pid_;  // The process the current state belongs to.
   pid_t parent_pid_;              // The process that created the server.
   Mutex mu_;
+  ForkGuardRegistration fork_guard_{&mu_};
+  std::string server_host_ ABSL_GUARDED_BY(mu_);
+  uint16_t server_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<AgentServer> server_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<AgentClient> client_ ABSL_GUARDED_BY(mu_);
   std::atomic<AgentClient*> client_ptr_{nullptr};

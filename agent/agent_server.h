@@ -79,6 +79,7 @@ class AgentServer {
   Collector collector_;
   RateLimiter rate_limiter_;
   AttackWaveDetector attack_waves_;
+  Mutex update_mu_;  // Serializes UpdateConfig/UpdateFirewallLists.
   mutable Mutex settings_mu_;
   std::shared_ptr<const RuntimeSettings> settings_
       ABSL_GUARDED_BY(settings_mu_);

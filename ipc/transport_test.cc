@@ -20,6 +20,7 @@
 #include "ipc/handshake.h"
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
+#include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
 
@@ -260,58 +261,23 @@ TEST(TransportTest, ExcessPendingHandshakesAreClosedAtOnce) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
 }
 
-std::set<int> OpenFds() {
-  std::set<int> fds;
-  DIR* dir = ::opendir("/proc/self/fd");
-  const int own = ::dirfd(dir);
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.' && std::atoi(e->d_name) != own)
-      fds.insert(std::atoi(e->d_name));
-  }
-  ::closedir(dir);
-  return fds;
-}
-
 TEST(TransportTest, DescriptorsDoNotSurviveExec) {
-  const std::set<int> before = OpenFds();
+  const std::set<int> before = testing::OpenFds();
   EchoServer server;
   auto client = Connect(server.secret, server.Client());
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE(EchoRoundTrip(**client, "x").ok());
   std::set<int> ours;
-  for (int fd : OpenFds()) {
+  for (int fd : testing::OpenFds()) {
     if (!before.count(fd)) ours.insert(fd);
   }
   ASSERT_GE(ours.size(),
             4u);  // Listener, eventfd, both ends of the connection.
 
-  int out[2];
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    const char* path = "testing/list_fds";
-    ::execl(path, path, static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string listing;
-  char buf[256];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof(buf))) > 0;)
-    listing.append(buf, n);
-  ::close(out[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  std::set<int> after_exec;
-  for (size_t pos = 0; pos < listing.size();) {
-    size_t nl = listing.find('\n', pos);
-    after_exec.insert(std::atoi(listing.substr(pos, nl - pos).c_str()));
-    pos = nl + 1;
-  }
+  absl::StatusOr<std::set<int>> after_exec = testing::FdsSurvivingExec();
+  ASSERT_TRUE(after_exec.ok()) << after_exec.status();
   for (int fd : ours)
-    EXPECT_EQ(after_exec.count(fd), 0u) << "fd " << fd << " survived exec";
+    EXPECT_EQ(after_exec->count(fd), 0u) << "fd " << fd << " survived exec";
 }
 
 }  // namespace

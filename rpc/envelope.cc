@@ -69,7 +69,13 @@ EnvelopeParser& EnvelopeParser::ThreadLocal(size_t max_depth) {
   return *parser;
 }
 
-absl::Status EnvelopeParser::Validate(absl::string_view json) {
+struct EnvelopeParser::Iteration {
+  ondemand::document doc;
+  ondemand::array array;
+};
+
+absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
+                                   Iteration* out) {
   // The DOM parser validates everything (structure, UTF-8, numbers, escapes,
   // depth) in one pass; the on-demand pass afterwards only slices.
   const size_t capacity = std::max<size_t>(json.size(), 4096);
@@ -90,23 +96,24 @@ absl::Status EnvelopeParser::Validate(absl::string_view json) {
   if (parsers_->on_demand.capacity() > std::max(kKeepCapacity, json.size())) {
     parsers_->on_demand = ondemand::parser();
   }
+  if (parsers_->on_demand
+          .iterate(json.data(), json.size(),
+                   json.size() + simdjson::SIMDJSON_PADDING)
+          .get(out->doc)) {
+    return absl::DataLossError("not JSON");
+  }
+  if (out->doc.get_array().get(out->array)) {
+    return Shape(absl::StrCat(what, " is not an array"));
+  }
   return absl::OkStatus();
 }
 
 absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
                                           RequestView* out) {
-  if (absl::Status s = Validate(json); !s.ok()) return s;
-  ondemand::document doc;
-  if (parsers_->on_demand
-          .iterate(json.data(), json.size(),
-                   json.size() + simdjson::SIMDJSON_PADDING)
-          .get(doc)) {
-    return absl::DataLossError("not JSON");
-  }
-  ondemand::array array;
-  if (doc.get_array().get(array)) return Shape("request is not an array");
+  Iteration it;
+  if (absl::Status s = Begin(json, "request", &it); !s.ok()) return s;
   size_t index = 0;
-  for (auto element : array) {
+  for (auto element : it.array) {
     ondemand::value v;
     if (element.get(v)) return Shape("bad element");
     switch (index) {
@@ -153,19 +160,11 @@ absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
 
 absl::Status EnvelopeParser::ParseResponse(absl::string_view json,
                                            ResponseView* out) {
-  if (absl::Status s = Validate(json); !s.ok()) return s;
-  ondemand::document doc;
-  if (parsers_->on_demand
-          .iterate(json.data(), json.size(),
-                   json.size() + simdjson::SIMDJSON_PADDING)
-          .get(doc)) {
-    return absl::DataLossError("not JSON");
-  }
-  ondemand::array array;
-  if (doc.get_array().get(array)) return Shape("response is not an array");
+  Iteration it;
+  if (absl::Status s = Begin(json, "response", &it); !s.ok()) return s;
   size_t index = 0;
   absl::string_view error_json;
-  for (auto element : array) {
+  for (auto element : it.array) {
     ondemand::value v;
     if (element.get(v)) return Shape("bad element");
     switch (index) {

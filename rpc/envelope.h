@@ -57,8 +57,11 @@ class EnvelopeParser {
   static EnvelopeParser& ThreadLocal(size_t max_depth);
 
  private:
-  absl::Status Validate(absl::string_view json);
   struct Parsers;
+  struct Iteration;  // An on-demand document and its top-level array.
+  // Validates `json` strictly, then starts iterating its top-level array
+  // (`what` names the envelope in the shape error).
+  absl::Status Begin(absl::string_view json, const char* what, Iteration* out);
   std::unique_ptr<Parsers> parsers_;
   size_t max_depth_;
 };

@@ -14,6 +14,7 @@
 #include "rpc/channel.h"
 #include "rpc/server.h"
 #include "testing/forked_child.h"
+#include "testing/sanitizers.h"
 #include "testing/test_secret.h"
 #include "tools/rpc_cli/builtin_handlers.h"
 
@@ -213,6 +214,7 @@ ForkedChild StartServerChild(uint16_t port, int ready_fd) {
 }
 
 TEST(RpcTest, ServerDeathFailsPendingCallsAndChannelReconnectsOnSamePort) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   ForkedChild server = StartServerChild(0, pipe_fds[1]);
@@ -334,6 +336,7 @@ TEST(RpcTest, OversizedResultIsAnsweredWithAnError) {
 }
 
 TEST(RpcTest, ForkedChildrenCallTheParent) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   Fixture f;
   auto children = testing::StartTogether(4, [&f](int i) -> absl::Status {
     auto channel = Channel::Create(&f.secret, f.Options());

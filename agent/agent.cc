@@ -1,0 +1,102 @@
+#include "agent/agent.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "base/log.h"
+
+namespace zen {
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
+  absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
+  if (!secret.ok()) return secret.status();
+  std::unique_ptr<Agent> agent(
+      new Agent(std::move(options), std::move(*secret)));
+  absl::StatusOr<std::unique_ptr<AgentServer>> server =
+      AgentServer::Create(&agent->secret_, agent->options_.server);
+  if (!server.ok()) return server.status();
+  absl::Status started = (*server)->Start();
+  if (!started.ok()) return started;
+  MutexLock lock(&agent->mu_);
+  agent->server_host_ = (*server)->host();
+  agent->server_port_ = (*server)->port();
+  agent->server_ = std::move(*server);
+  return agent;
+}
+
+Agent::Agent(AgentOptions options, ipc::Secret secret)
+    : options_(std::move(options)),
+      secret_(std::move(secret)),
+      owner_pid_(::getpid()),
+      parent_pid_(::getpid()) {}
+
+Agent::~Agent() {
+  MutexLock lock(&mu_);
+  // A process that never called client() after its fork still holds its
+  // parent's objects: abandon them rather than stopping the parent's threads
+  // (which do not exist here).
+  AdoptProcessLocked(::getpid());
+  if (client_ != nullptr) client_->Stop();
+  if (server_ != nullptr) server_->Stop();
+}
+
+bool Agent::is_parent() const { return ::getpid() == parent_pid_; }
+
+AgentServer* Agent::server() {
+  if (!is_parent()) return nullptr;
+  MutexLock lock(&mu_);
+  return server_.get();
+}
+
+AgentClient* Agent::client() {
+  const pid_t pid = ::getpid();
+  // The hot path: one pid comparison and an atomic load.
+  if (pid == owner_pid_.load(std::memory_order_acquire)) {
+    AgentClient* client = client_ptr_.load(std::memory_order_acquire);
+    if (client != nullptr || pid == parent_pid_) return client;
+  }
+  return ClientAfterForkSlow(pid);
+}
+
+void Agent::AdoptProcessLocked(pid_t pid) {
+  if (owner_pid_.load() != pid) {
+    // First use in this process since a fork. Only the forking thread came
+    // along, and the fork guard kept every library lock consistent, so the
+    // inherited objects can be taken apart without waiting on anything. Our
+    // copies of the parent's (or the parent worker's) sockets are closed,
+    // never shut down: those connections belong to the other process.
+    if (server_ != nullptr) server_.release()->AbandonAfterFork();
+    if (client_ != nullptr) client_.release()->AbandonAfterFork();
+    client_ptr_.store(nullptr, std::memory_order_release);
+    next_attempt_ = absl::InfinitePast();
+    owner_pid_.store(pid, std::memory_order_release);
+  }
+}
+
+AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
+  MutexLock lock(&mu_);
+  AdoptProcessLocked(pid);
+  if (pid == parent_pid_ || client_ != nullptr) return client_.get();
+  // Connect (a grandchild connects to the original parent too), at most once
+  // per reconnect delay while the parent cannot be reached.
+  const absl::Time now = absl::Now();
+  if (now < next_attempt_) return nullptr;
+  AgentClientOptions options = options_.client;
+  options.host = server_host_;
+  options.port = server_port_;
+  absl::StatusOr<std::unique_ptr<AgentClient>> client =
+      AgentClient::Create(&secret_, options);
+  if (!client.ok()) {
+    LogWarning("failed to start worker process client: ",
+               client.status().message());
+    next_attempt_ = now + options_.client.reconnect_delay;
+    return nullptr;
+  }
+  client_ = std::move(*client);
+  client_ptr_.store(client_.get(), std::memory_order_release);
+  return client_.get();
+}
+
+}  // namespace zen

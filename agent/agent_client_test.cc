@@ -1,0 +1,177 @@
+// AgentServer and AgentClient in one process (so ThreadSanitizer sees both
+// sides): every client operation against the real server over loopback.
+#include "agent/agent_client.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "agent/agent_server.h"
+#include "gtest/gtest.h"
+
+namespace zen {
+namespace {
+
+constexpr char kConfig[] = R"({
+  "configUpdatedAt": 7,
+  "endpoints": [{"method": "POST", "route": "/login", "forceProtectionOff": false,
+                 "rateLimiting": {"enabled": true, "maxRequests": 10, "windowSizeInMS": 60000}}]
+})";
+constexpr char kLists[] =
+    R"({"blockedIPAddresses": [{"key": "bad", "source": "test",
+  "description": "bad actors", "ips": ["203.0.113.0/24"]}]})";
+
+struct Fixture {
+  Fixture() : secret(*ipc::Secret::Generate()) {
+    server = *AgentServer::Create(&secret);
+    EXPECT_TRUE(server->Start().ok());
+  }
+  std::unique_ptr<AgentClient> Client(AgentClientOptions options = {}) {
+    options.port = server->port();
+    options.polling_jitter = absl::ZeroDuration();
+    auto client = AgentClient::Create(&secret, options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return std::move(*client);
+  }
+  ipc::Secret secret;
+  std::unique_ptr<AgentServer> server;
+};
+
+TEST(AgentClientTest, PollAppliesSettingsThroughTheSameParser) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  ASSERT_TRUE(f.server->UpdateFirewallLists(kLists).ok());
+  auto client = f.Client();
+  ASSERT_TRUE(client->PollSettings().ok());
+  EXPECT_EQ(client->settings()->config_updated_at(), absl::FromUnixMillis(7));
+  EXPECT_TRUE(client->settings()->IsIpBlocked("203.0.113.9").has_value());
+  EXPECT_FALSE(client->settings()->IsIpBlocked("198.51.100.1").has_value());
+  const AgentClientStats stats = client->stats();
+  ASSERT_TRUE(stats.config_generation.has_value());
+  // Unchanged: the next poll applies nothing.
+  ASSERT_TRUE(client->PollSettings().ok());
+  EXPECT_EQ(client->stats().settings_applied, stats.settings_applied);
+}
+
+TEST(AgentClientTest, MalformedDocumentIsRejectedAndPreviousStays) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  EXPECT_FALSE(f.server->UpdateConfig("{not json").ok());
+  EXPECT_EQ(f.server->settings()->config_updated_at(), absl::FromUnixMillis(7));
+  auto client = f.Client();
+  ASSERT_TRUE(client->PollSettings().ok());
+  EXPECT_EQ(client->settings()->config_updated_at(), absl::FromUnixMillis(7));
+}
+
+TEST(AgentClientTest, RateLimitsAreSharedAcrossClients) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  std::vector<std::unique_ptr<AgentClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(f.Client());
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        RateLimitAnswer a = clients[t % 4]->CalculateRateLimits(
+            {"POST", "/login"}, "192.0.2.1", std::nullopt);
+        EXPECT_TRUE(a.from_parent);
+        if (a.result && !a.result->throttled) admitted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 10);
+  // No limit configured for this route: the wire's null.
+  RateLimitAnswer none =
+      clients[0]->CalculateRateLimits({"GET", "/"}, "192.0.2.1", std::nullopt);
+  EXPECT_TRUE(none.from_parent);
+  EXPECT_FALSE(none.result.has_value());
+}
+
+TEST(AgentClientTest, EventsAreFoldedAndKeptWhenTheParentIsGone) {
+  Fixture f;
+  auto client = f.Client();
+  for (int i = 0; i < 100; ++i) {
+    CollectorEvent e;
+    e.type = i % 2 ? CollectorEventType::kRequest
+                   : CollectorEventType::kRateLimitedRequest;
+    client->RecordEvent(e);
+  }
+  ASSERT_TRUE(client->Flush().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (f.server->collector().Snapshot().requests < 50 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(f.server->collector().Snapshot().requests, 50u);
+  EXPECT_EQ(f.server->collector().Snapshot().rate_limited_requests, 50u);
+
+  f.server->Stop();
+  CollectorEvent e;
+  e.type = CollectorEventType::kRequest;
+  client->RecordEvent(e);
+  EXPECT_FALSE(client->Flush().ok());
+  EXPECT_EQ(client->stats().flush_failures, 1u);
+  EXPECT_EQ(client->stats().events_dropped, 0u);  // Kept for the next try.
+  // The rate limiter falls back to the local one, and says so.
+  RateLimitAnswer a =
+      client->CalculateRateLimits({"GET", "/"}, "1.2.3.4", std::nullopt);
+  EXPECT_FALSE(a.from_parent);
+}
+
+TEST(AgentClientTest, EventBufferIsBoundedAndCountsDrops) {
+  Fixture f;
+  AgentClientOptions options;
+  options.max_buffered_events = 10;
+  auto client = f.Client(options);
+  for (int i = 0; i < 25; ++i) client->RecordEvent(CollectorEvent());
+  EXPECT_EQ(client->stats().events_dropped, 15u);
+  ASSERT_TRUE(client->Flush().ok());
+  EXPECT_EQ(client->stats().events_sent, 10u);
+}
+
+TEST(AgentClientTest, AttackWaveIsReportedOnceAtTheThreshold) {
+  Fixture f;
+  auto client = f.Client();
+  for (int i = 1; i < 15; ++i) {
+    auto r = client->RecordAttackWave("198.51.100.7", "GET", "/.env");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->has_value()) << i;
+  }
+  auto wave = client->RecordAttackWave("198.51.100.7", "GET", "/.git/config");
+  ASSERT_TRUE(wave.ok());
+  ASSERT_TRUE(wave->has_value());
+  EXPECT_EQ((*wave)->size(), 15u);
+  EXPECT_EQ((*wave)->back().url, "/.git/config");
+  auto after = client->RecordAttackWave("198.51.100.7", "GET", "/x");
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->has_value());  // Flagged: reported once.
+}
+
+TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  AgentClientOptions options;
+  options.polling_interval = absl::Milliseconds(50);
+  options.heartbeat_interval = absl::Milliseconds(50);
+  std::atomic<int> notified{0};
+  options.on_settings = [&](std::shared_ptr<const RuntimeSettings>) {
+    notified++;
+  };
+  auto client = f.Client(options);
+  client->RecordEvent(CollectorEvent());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while ((notified.load() == 0 ||
+          f.server->collector().Snapshot().requests == 0) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(notified.load(), 1);
+  EXPECT_EQ(f.server->collector().Snapshot().requests, 1u);
+  client->Stop();
+}
+
+}  // namespace
+}  // namespace zen

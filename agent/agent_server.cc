@@ -1,0 +1,185 @@
+#include "agent/agent_server.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "agent/event_conversion.h"
+#include "base/log.h"
+#include "proto/zen/agent/worker_agent.zenrpc.h"
+
+namespace zen {
+
+// The WorkerAgent methods over the server's shared state.
+class AgentServer::Service final : public agent::WorkerAgent::Service {
+ public:
+  explicit Service(AgentServer* owner) : owner_(owner) {}
+
+  absl::Status Ping(rpc::ServerContext*, const agent::PingRequest&,
+                    agent::PingResponse*) override {
+    return absl::OkStatus();
+  }
+
+  // Only what changed since the generations the child knows; the cached
+  // bytes are spliced into the response as received (the field is raw_json),
+  // never parsed or printed here.
+  absl::Status UpdatedSettings(
+      rpc::ServerContext*, const agent::UpdatedSettingsRequest& request,
+      agent::UpdatedSettingsResponse* response) override {
+    std::optional<uint64_t> known_config, known_lists;
+    if (request.has_known_config_generation() &&
+        request.known_config_generation() >= 0) {
+      known_config = static_cast<uint64_t>(request.known_config_generation());
+    }
+    if (request.has_known_firewall_lists_generation() &&
+        request.known_firewall_lists_generation() >= 0) {
+      known_lists =
+          static_cast<uint64_t>(request.known_firewall_lists_generation());
+    }
+    const SettingsChanges changes =
+        owner_->cache_.ChangedSince(known_config, known_lists);
+    const SettingsSnapshot& snap = changes.snapshot;
+    if (changes.config_changed) {
+      response->set_config(snap.config ? *snap.config : "null");
+      response->set_config_generation(
+          static_cast<int32_t>(snap.config_generation));
+    }
+    if (changes.firewall_lists_changed) {
+      response->set_firewall_lists(snap.firewall_lists ? *snap.firewall_lists
+                                                       : "null");
+      response->set_firewall_lists_generation(
+          static_cast<int32_t>(snap.firewall_lists_generation));
+    }
+    return absl::OkStatus();
+  }
+
+  // Acknowledged first (respond-early), then folded.
+  absl::Status SendCollectorEvents(
+      rpc::ServerContext* context,
+      const agent::SendCollectorEventsRequest& request,
+      agent::SendCollectorEventsResponse*) override {
+    absl::Status acked = context->RespondNow();
+    if (!acked.ok()) return acked;
+    std::vector<CollectorEvent> events;
+    events.reserve(static_cast<size_t>(request.events_size()));
+    size_t unknown = 0;
+    for (const agent::CollectorEvent& e : request.events()) {
+      std::optional<CollectorEvent> converted = EventFromProto(e);
+      if (converted) {
+        events.push_back(std::move(*converted));
+      } else {
+        ++unknown;
+      }
+    }
+    owner_->collector_.RecordBatch(events);
+    if (unknown > 0) {
+      LogWarning("agent server: ignored ", unknown,
+                 " events of unknown type from a worker");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CalculateRateLimits(
+      rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
+      agent::CalculateRateLimitsResponse* response) override {
+    RouteKey route{request.route().method(), request.route().path()};
+    std::optional<absl::string_view> actor;
+    if (request.has_actor() && !request.actor().id().empty()) {
+      actor = request.actor().id();
+    }
+    std::shared_ptr<const RuntimeSettings> settings = owner_->settings();
+    std::optional<RateLimitResult> result = owner_->rate_limiter_.Check(
+        route, request.client_ip(), actor, *settings, absl::Now());
+    if (!result) return absl::OkStatus();  // Empty → the wire's null.
+    response->set_throttled(result->throttled);
+    response->set_discriminator(result->discriminator);
+    response->set_current_requests(
+        static_cast<int32_t>(result->current_requests));
+    response->set_max_requests(static_cast<int32_t>(result->max_requests));
+    response->set_time_remaining(
+        static_cast<int32_t>(result->time_remaining_ms));
+    return absl::OkStatus();
+  }
+
+  absl::Status RecordAttackWave(
+      rpc::ServerContext*, const agent::RecordAttackWaveRequest& request,
+      agent::RecordAttackWaveResponse* response) override {
+    std::optional<std::vector<AttackWaveSample>> samples =
+        owner_->attack_waves_.Record(request.client_ip(), request.verb(),
+                                     request.path());
+    if (!samples) return absl::OkStatus();
+    for (const AttackWaveSample& s : *samples) {
+      agent::AttackWaveSample* out = response->add_samples();
+      out->set_method(s.method);
+      out->set_url(s.url);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  AgentServer* const owner_;  // Not owned; outlives the service.
+};
+
+absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
+    const ipc::Secret* secret, AgentServerOptions options) {
+  std::unique_ptr<AgentServer> server(new AgentServer(options));
+  absl::StatusOr<std::unique_ptr<rpc::Server>> rpc_server =
+      rpc::Server::Create(secret, options.server);
+  if (!rpc_server.ok()) return rpc_server.status();
+  server->server_ = std::move(*rpc_server);
+  server->service_ = std::make_unique<Service>(server.get());
+  server->service_->RegisterOn(server->server_.get());
+  return server;
+}
+
+AgentServer::AgentServer(AgentServerOptions options)
+    : options_(std::move(options)),
+      collector_(options_.collector),
+      rate_limiter_(options_.rate_limiter),
+      attack_waves_(options_.attack_wave),
+      settings_(std::make_shared<const RuntimeSettings>()) {}
+
+AgentServer::~AgentServer() {
+  if (server_ != nullptr) server_->Stop();
+}
+
+absl::Status AgentServer::Start() { return server_->Start(); }
+void AgentServer::Stop() { server_->Stop(); }
+const std::string& AgentServer::host() const { return server_->host(); }
+uint16_t AgentServer::port() const { return server_->port(); }
+
+std::shared_ptr<const RuntimeSettings> AgentServer::settings() const {
+  MutexLock lock(&settings_mu_);
+  return settings_;
+}
+
+absl::Status AgentServer::UpdateConfig(std::string json) {
+  // Parse first: a malformed document must reach neither the parent's
+  // settings nor any worker.
+  MutexLock update(&update_mu_);
+  auto updated = std::make_shared<RuntimeSettings>(*settings());
+  absl::Status applied = updated->ApplyConfig(json);
+  if (!applied.ok()) return applied;
+  MutexLock lock(&settings_mu_);
+  cache_.UpdateConfig(std::move(json));
+  settings_ = std::move(updated);
+  return absl::OkStatus();
+}
+
+absl::Status AgentServer::UpdateFirewallLists(std::string json) {
+  MutexLock update(&update_mu_);
+  auto updated = std::make_shared<RuntimeSettings>(*settings());
+  absl::Status applied = updated->ApplyFirewallLists(json);
+  if (!applied.ok()) return applied;
+  MutexLock lock(&settings_mu_);
+  cache_.UpdateFirewallLists(std::move(json));
+  settings_ = std::move(updated);
+  return absl::OkStatus();
+}
+
+void AgentServer::AbandonAfterFork() {
+  server_.release()->AbandonAfterFork();
+  // The service and the shared state are plain memory; leaked with us.
+}
+
+}  // namespace zen
