@@ -35,6 +35,7 @@ struct ChildFigures {
   int64_t end_ns = 0;
   int64_t errors = 0;
   int64_t connected = 0;
+  double cpu_s = 0;  // This child's process CPU time over its timed calls.
 };
 
 // The barriers every child and the parent go through, in order: each child
@@ -62,6 +63,7 @@ int ChildMain(int calls, Placement placement, Barriers* b,
   }
   b->ready.Post();
   if (!b->go.Wait()) return 1;
+  const double cpu_start = ProcessCpuSeconds();
   figures->start_ns = NowNs();
   for (int i = 0; i < calls; ++i) {
     const int64_t t = NowNs();
@@ -69,6 +71,7 @@ int ChildMain(int calls, Placement placement, Barriers* b,
     latency_us[i] = static_cast<float>((NowNs() - t) * 1e-3);
   }
   figures->end_ns = NowNs();
+  figures->cpu_s = ProcessCpuSeconds() - cpu_start;
   b->done.Post();
   b->leave.Wait();
   return 0;
@@ -145,20 +148,28 @@ int Main(int argc, char** argv) {
     }));
   }
   barriers.ready.Wait(children);
+  const double server_cpu_start = ProcessCpuSeconds();
   barriers.go.Post(children);
   barriers.done.Wait(children);
+  const double server_cpu_s = ProcessCpuSeconds() - server_cpu_start;
   // Every connection is open and has carried its calls.
   const int64_t rss_peak = RssKiB();
   const int64_t threads_peak = ThreadCount();
   barriers.leave.Post(children);
   int failed_children = 0;
   for (pid_t pid : pids) failed_children += Reap(pid) ? 0 : 1;
+  // Handlers that outran the server's inline budget (their connection's
+  // reading then moves to a newly started thread).
+  const int64_t handoffs =
+      server != nullptr ? static_cast<int64_t>(server->stats().handoffs) : 0;
   if (server != nullptr) server->Stop();
   raw_server.Stop();
 
   int64_t first = std::numeric_limits<int64_t>::max(), last = 0, errors = 0;
   int64_t connected = 0;
+  double client_cpu_s = 0;
   for (int c = 0; c < children; ++c) {
+    client_cpu_s += figures[c].cpu_s;
     first = std::min(first, figures[c].start_ns);
     last = std::max(last, figures[c].end_ns);
     errors += figures[c].errors;
@@ -175,12 +186,15 @@ int Main(int argc, char** argv) {
       .Add("p50_us", Percentile(all, 0.5))
       .Add("p99_us", Percentile(all, 0.99))
       .Add("errors", errors + (children - connected) + failed_children)
+      .Add("server_cpu_us_per_call", server_cpu_s * 1e6 / total)
+      .Add("client_cpu_us_per_call", client_cpu_s * 1e6 / total)
       .Add("rss_before_kib", rss_before)
       .Add("rss_peak_kib", rss_peak)
       .Add("rss_per_conn_kib",
            static_cast<double>(rss_peak - rss_before) / children)
       .Add("threads_before", threads_before)
       .Add("threads_peak", threads_peak)
+      .Add("server_handoffs", handoffs)
       .Print();
   return 0;
 }

@@ -1,8 +1,9 @@
 // Settings pull: `updated_settings` answering a child that has no config
-// yet, with a cached runtime config of `--bytes`, served three ways by a
-// minimal generated zen::agent::WorkerAgent::Service (what AgentServer does,
-// without the rest of the agent):
+// yet, with a cached runtime config of `--bytes`, served by the real
+// zen::AgentServer, or by a minimal generated
+// zen::agent::WorkerAgent::Service in one of these ways:
 //
+//   agent_server      zen::AgentServer after UpdateConfig(config);
 //   spliced           the cached text set into the raw_json `config` field
 //                     as it is (AgentServer's way);
 //   spliced_handler   the same bytes answered by a plain rpc handler that
@@ -19,8 +20,8 @@
 // The child calls through the generated Stub; the server's process CPU time
 // (every thread) is read around the timed calls. One JSON line:
 //
-//   settings_compare --variant=spliced|spliced_handler|reprint_simdjson|
-//                              reprint_protobuf
+//   settings_compare --variant=agent_server|spliced|spliced_handler|
+//                              reprint_simdjson|reprint_protobuf
 //                    --bytes=N [--millis=400] [--placement=split]
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -32,6 +33,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/agent_server.h"
 #include "bench/bench_util.h"
 #include "ipc/secret.h"
 #include "proto/zen/agent/worker_agent.pb.h"
@@ -44,6 +46,7 @@ namespace zen::bench {
 namespace {
 
 enum class Variant {
+  kAgentServer,
   kSpliced,
   kSplicedHandler,
   kReprintSimdjson,
@@ -88,6 +91,7 @@ class SettingsService final : public agent::WorkerAgent::Service {
       return absl::OkStatus();  // Unchanged: `{}`.
     }
     switch (variant_) {
+      case Variant::kAgentServer:  // Not served by this class.
       case Variant::kSpliced:
       case Variant::kSplicedHandler:  // Served by SplicedHandler instead.
         response->set_config(*config_);
@@ -153,7 +157,9 @@ int Main(int argc, char** argv) {
   const Flags flags(argc, argv);
   const std::string variant_name = flags.GetString("variant", "spliced");
   Variant variant;
-  if (variant_name == "spliced") {
+  if (variant_name == "agent_server") {
+    variant = Variant::kAgentServer;
+  } else if (variant_name == "spliced") {
     variant = Variant::kSpliced;
   } else if (variant_name == "spliced_handler") {
     variant = Variant::kSplicedHandler;
@@ -173,24 +179,42 @@ int Main(int argc, char** argv) {
   const std::string config = MakeConfig(bytes);
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return 1;
-  rpc::ServerOptions server_options;
-  absl::StatusOr<std::unique_ptr<rpc::Server>> server =
-      rpc::Server::Create(&*secret, server_options);
-  if (!server.ok()) return 1;
+  // Either the real AgentServer or an rpc::Server with SettingsService.
+  std::unique_ptr<AgentServer> agent_server;
+  std::unique_ptr<rpc::Server> server;
   SettingsService service(variant, config);
-  service.RegisterOn(server->get());
-  if (variant == Variant::kSplicedHandler) {
-    (*server)->RegisterHandler(
-        std::string(agent::WorkerAgent::kUpdatedSettingsMethodName),
-        service.SplicedHandler());
+  if (variant == Variant::kAgentServer) {
+    absl::StatusOr<std::unique_ptr<AgentServer>> created =
+        AgentServer::Create(&*secret);
+    if (!created.ok()) return 1;
+    agent_server = std::move(*created);
+    const absl::Status updated = agent_server->UpdateConfig(config);
+    if (!updated.ok()) {
+      std::fprintf(stderr, "UpdateConfig: %s\n", updated.ToString().c_str());
+      return 1;
+    }
+    if (!agent_server->Start().ok()) return 1;
+  } else {
+    absl::StatusOr<std::unique_ptr<rpc::Server>> created =
+        rpc::Server::Create(&*secret);
+    if (!created.ok()) return 1;
+    server = std::move(*created);
+    service.RegisterOn(server.get());
+    if (variant == Variant::kSplicedHandler) {
+      server->RegisterHandler(
+          std::string(agent::WorkerAgent::kUpdatedSettingsMethodName),
+          service.SplicedHandler());
+    }
+    if (!server->Start().ok()) return 1;
   }
-  if (!(*server)->Start().ok()) return 1;
-  const uint16_t port = (*server)->port();
+  const uint16_t port =
+      agent_server != nullptr ? agent_server->port() : server->port();
 
   SharedArray<Figures> out(1);
   Pipe go, done;
   const pid_t pid = ForkChild([&] {
-    server->release()->AbandonAfterFork();
+    if (agent_server != nullptr) agent_server.release()->AbandonAfterFork();
+    if (server != nullptr) server.release()->AbandonAfterFork();
     PinToCpu(ClientCpu(placement));
     rpc::ChannelOptions options;
     options.connector.port = port;
@@ -229,8 +253,11 @@ int Main(int argc, char** argv) {
   const bool ok = Reap(pid);
   // Handlers that outran the server's inline budget (2 ms) and had their
   // connection's reading moved to a new thread.
-  const uint64_t handoffs = (*server)->stats().handoffs;
-  (*server)->Stop();
+  const uint64_t handoffs = agent_server != nullptr
+                                ? agent_server->server_stats().handoffs
+                                : server->stats().handoffs;
+  if (agent_server != nullptr) agent_server->Stop();
+  if (server != nullptr) server->Stop();
   if (!ok) return 1;
   const Figures& f = out[0];
   JsonLine("settings")
