@@ -452,11 +452,15 @@ def main():
     lines.append("")
     lines.append("| children | raw calls/s | zen calls/s | zen ÷ raw | raw "
                  "p99 (µs) | zen p99 (µs) | zen errors | RSS growth per conn "
-                 "(KiB): raw / zen | parent threads: raw / zen |")
-    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "(KiB): raw / zen | parent threads: raw / zen | server CPU "
+                 "per call (µs): raw / zen | client CPU per call (µs): raw "
+                 "/ zen | zen handoffs |")
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                 "---:|")
     for k in SCALE_CHILDREN:
         r, z = scale[("raw", k)], scale[("zen", k)]
-        lines.append("| %d | %s | %s | %s | %s | %s | %d | %s / %s | %d / %d |"
+        lines.append("| %d | %s | %s | %s | %s | %s | %d | %s / %s | %d / %d "
+                     "| %s / %s | %s / %s | %s |"
                      % (k, fmt(med(r, "calls_per_s")),
                         fmt(med(z, "calls_per_s")),
                         ratio(med(z, "calls_per_s"), med(r, "calls_per_s")),
@@ -464,7 +468,12 @@ def main():
                         sum(x["errors"] for x in z),
                         fmt(med(r, "rss_per_conn_kib")),
                         fmt(med(z, "rss_per_conn_kib")),
-                        med(r, "threads_peak"), med(z, "threads_peak")))
+                        med(r, "threads_peak"), med(z, "threads_peak"),
+                        fmt(med(r, "server_cpu_us_per_call")),
+                        fmt(med(z, "server_cpu_us_per_call")),
+                        fmt(med(r, "client_cpu_us_per_call")),
+                        fmt(med(z, "client_cpu_us_per_call")),
+                        fmt(med(z, "server_handoffs"), 0)))
     lines.append("")
 
     lines.append("### Settings pull: `updated_settings` with a cached config")
