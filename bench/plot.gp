@@ -1,5 +1,5 @@
 # Latency and throughput per system, one row per CPU placement; run by
-# bench/report.py as: gnuplot -e "outdir='DIR'" bench/plot.gp
+# bench/report.py as: gnuplot -e "outdir='DIR'; reps=N" bench/plot.gp
 # Reads DIR/echo_split.dat and DIR/echo_shared.dat
 # (system p50_us p99_us calls_per_s mt_calls_per_s), writes DIR/benchmarks.png.
 set terminal pngcairo size 1400,900 font "sans,10"
@@ -12,7 +12,7 @@ set grid ytics
 set key top left
 set datafile missing '?'
 set xtics nomirror
-set multiplot layout 2,2 title "Echo of a 44-byte JSON value: server process + fork()ed client, median of 3 runs"
+set multiplot layout 2,2 title sprintf("Echo of a 44-byte JSON value: server process + fork()ed client, median of %d runs", reps)
 
 do for [placement in "split shared"] {
   where = placement eq "split" ? "server CPU 0, client CPU 1" : "both on CPU 0"

@@ -335,7 +335,7 @@ def targets(echo, hs, scale, settings):
     return rows
 
 
-def write_plot(out_dir, data):
+def write_plot(out_dir, data, reps):
     names = {"raw_tcp": "raw-TCP", "raw_unix": "raw-Unix", "zen": "zen",
              "grpc": "gRPC", "python": "Python-mp"}
     for placement in PLACEMENTS:
@@ -350,7 +350,7 @@ def write_plot(out_dir, data):
     if shutil.which("gnuplot") is None:
         sys.stderr.write("gnuplot not found: no plot (tools/setup.sh --bench)\n")
         return None
-    subprocess.run(["gnuplot", "-e", "outdir='%s'" % out_dir,
+    subprocess.run(["gnuplot", "-e", "outdir='%s'; reps=%d" % (out_dir, reps),
                     os.path.join(HERE, "plot.gp")], check=True)
     return png
 
@@ -507,7 +507,7 @@ def main():
         lines.append("| %s | %s %s |" % (name, fmt(t, 1), unit))
     lines.append("")
 
-    png = write_plot(args.out, data)
+    png = write_plot(args.out, data, len(echo["split"]["zen"]))
     if png:
         lines.append("![latency and throughput per system](benchmarks.png)")
         lines.append("")

@@ -4,7 +4,7 @@
 # report and the plot, and puts them in docs/benchmarks.md (between its
 # generated-section markers) and docs/benchmarks.png.
 #
-#   bench/run_all.sh            # about 3-4 minutes on the 2-core VM
+#   bench/run_all.sh            # about 2.5 minutes on the 2-core VM once built
 #   bench/run_all.sh --quick    # one repetition, fewer calls: tries the driver
 #   bench/run_all.sh --no-docs  # leaves docs/ alone
 #
