@@ -52,8 +52,10 @@ class AgentClient::Impl {
       stopped_ = true;
       wake_.SignalAll();
     }
-    threads_.JoinAll();
+    // Channel first: a poll or flush in flight on the schedule thread then
+    // fails at once (CANCELLED) instead of running out its deadline.
     if (channel_ != nullptr) channel_->Stop();
+    threads_.JoinAll();
   }
 
   std::shared_ptr<const RuntimeSettings> settings() const {
@@ -77,6 +79,7 @@ class AgentClient::Impl {
       std::vector<CollectorEvent> batch;
       {
         MutexLock lock(&mu_);
+        if (stopped_) return absl::CancelledError("agent client stopped");
         const size_t n = std::min(events_.size(), kMaxEventsPerFlush);
         if (n == 0) return absl::OkStatus();
         batch.assign(std::make_move_iterator(events_.begin()),

@@ -102,6 +102,7 @@ class Channel::Impl {
   void CallAsync(absl::string_view method, absl::string_view args,
                  absl::string_view kwargs, const CallOptions& options,
                  ResultCallback done) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!done) done = [](absl::StatusOr<RawResult>) {};  // Still async.
     auto* pending = new Pending;
     pending->deadline = Deadline(options);
     pending->callback = std::move(done);
@@ -160,6 +161,8 @@ class Channel::Impl {
                     Pending* pending, std::string* id)
       ABSL_LOCKS_EXCLUDED(mu_) {
     std::shared_ptr<ipc::SocketStream> stream;
+    uint64_t generation;
+    const absl::Time deadline = pending->deadline;
     {
       MutexLock lock(&mu_);
       for (;;) {
@@ -175,7 +178,8 @@ class Channel::Impl {
         }
       }
       stream = stream_;
-      pending->generation = generation_;
+      generation = generation_;
+      pending->generation = generation;
       *id = absl::StrCat(id_prefix_, ++next_id_);
       pending_.emplace(*id, pending);
       if (pending->callback) ++async_waiting_;
@@ -183,7 +187,10 @@ class Channel::Impl {
     }
     const std::string method_json = JsonString(method);
     RequestParts parts(*id, method_json, args, kwargs);
-    absl::Status written = stream->Write(parts.parts(), pending->deadline);
+    // Once registered and unlocked, `pending` may be completed (and, for an
+    // async call, freed) by another thread at any moment: only the locals
+    // above are safe to use until it is found in pending_ again.
+    absl::Status written = stream->Write(parts.parts(), deadline);
     if (written.ok()) return absl::OkStatus();
     // From here on the outcome travels the normal completion path (Wait, or
     // the callback), whoever completes the call.
@@ -204,7 +211,7 @@ class Channel::Impl {
       }
       if (!absl::IsResourceExhausted(written)) {
         // A frame cut short (or a dead socket) ends this connection.
-        LoseConnectionLocked(pending->generation,
+        LoseConnectionLocked(generation,
                              absl::UnavailableError(absl::StrCat(
                                  "connection lost: ", written.message())),
                              &completed);
@@ -257,26 +264,24 @@ class Channel::Impl {
           if (mine != nullptr && absl::Now() >= mine->deadline) break;
           continue;
         }
-        absl::Status lost =
-            absl::IsResourceExhausted(frame.status())
-                ? frame.status()
-                : absl::UnavailableError(absl::StrCat(
-                      "connection lost: ", frame.status().message()));
+        // An oversized frame from the server makes the stream unusable:
+        // every call on it is lost, which is UNAVAILABLE for them.
+        absl::Status lost = absl::UnavailableError(
+            absl::StrCat("connection lost: ", frame.status().message()));
         LoseConnectionLocked(generation, lost, &completed);
         break;
       }
       DeliverLocked(*std::move(frame), generation, &completed);
     }
     reading_ = false;
-    // Pass the token on: to a synchronous caller still waiting, else to the
-    // async reader.
+    // Pass the token on. Every other synchronous waiter is woken (not just
+    // one: a single chosen one could time out and leave without reading);
+    // the first to see the token free takes it. Then the async reader, if
+    // asynchronous calls wait.
     for (auto& [id, p] : pending_) {
-      if (!p->done && !p->callback) {
-        p->cv.Signal();
-        break;
-      }
+      if (p != mine && !p->done && !p->callback) p->cv.Signal();
     }
-    async_wake_.SignalAll();
+    if (async_waiting_ > 0) async_wake_.SignalAll();
     if (!completed.empty()) {
       mu_.Unlock();
       RunCallbacks(completed);
@@ -392,9 +397,9 @@ class Channel::Impl {
         ReadAsLeaderLocked(nullptr);
         continue;
       }
-      if (async_waiting_ > 0 && stream_ == nullptr) {
-        // Async calls of a lost connection were failed already; newer ones
-        // wait for their deadline.
+      if (async_waiting_ > 0) {
+        // Another thread reads (or there is no connection): expiring calls
+        // needs no token, so asynchronous deadlines hold either way.
         std::vector<Pending*> completed;
         ExpireAsyncLocked(&completed);
         if (!completed.empty()) {
@@ -452,6 +457,7 @@ class Channel::Impl {
       const bool connected = stream_ != nullptr;
       last_call_ = absl::Now();
       if (!connected) continue;
+      const uint64_t generation = generation_;
       mu_.Unlock();
       absl::StatusOr<RawResult> result =
           Call("ping", "[]", "{}", CallOptions::WithTimeout(interval));
@@ -459,6 +465,18 @@ class Channel::Impl {
         LogWarning("keepalive failed: ", result.status().message());
       }
       mu_.Lock();
+      if (absl::IsDeadlineExceeded(result.status())) {
+        // A peer that cannot answer a ping within the interval is taken for
+        // dead: drop the connection so the reconnect loop takes over.
+        std::vector<Pending*> completed;
+        LoseConnectionLocked(
+            generation,
+            absl::UnavailableError("keepalive: server not answering"),
+            &completed);
+        mu_.Unlock();
+        RunCallbacks(completed);
+        mu_.Lock();
+      }
     }
   }
 
