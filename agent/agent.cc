@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace zen {
@@ -85,7 +86,7 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     // Connect (a grandchild connects to the original parent too), at most
     // once per reconnect delay while the parent cannot be reached, and by one
     // thread at a time.
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     if (connecting_ || now < next_attempt_) return nullptr;
     connecting_ = true;
     options.host = server_host_;
@@ -100,7 +101,7 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
   if (!client.ok()) {
     LogWarning("failed to start worker process client: ",
                client.status().message());
-    next_attempt_ = absl::Now() + options_.client.reconnect_delay;
+    next_attempt_ = zen::Now() + options_.client.reconnect_delay;
     return nullptr;
   }
   client_ = std::move(*client);

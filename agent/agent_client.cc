@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
+#include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
@@ -200,7 +201,7 @@ class AgentClient::Impl {
                response.status().message());
     answer.from_parent = false;
     answer.result = local_limiter_.Check(route, client_ip, actor_id,
-                                         *settings(), absl::Now());
+                                         *settings(), zen::Now());
     MutexLock lock(&mu_);
     ++stats_.rate_limit_fallbacks;
     return answer;
@@ -247,22 +248,22 @@ class AgentClient::Impl {
   // reference's shared worker); keepalive runs on the channel's own thread.
   void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::Time next_poll =
-        absl::Now() + InitialPollDelay(options_.polling_jitter);
-    absl::Time next_flush = absl::Now() + options_.heartbeat_interval;
+        zen::Now() + InitialPollDelay(options_.polling_jitter);
+    absl::Time next_flush = zen::Now() + options_.heartbeat_interval;
     for (;;) {
       {
         MutexLock lock(&mu_);
         const absl::Time due = std::min(next_poll, next_flush);
-        while (!stopped_ && absl::Now() < due) wake_.WaitUntil(&mu_, due);
+        while (!stopped_ && zen::Now() < due) wake_.WaitUntil(&mu_, due);
         if (stopped_) return;
       }
-      const absl::Time now = absl::Now();
+      const absl::Time now = zen::Now();
       if (now >= next_poll) {
         absl::Status polled = PollSettings();
         if (!polled.ok()) {
           LogWarning("failed to get settings from parent: ", polled.message());
         }
-        next_poll = absl::Now() + options_.polling_interval;
+        next_poll = zen::Now() + options_.polling_interval;
       }
       if (now >= next_flush) {
         absl::Status flushed = Flush();
@@ -270,7 +271,7 @@ class AgentClient::Impl {
           LogWarning("failed to send collector events to parent: ",
                      flushed.message());
         }
-        next_flush = absl::Now() + options_.heartbeat_interval;
+        next_flush = zen::Now() + options_.heartbeat_interval;
       }
     }
   }

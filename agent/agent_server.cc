@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 
@@ -102,7 +103,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     }
     std::shared_ptr<const RuntimeSettings> settings = owner_->settings();
     std::optional<RateLimitResult> result = owner_->rate_limiter_.Check(
-        route, request.client_ip(), actor, *settings, absl::Now());
+        route, request.client_ip(), actor, *settings, zen::Now());
     if (!result) return absl::OkStatus();  // Empty → the wire's null.
     response->set_throttled(result->throttled);
     response->set_discriminator(result->discriminator);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "examples/demo_app.h"
 
 namespace zen::examples {
@@ -27,9 +28,9 @@ FetchResult Fetch(httplib::Client& client, const std::string& path,
     headers.emplace("X-Forwarded-For", std::string(client_ip));
   }
   FetchResult result;
-  result.sent_at = absl::Now();
+  result.sent_at = zen::Now();
   httplib::Result response = client.Get(path, headers);
-  result.done_at = absl::Now();
+  result.done_at = zen::Now();
   if (!response) {
     result.error = httplib::to_string(response.error());
     return result;

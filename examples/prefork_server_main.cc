@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "agent/agent.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "examples/listen_socket.h"
 #include "examples/self_test.h"
@@ -182,13 +183,13 @@ int Main() {
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_http_threads)));
 
   RunTotals totals;
-  absl::Time next_settings_check = absl::Now() + settings_every;
-  absl::Time next_stats = absl::Now() + stats_every;
+  absl::Time next_settings_check = zen::Now() + settings_every;
+  absl::Time next_stats = zen::Now() + stats_every;
   // The self-test bounds its own phases; this is the backstop.
-  const absl::Time self_test_deadline = absl::Now() + absl::Seconds(27);
+  const absl::Time self_test_deadline = zen::Now() + absl::Seconds(27);
   Supervisor* running = nullptr;
   auto periodic_work = [&] {
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     if (self_test && now >= self_test_deadline && running != nullptr) {
       running->RequestStop();
     }

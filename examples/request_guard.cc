@@ -10,6 +10,7 @@
 #include "agent/ip_set.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
+#include "base/clock.h"
 
 namespace zen::examples {
 namespace {
@@ -51,10 +52,10 @@ Verdict Decide(AgentClient* client, const RuntimeSettings& settings,
 
   std::optional<absl::string_view> actor;
   if (facts.user_id.has_value()) actor = *facts.user_id;
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   const RateLimitAnswer answer = client->CalculateRateLimits(
       RouteKey{facts.method, facts.path}, facts.client_ip, actor);
-  metrics->RecordRateLimitCall(absl::Now() - start);
+  metrics->RecordRateLimitCall(zen::Now() - start);
   if (!answer.result.has_value() || !answer.result->throttled) {
     return Verdict();
   }
@@ -85,7 +86,7 @@ Verdict CheckRequest(AgentClient* client, const RequestFacts& facts,
   const std::shared_ptr<const RuntimeSettings> settings = client->settings();
   const Verdict verdict = Decide(client, *settings, facts, metrics);
 
-  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const int64_t now_ms = absl::ToUnixMillis(zen::Now());
   client->RecordEvent(Event(CollectorEventType::kRequest, now_ms));
   std::vector<std::string> lists = settings->MonitoredIpLists(facts.client_ip);
   if (!lists.empty()) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "agent/settings_cache.h"
+#include "base/clock.h"
 #include "examples/default_settings.h"
 #include "examples/demo_app.h"
 #include "examples/latency_histogram.h"
@@ -101,7 +102,7 @@ SelfTest::~SelfTest() {
 }
 
 void SelfTest::Start() {
-  started_at_ = absl::Now();
+  started_at_ = zen::Now();
   thread_ = std::thread([this] { Scenario(); });
 }
 
@@ -115,7 +116,7 @@ void SelfTest::AddCheck(std::string name, bool ok, std::string detail) {
 }
 
 absl::Time SelfTest::Deadline(absl::Duration budget) const {
-  return std::min(absl::Now() + budget, started_at_ + options_.time_limit);
+  return std::min(zen::Now() + budget, started_at_ + options_.time_limit);
 }
 
 std::vector<pid_t> SelfTest::LiveWorkers() const {
@@ -130,7 +131,7 @@ std::map<pid_t, WorkerStatus> SelfTest::Statuses(const std::vector<pid_t>& pids,
                                                  Accept accept) {
   const std::set<pid_t> wanted(pids.begin(), pids.end());
   std::map<pid_t, WorkerStatus> accepted;
-  while (accepted.size() < wanted.size() && absl::Now() < deadline) {
+  while (accepted.size() < wanted.size() && zen::Now() < deadline) {
     const FetchResult result = FetchOnce(port_, kStatusPath, "");
     absl::StatusOr<WorkerStatus> status =
         result.http_status == 200 ? ParseWorkerStatus(result.body)
@@ -150,16 +151,15 @@ bool SelfTest::WaitForWorkers() {
   const absl::Time deadline = Deadline(absl::Seconds(10));
   std::vector<pid_t> pids = LiveWorkers();
   while (static_cast<int>(pids.size()) < options_.workers &&
-         absl::Now() < deadline) {
+         zen::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
     pids = LiveWorkers();
   }
   const auto ready = Statuses(pids, deadline, Ready);
   const bool ok = static_cast<int>(ready.size()) == options_.workers;
-  AddCheck(
-      "every worker serves, with the parent's settings", ok,
-      absl::StrCat(ready.size(), "/", options_.workers, " workers ready after ",
-                   Ms(absl::Now() - started_at_)));
+  AddCheck("every worker serves, with the parent's settings", ok,
+           absl::StrCat(ready.size(), "/", options_.workers,
+                        " workers ready after ", Ms(zen::Now() - started_at_)));
   Say(checks_.back().detail);
   return ok;
 }
@@ -167,11 +167,11 @@ bool SelfTest::WaitForWorkers() {
 bool SelfTest::RestartOneWorker() {
   const std::vector<pid_t> before = supervisor_->live_workers();
   killed_worker_ = before.at(0);
-  const absl::Time killed_at = absl::Now();
+  const absl::Time killed_at = zen::Now();
   ::kill(killed_worker_, SIGKILL);
   const absl::Time deadline = Deadline(absl::Seconds(5));
   pid_t replacement = 0;
-  while (absl::Now() < deadline) {
+  while (zen::Now() < deadline) {
     const pid_t now_in_slot = supervisor_->live_workers().at(0);
     if (now_in_slot != 0 && now_in_slot != killed_worker_) {
       replacement = now_in_slot;
@@ -185,7 +185,7 @@ bool SelfTest::RestartOneWorker() {
            absl::StrCat("killed worker ", killed_worker_,
                         " with SIGKILL; replacement ", replacement,
                         ok ? " serving after " : " not serving after ",
-                        Ms(absl::Now() - killed_at)));
+                        Ms(zen::Now() - killed_at)));
   Say(checks_.back().detail);
   return ok;
 }
@@ -234,7 +234,7 @@ void SelfTest::ChangeSettings() {
   AgentServer* server = agent_->server();
   const std::string config = ChangedConfig();
   const std::string lists = ChangedFirewallLists();
-  settings_changed_at_ = absl::Now();
+  settings_changed_at_ = zen::Now();
   absl::Status pushed = server->UpdateFirewallLists(lists);
   pushed.Update(server->UpdateConfig(config));
   const SettingsSnapshot snapshot = server->settings_cache().Snapshot();
@@ -252,7 +252,7 @@ void SelfTest::ChangeSettings() {
                s.config_applied_at_us >= changed_us &&
                s.firewall_lists_applied_at_us >= changed_us;
       });
-  settings_confirmed_at_ = absl::Now();
+  settings_confirmed_at_ = zen::Now();
   absl::Duration slowest = absl::ZeroDuration();
   for (const auto& [pid, status] : applied) {
     const absl::Duration after =
@@ -300,22 +300,22 @@ void SelfTest::Scenario() {
   traffic_streams_ = streams.size();
   Tally tally;
   Traffic traffic(port_, std::move(streams), &tally);
-  const absl::Time traffic_started = absl::Now();
+  const absl::Time traffic_started = zen::Now();
   traffic.Start();
   Say(absl::StrCat("traffic from ", traffic_streams_, " client threads"));
 
   absl::SleepFor(absl::Milliseconds(300));
   RunBurst("203.0.113.10", kLimitBefore);
-  absl::SleepFor(traffic_started + absl::Seconds(1) - absl::Now());
+  absl::SleepFor(traffic_started + absl::Seconds(1) - zen::Now());
   ChangeSettings();
   RunBurst("203.0.113.20", kLimitAfter);
   const absl::Time traffic_until =
       std::min(std::max(traffic_started + options_.traffic,
                         settings_confirmed_at_ + absl::Seconds(1)),
                Deadline(absl::Seconds(10)));
-  absl::SleepFor(traffic_until - absl::Now());
+  absl::SleepFor(traffic_until - zen::Now());
   traffic.Stop();
-  traffic_time_ = absl::Now() - traffic_started;
+  traffic_time_ = zen::Now() - traffic_started;
 
   const Tally::Counts counts = tally.total();
   requests_sent_ += counts.responses;
@@ -368,10 +368,10 @@ bool SelfTest::Finish(RunTotals* totals) {
   // Workers flushed their events as they stopped; the parent acknowledges
   // a batch before folding it, so give the last batches a moment.
   Collector& collector = agent_->server()->collector();
-  const absl::Time fold_deadline = absl::Now() + absl::Seconds(3);
+  const absl::Time fold_deadline = zen::Now() + absl::Seconds(3);
   for (;;) {
     totals->Add(collector.Flush());
-    if (totals->requests >= requests_sent_ || absl::Now() >= fold_deadline) {
+    if (totals->requests >= requests_sent_ || zen::Now() >= fold_deadline) {
       break;
     }
     absl::SleepFor(absl::Milliseconds(20));
@@ -432,7 +432,7 @@ bool SelfTest::Finish(RunTotals* totals) {
   AddCheck("workers stop cleanly (SIGTERM, flush, exit 0)", bad_exits.empty(),
            bad_exits.empty() ? "every worker exited 0"
                              : absl::StrJoin(bad_exits, "; "));
-  const absl::Duration took = absl::Now() - started_at_;
+  const absl::Duration took = zen::Now() - started_at_;
   AddCheck("bounded run time", took < kHardTimeLimit,
            absl::StrCat("finished in ", Ms(took)));
 

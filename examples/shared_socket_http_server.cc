@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 
 namespace zen::examples {
 namespace {
@@ -63,7 +64,7 @@ void SharedSocketHttpServer::StopAccepting() {
     // A signal that lands just before the thread enters accept(2) is lost,
     // so send again until the loop is gone.
     if (!done_) {
-      done_changed_.WaitUntil(&mu_, absl::Now() + absl::Milliseconds(20));
+      done_changed_.WaitUntil(&mu_, zen::Now() + absl::Milliseconds(20));
     }
     if (done_) break;
   }

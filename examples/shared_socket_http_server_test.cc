@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "examples/listen_socket.h"
 #include "gtest/gtest.h"
 
@@ -63,9 +64,9 @@ TEST(SharedSocketHttpServerTest, StopInterruptsABlockedAcceptPromptly) {
   Install(&server, "idle");
   ASSERT_TRUE(server.Start().ok());
   absl::SleepFor(absl::Milliseconds(50));  // Into accept(2), no client.
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   server.StopAccepting();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_LT(zen::Now() - start, absl::Seconds(1));
   server.StopAccepting();  // Idempotent.
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace zen::examples {
@@ -79,11 +80,11 @@ absl::Status Supervisor::Run() {
     if (!stopping && stop_requested_.load()) {
       stopping = true;
       SignalAll(SIGTERM);
-      kill_at = absl::Now() + options_.stop_grace;
+      kill_at = zen::Now() + options_.stop_grace;
     }
     if (stopping) {
       if (!AnyAlive()) return absl::OkStatus();
-      if (!killed && absl::Now() >= kill_at) {
+      if (!killed && zen::Now() >= kill_at) {
         LogWarning("supervisor: workers still running after ",
                    absl::FormatDuration(options_.stop_grace),
                    "; sending SIGKILL");
@@ -92,7 +93,7 @@ absl::Status Supervisor::Run() {
       }
       continue;
     }
-    StartDueWorkers(absl::Now());
+    StartDueWorkers(zen::Now());
   }
 }
 
@@ -105,7 +106,7 @@ bool Supervisor::StartWorker(int slot) {
   if (pid == 0) ::_exit(worker_main_(slot));
   MutexLock lock(&mu_);
   Slot& s = slots_[static_cast<size_t>(slot)];
-  const absl::Time now = absl::Now();
+  const absl::Time now = zen::Now();
   if (pid < 0) {
     LogError("supervisor: fork: ", std::strerror(errno));
     s.backoff = std::min(kMaxBackoff, std::max(kFirstBackoff, s.backoff * 2));
@@ -141,7 +142,7 @@ void Supervisor::ReapExited(bool stopping) {
       if (s.pid != pid) continue;
       exits_.push_back({static_cast<int>(i), pid, wait_status, stopping});
       s.pid = 0;
-      const absl::Time now = absl::Now();
+      const absl::Time now = zen::Now();
       if (!stopping) {
         const bool healthy =
             now - s.started_at >= options_.min_healthy_lifetime;

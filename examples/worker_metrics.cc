@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 
 namespace zen::examples {
 
@@ -33,7 +34,7 @@ void WorkerMetrics::RecordRateLimitCall(absl::Duration latency) {
 
 void WorkerMetrics::OnSettingsApplied(
     std::shared_ptr<const RuntimeSettings> settings) {
-  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  const int64_t now_us = absl::ToUnixMicros(zen::Now());
   MutexLock lock(&mu_);
   if (applied_ == nullptr || &applied_->config() != &settings->config()) {
     counts_.config_applied_at_us = now_us;

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
 #include "base/mutex.h"
@@ -37,7 +38,7 @@ std::string RandomIdPrefix() {
   if (!ipc::SecureRandomBytes(bytes).ok()) {
     // Still unique per process: fall back on the pid and the clock.
     const uint64_t mix = static_cast<uint64_t>(::getpid()) ^
-                         static_cast<uint64_t>(absl::GetCurrentTimeNanos());
+                         static_cast<uint64_t>(absl::ToUnixNanos(zen::Now()));
     std::memcpy(bytes, &mix, sizeof(bytes));
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -151,7 +152,7 @@ class Channel::Impl {
  private:
   absl::Time Deadline(const CallOptions& options) const {
     return options.deadline == absl::InfiniteFuture()
-               ? absl::Now() + options_.default_timeout
+               ? zen::Now() + options_.default_timeout
                : options.deadline;
   }
 
@@ -172,7 +173,7 @@ class Channel::Impl {
           return absl::UnavailableError("not connected to the server");
         }
         if (!state_changed_.WaitUntil(&mu_, pending->deadline) &&
-            absl::Now() >= pending->deadline) {
+            zen::Now() >= pending->deadline) {
           return absl::DeadlineExceededError(
               "deadline exceeded while waiting for the connection");
         }
@@ -183,7 +184,7 @@ class Channel::Impl {
       *id = absl::StrCat(id_prefix_, ++next_id_);
       pending_.emplace(*id, pending);
       if (pending->callback) ++async_waiting_;
-      last_call_ = absl::Now();
+      last_call_ = zen::Now();
     }
     const std::string method_json = JsonString(method);
     RequestParts parts(*id, method_json, args, kwargs);
@@ -227,7 +228,7 @@ class Channel::Impl {
     MutexLock lock(&mu_);
     for (;;) {
       if (pending->done) return std::move(pending->result);
-      if (absl::Now() >= pending->deadline) {
+      if (zen::Now() >= pending->deadline) {
         pending_.erase(id);
         return absl::DeadlineExceededError("call timed out");
       }
@@ -261,7 +262,7 @@ class Channel::Impl {
       if (!frame.ok()) {
         if (absl::IsDeadlineExceeded(frame.status())) {
           ExpireAsyncLocked(&completed);
-          if (mine != nullptr && absl::Now() >= mine->deadline) break;
+          if (mine != nullptr && zen::Now() >= mine->deadline) break;
           continue;
         }
         // An oversized frame from the server makes the stream unusable:
@@ -367,7 +368,7 @@ class Channel::Impl {
   void ExpireAsyncLocked(std::vector<Pending*>* completed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (async_waiting_ == 0) return;
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     for (auto it = pending_.begin(); it != pending_.end();) {
       Pending* p = it->second;
       if (p->callback && now >= p->deadline) {
@@ -422,8 +423,8 @@ class Channel::Impl {
         state_changed_.Wait(&mu_);
         continue;
       }
-      const absl::Time retry_at = absl::Now() + policy_.NextDelay();
-      while (!stopped_ && absl::Now() < retry_at) {
+      const absl::Time retry_at = zen::Now() + policy_.NextDelay();
+      while (!stopped_ && zen::Now() < retry_at) {
         state_changed_.WaitUntil(&mu_, retry_at);
       }
       if (stopped_) break;
@@ -450,12 +451,12 @@ class Channel::Impl {
     MutexLock lock(&mu_);
     while (!stopped_) {
       const absl::Time due = last_call_ + interval;
-      if (absl::Now() < due) {
+      if (zen::Now() < due) {
         keepalive_wake_.WaitUntil(&mu_, due);
         continue;
       }
       const bool connected = stream_ != nullptr;
-      last_call_ = absl::Now();
+      last_call_ = zen::Now();
       if (!connected) continue;
       const uint64_t generation = generation_;
       mu_.Unlock();
@@ -495,7 +496,7 @@ class Channel::Impl {
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t async_waiting_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_call_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Time last_call_ ABSL_GUARDED_BY(mu_) = zen::Now();
   absl::flat_hash_map<std::string, Pending*> pending_ ABSL_GUARDED_BY(mu_);
   ipc::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "rpc/envelope.h"
 
@@ -72,14 +73,14 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   absl::Time inline_started_ ABSL_GUARDED_BY(mu_);
   pid_t inline_tid_ ABSL_GUARDED_BY(mu_) = 0;  // The thread running it.
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = zen::Now();
 };
 
 void Server::Connection::SendResponse(absl::string_view id_json,
                                       absl::string_view result,
                                       const absl::Status& error) {
   const absl::Time deadline =
-      absl::Now() + server_->options_.listener.stream.write_timeout;
+      zen::Now() + server_->options_.listener.stream.write_timeout;
   absl::Status written;
   if (error.ok()) {
     const absl::string_view parts[] = {"[", id_json, ",", result, ",null]"};
@@ -142,7 +143,7 @@ void Server::Connection::ReadLoop() {
       MutexLock lock(&mu_);
       // A call in flight keeps the connection open; otherwise the idle clock
       // runs from the last activity.
-      deadline = in_flight_ > 0 ? absl::Now() + options.idle_timeout
+      deadline = in_flight_ > 0 ? zen::Now() + options.idle_timeout
                                 : last_activity_ + options.idle_timeout;
     }
     absl::StatusOr<ipc::Frame> frame = stream_->Read(deadline);
@@ -150,7 +151,7 @@ void Server::Connection::ReadLoop() {
       if (absl::IsDeadlineExceeded(frame.status())) {
         MutexLock lock(&mu_);
         if (in_flight_ > 0 ||
-            absl::Now() - last_activity_ < options.idle_timeout) {
+            zen::Now() - last_activity_ < options.idle_timeout) {
           continue;
         }
         LogInfo("RPC server: closing idle connection");
@@ -177,7 +178,7 @@ void Server::Connection::ReadLoop() {
     bool over_limit;
     {
       MutexLock lock(&mu_);
-      last_activity_ = absl::Now();
+      last_activity_ = zen::Now();
       over_limit = in_flight_ >= options.max_in_flight_per_connection;
       if (!over_limit) {
         ++in_flight_;
@@ -202,7 +203,7 @@ void Server::Connection::ReadLoop() {
     Dispatch(*frame, request);
     MutexLock lock(&mu_);
     --in_flight_;
-    last_activity_ = absl::Now();
+    last_activity_ = zen::Now();
     if (reader_epoch_ != my_epoch) return;  // Relieved: another thread reads.
     inline_running_ = false;
   }
@@ -289,7 +290,7 @@ void Server::SupervisorLoop() {
   while (!stopping_) {
     // Prune closed connections and relieve slow readers.
     std::vector<std::shared_ptr<Connection>> relieve;
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     for (auto it = connections_.begin(); it != connections_.end();) {
       std::shared_ptr<Connection> c = it->lock();
       if (c == nullptr) {
