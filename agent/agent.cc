@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace zen {
@@ -71,27 +72,36 @@ void Agent::AdoptProcessLocked(pid_t pid) {
     if (client_ != nullptr) client_.release()->AbandonAfterFork();
     client_ptr_.store(nullptr, std::memory_order_release);
     next_attempt_ = absl::InfinitePast();
+    connecting_ = false;  // A connect in flight was the other process's.
     owner_pid_.store(pid, std::memory_order_release);
   }
 }
 
 AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
-  MutexLock lock(&mu_);
-  AdoptProcessLocked(pid);
-  if (pid == parent_pid_ || client_ != nullptr) return client_.get();
-  // Connect (a grandchild connects to the original parent too), at most once
-  // per reconnect delay while the parent cannot be reached.
-  const absl::Time now = absl::Now();
-  if (now < next_attempt_) return nullptr;
   AgentClientOptions options = options_.client;
-  options.host = server_host_;
-  options.port = server_port_;
+  {
+    MutexLock lock(&mu_);
+    AdoptProcessLocked(pid);
+    if (pid == parent_pid_ || client_ != nullptr) return client_.get();
+    // Connect (a grandchild connects to the original parent too), at most
+    // once per reconnect delay while the parent cannot be reached, and by one
+    // thread at a time.
+    const absl::Time now = zen::Now();
+    if (connecting_ || now < next_attempt_) return nullptr;
+    connecting_ = true;
+    options.host = server_host_;
+    options.port = server_port_;
+  }
+  // Not under mu_: connecting can take seconds, and a fork() meanwhile must
+  // not wait for it (mu_ is fork-guarded).
   absl::StatusOr<std::unique_ptr<AgentClient>> client =
       AgentClient::Create(&secret_, options);
+  MutexLock lock(&mu_);
+  connecting_ = false;
   if (!client.ok()) {
     LogWarning("failed to start worker process client: ",
                client.status().message());
-    next_attempt_ = now + options_.client.reconnect_delay;
+    next_attempt_ = zen::Now() + options_.client.reconnect_delay;
     return nullptr;
   }
   client_ = std::move(*client);

@@ -71,6 +71,7 @@ class Agent {
   std::unique_ptr<AgentClient> client_ ABSL_GUARDED_BY(mu_);
   std::atomic<AgentClient*> client_ptr_{nullptr};
   absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool connecting_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace zen

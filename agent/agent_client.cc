@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
+#include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
@@ -33,10 +34,8 @@ absl::Duration InitialPollDelay(absl::Duration jitter) {
 
 class AgentClient::Impl {
  public:
-  Impl(const ipc::Secret* secret, AgentClientOptions options,
-       std::unique_ptr<rpc::Channel> channel)
-      : secret_(secret),
-        options_(std::move(options)),
+  Impl(AgentClientOptions options, std::unique_ptr<rpc::Channel> channel)
+      : options_(std::move(options)),
         channel_(std::move(channel)),
         stub_(channel_.get()),
         settings_(std::make_shared<const RuntimeSettings>()) {}
@@ -54,8 +53,10 @@ class AgentClient::Impl {
       stopped_ = true;
       wake_.SignalAll();
     }
-    threads_.JoinAll();
+    // Channel first: a poll or flush in flight on the schedule thread then
+    // fails at once (CANCELLED) instead of running out its deadline.
     if (channel_ != nullptr) channel_->Stop();
+    threads_.JoinAll();
   }
 
   std::shared_ptr<const RuntimeSettings> settings() const {
@@ -79,6 +80,7 @@ class AgentClient::Impl {
       std::vector<CollectorEvent> batch;
       {
         MutexLock lock(&mu_);
+        if (stopped_) return absl::CancelledError("agent client stopped");
         const size_t n = std::min(events_.size(), kMaxEventsPerFlush);
         if (n == 0) return absl::OkStatus();
         batch.assign(std::make_move_iterator(events_.begin()),
@@ -199,7 +201,7 @@ class AgentClient::Impl {
                response.status().message());
     answer.from_parent = false;
     answer.result = local_limiter_.Check(route, client_ip, actor_id,
-                                         *settings(), absl::Now());
+                                         *settings(), zen::Now());
     MutexLock lock(&mu_);
     ++stats_.rate_limit_fallbacks;
     return answer;
@@ -246,22 +248,22 @@ class AgentClient::Impl {
   // reference's shared worker); keepalive runs on the channel's own thread.
   void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::Time next_poll =
-        absl::Now() + InitialPollDelay(options_.polling_jitter);
-    absl::Time next_flush = absl::Now() + options_.heartbeat_interval;
+        zen::Now() + InitialPollDelay(options_.polling_jitter);
+    absl::Time next_flush = zen::Now() + options_.heartbeat_interval;
     for (;;) {
       {
         MutexLock lock(&mu_);
         const absl::Time due = std::min(next_poll, next_flush);
-        while (!stopped_ && absl::Now() < due) wake_.WaitUntil(&mu_, due);
+        while (!stopped_ && zen::Now() < due) wake_.WaitUntil(&mu_, due);
         if (stopped_) return;
       }
-      const absl::Time now = absl::Now();
+      const absl::Time now = zen::Now();
       if (now >= next_poll) {
         absl::Status polled = PollSettings();
         if (!polled.ok()) {
           LogWarning("failed to get settings from parent: ", polled.message());
         }
-        next_poll = absl::Now() + options_.polling_interval;
+        next_poll = zen::Now() + options_.polling_interval;
       }
       if (now >= next_flush) {
         absl::Status flushed = Flush();
@@ -269,12 +271,11 @@ class AgentClient::Impl {
           LogWarning("failed to send collector events to parent: ",
                      flushed.message());
         }
-        next_flush = absl::Now() + options_.heartbeat_interval;
+        next_flush = zen::Now() + options_.heartbeat_interval;
       }
     }
   }
 
-  const ipc::Secret* const secret_;  // Not owned.
   const AgentClientOptions options_;
   std::unique_ptr<rpc::Channel> channel_;
   agent::WorkerAgent::Stub stub_;
@@ -303,8 +304,7 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
   absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
       rpc::Channel::Create(secret, channel_options);
   if (!channel.ok()) return channel.status();
-  auto impl =
-      std::make_unique<Impl>(secret, std::move(options), std::move(*channel));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(*channel));
   impl->Start();
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
 }

@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "agent/agent_server.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 
 namespace zen {
@@ -100,9 +101,9 @@ TEST(AgentClientTest, EventsAreFoldedAndKeptWhenTheParentIsGone) {
     client->RecordEvent(e);
   }
   ASSERT_TRUE(client->Flush().ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = zen::Now() + absl::Seconds(5);
   while (f.server->collector().Snapshot().requests < 50 &&
-         absl::Now() < deadline) {
+         zen::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_EQ(f.server->collector().Snapshot().requests, 50u);
@@ -162,10 +163,10 @@ TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
   };
   auto client = f.Client(options);
   client->RecordEvent(CollectorEvent());
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = zen::Now() + absl::Seconds(5);
   while ((notified.load() == 0 ||
           f.server->collector().Snapshot().requests == 0) &&
-         absl::Now() < deadline) {
+         zen::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_GE(notified.load(), 1);

@@ -5,10 +5,25 @@
 
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 
 namespace zen {
+namespace {
+
+// Copies cached JSON text into a raw_json field with room for a SIMD
+// parser's padding after it, so the stub layer validates it in place
+// instead of copying it once more (this is the 1 MiB settings path).
+void SetRawJson(const std::shared_ptr<const std::string>& cached,
+                std::string* field) {
+  constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
+  const absl::string_view text = cached ? absl::string_view(*cached) : "null";
+  field->reserve(text.size() + kPadding);
+  field->assign(text.data(), text.size());
+}
+
+}  // namespace
 
 // The WorkerAgent methods over the server's shared state.
 class AgentServer::Service final : public agent::WorkerAgent::Service {
@@ -40,13 +55,12 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         owner_->cache_.ChangedSince(known_config, known_lists);
     const SettingsSnapshot& snap = changes.snapshot;
     if (changes.config_changed) {
-      response->set_config(snap.config ? *snap.config : "null");
+      SetRawJson(snap.config, response->mutable_config());
       response->set_config_generation(
           static_cast<int32_t>(snap.config_generation));
     }
     if (changes.firewall_lists_changed) {
-      response->set_firewall_lists(snap.firewall_lists ? *snap.firewall_lists
-                                                       : "null");
+      SetRawJson(snap.firewall_lists, response->mutable_firewall_lists());
       response->set_firewall_lists_generation(
           static_cast<int32_t>(snap.firewall_lists_generation));
     }
@@ -89,7 +103,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     }
     std::shared_ptr<const RuntimeSettings> settings = owner_->settings();
     std::optional<RateLimitResult> result = owner_->rate_limiter_.Check(
-        route, request.client_ip(), actor, *settings, absl::Now());
+        route, request.client_ip(), actor, *settings, zen::Now());
     if (!result) return absl::OkStatus();  // Empty → the wire's null.
     response->set_throttled(result->throttled);
     response->set_discriminator(result->discriminator);

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
@@ -29,7 +30,7 @@ using ::zen::testing::ChildOutcome;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::StartTogether;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 AgentOptions FastOptions() {
   AgentOptions options;
@@ -44,7 +45,7 @@ AgentOptions FastOptions() {
 template <typename F>
 bool Eventually(F done, absl::Duration limit = absl::Seconds(10)) {
   const absl::Time deadline = In(limit);
-  while (absl::Now() < deadline) {
+  while (zen::Now() < deadline) {
     if (done()) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -64,7 +65,7 @@ bool ReadWithin(int fd, void* out, size_t size, absl::Duration limit) {
   size_t done = 0;
   while (done < size) {
     pollfd p{fd, POLLIN, 0};
-    const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const int64_t ms = absl::ToInt64Milliseconds(deadline - zen::Now());
     if (ms <= 0 || ::poll(&p, 1, static_cast<int>(ms)) <= 0) return false;
     const ssize_t n = ::read(fd, static_cast<char*>(out) + done, size - done);
     if (n <= 0) return false;
@@ -150,11 +151,11 @@ TEST(AgentTest, SettingsChangesReachEveryWorkerWithinOnePollingInterval) {
       break;
     }
   }
-  const absl::Time changed = absl::Now();
+  const absl::Time changed = zen::Now();
   ASSERT_TRUE(server->UpdateConfig(R"({"configUpdatedAt": 2})").ok());
   WaitAll(*children);
   // Every worker had it within (about) one 100 ms polling interval.
-  EXPECT_LT(absl::Now() - changed, absl::Seconds(2));
+  EXPECT_LT(zen::Now() - changed, absl::Seconds(2));
   ::close(report[0]);
   ::close(report[1]);
 }
@@ -293,7 +294,7 @@ TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
     AgentClient* client = (*agent)->client();
     if (client == nullptr) return absl::UnavailableError("no client");
     const absl::Time until = In(absl::Seconds(60));
-    while (absl::Now() < until) {
+    while (zen::Now() < until) {
       (void)client->CalculateRateLimits({"GET", "/x"}, "1.2.3.4", std::nullopt);
     }
     return absl::OkStatus();

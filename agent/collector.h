@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "agent/collector_event.h"
+#include "base/clock.h"
 #include "base/mutex.h"
 
 namespace zen {
@@ -35,7 +36,7 @@ struct CollectorOptions {
   // Stamps the start and end of each statistics period. Called without the
   // collector's lock, from whichever thread constructs, snapshots or
   // flushes, so it must be thread-safe.
-  std::function<absl::Time()> clock = [] { return absl::Now(); };
+  std::function<absl::Time()> clock = [] { return zen::Now(); };
 };
 
 // One statistics period. Keyed collections are listed from the most to the

@@ -21,16 +21,20 @@ Registry& GetRegistry() {
 }
 
 // Takes every registered mutex. Other threads may take two of them nested in
-// an order we do not know, so never wait while holding some: try them all,
-// and on any failure release what we hold and try again.
+// an order we do not know, and a thread holding one may be about to register
+// a new object (which needs the registry lock): so never wait while holding
+// anything. Try them all; on any failure release everything, the registry
+// lock included, and try again. On success the registry lock stays held
+// until after the fork, so the list cannot change in between.
 void Prepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Registry& r = GetRegistry();
-  r.mu.lock();
   for (;;) {
+    r.mu.lock();
     size_t taken = 0;
     while (taken < r.mutexes.size() && r.mutexes[taken]->TryLock()) ++taken;
     if (taken == r.mutexes.size()) return;
     while (taken > 0) r.mutexes[--taken]->Unlock();
+    r.mu.unlock();
     sched_yield();
   }
 }

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 
 namespace zen {
 
@@ -76,7 +77,7 @@ class CondVar {
     }
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     // steady_clock, so a wall-clock jump neither shortens nor stretches waits.
-    const absl::Duration left = deadline - absl::Now();
+    const absl::Duration left = deadline - zen::Now();
     const auto until =
         std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left);
     const bool woken =

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "base/clock.h"
 #include "gtest/gtest.h"
 
 namespace zen {
@@ -11,13 +12,13 @@ TEST(CondVarTest, WaitUntilTimesOutWithoutSignal) {
   Mutex mu;
   CondVar cv;
   MutexLock lock(&mu);
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   bool woken = true;
-  while (woken && absl::Now() < start + absl::Milliseconds(20)) {
+  while (woken && zen::Now() < start + absl::Milliseconds(20)) {
     woken = cv.WaitUntil(&mu, start + absl::Milliseconds(20));
   }
   EXPECT_FALSE(woken);
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
+  EXPECT_GE(zen::Now() - start, absl::Milliseconds(20));
 }
 
 TEST(CondVarTest, SignalWakesWaiter) {
@@ -31,7 +32,7 @@ TEST(CondVarTest, SignalWakesWaiter) {
   });
   {
     MutexLock lock(&mu);
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    const absl::Time deadline = zen::Now() + absl::Seconds(10);
     while (!ready && cv.WaitUntil(&mu, deadline)) {
     }
     EXPECT_TRUE(ready);

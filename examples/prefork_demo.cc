@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "ipc/secret.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
@@ -31,7 +32,7 @@ int WorkerMain(const zen::ipc::Secret& secret, uint16_t port, int worker) {
                  channel.status().ToString().c_str());
     return 1;
   }
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   for (int i = 0; i < kCallsPerWorker; ++i) {
     auto result = (*channel)->Call("count", "[]",
                                    absl::StrCat("{\"worker\":", worker, "}"));
@@ -41,7 +42,7 @@ int WorkerMain(const zen::ipc::Secret& secret, uint16_t port, int worker) {
       return 1;
     }
   }
-  const absl::Duration took = absl::Now() - start;
+  const absl::Duration took = zen::Now() - start;
   std::printf("worker %d (pid %d): %d calls, %.1f us per call\n", worker,
               static_cast<int>(::getpid()), kCallsPerWorker,
               absl::ToDoubleMicroseconds(took) / kCallsPerWorker);

@@ -26,6 +26,7 @@
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
 #include "agent/runtime_settings.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "fuzz/agent_codecs.h"
 #include "fuzz/fuzz_check.h"
@@ -215,9 +216,9 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
   FUZZ_CHECK(result.ok());
   FUZZ_CHECK(result->json() == "null");
   // Acknowledged first, folded right after: wait for the fold.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = zen::Now() + absl::Seconds(5);
   Totals seen = Count(h.server->collector().Snapshot());
-  while (!(seen == expected) && absl::Now() < deadline) {
+  while (!(seen == expected) && zen::Now() < deadline) {
     absl::SleepFor(absl::Microseconds(50));
     seen = Count(h.server->collector().Snapshot());
   }

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "ipc/handshake.h"
@@ -50,7 +51,7 @@ const ipc::Secret& TheSecret() {
   return *secret;
 }
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
+absl::Time Soon() { return zen::Now() + absl::Seconds(5); }
 
 std::string Proof(const char* label, absl::string_view challenge) {
   uint8_t out[ipc::kHmacSize];

@@ -1,9 +1,12 @@
 #include "ipc/connector.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "ipc/handshake.h"
 
 namespace zen::ipc {
@@ -14,27 +17,31 @@ absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
   if (secret.empty())
     return absl::FailedPreconditionError("connect: no secret");
   const absl::Time connect_deadline =
-      std::min(deadline, absl::Now() + options.connect_timeout);
+      std::min(deadline, zen::Now() + options.connect_timeout);
   absl::StatusOr<UniqueFd> fd =
       ConnectTcp(options.host, options.port, connect_deadline);
   if (!fd.ok()) return fd.status();
   const absl::Time handshake_deadline =
-      std::min(deadline, absl::Now() + options.handshake_timeout);
+      std::min(deadline, zen::Now() + options.handshake_timeout);
   absl::Status status = ClientHandshake(fd->get(), secret, handshake_deadline);
   if (!status.ok()) return status;
   return std::make_unique<SocketStream>(std::move(*fd), options.stream);
 }
 
 ReconnectPolicy::ReconnectPolicy(const Options& options)
-    : options_(options), current_(options.initial_delay) {}
+    : options_(options),
+      current_(options.initial_delay),
+      rng_(static_cast<uint32_t>(absl::ToUnixNanos(zen::Now())) ^
+           static_cast<uint32_t>(::getpid())) {}
 
 absl::Duration ReconnectPolicy::NextDelay() {
   if (attempts_++ == 0) return absl::ZeroDuration();
   absl::Duration delay = current_;
   current_ = std::min(options_.max_delay, current_ * options_.multiplier);
   if (options_.jitter > 0) {
-    const double factor =
-        absl::Uniform(rng_, 1.0 - options_.jitter, 1.0 + options_.jitter);
+    std::uniform_real_distribution<double> spread(1.0 - options_.jitter,
+                                                  1.0 + options_.jitter);
+    const double factor = spread(rng_);
     delay = delay * factor;
   }
   return delay;

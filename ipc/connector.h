@@ -4,9 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ipc/options.h"
@@ -58,7 +58,9 @@ class ReconnectPolicy {
   Options options_;
   int attempts_ = 0;
   absl::Duration current_;
-  absl::BitGen rng_;
+  // Not absl::BitGen: its seeding takes a process-wide lock, which a child
+  // forked mid-seed would inherit held.
+  std::minstd_rand rng_;
 };
 
 }  // namespace zen::ipc

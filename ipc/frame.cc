@@ -41,6 +41,7 @@ absl::StatusOr<std::optional<Frame>> FrameDecoder::Next() {
                   reinterpret_cast<const char*>(p) + kFrameHeaderSize, size),
               chunk_};
   begin_ += kFrameHeaderSize + size;
+  handed_end_ = begin_;
   return frame;
 }
 
@@ -82,18 +83,33 @@ void FrameDecoder::Reserve(size_t want) {
   }
   const size_t have = end_ - begin_;
   if (!shared && have == 0) {
-    begin_ = end_ = 0;  // Free rewind.
+    begin_ = end_ = handed_end_ = 0;  // Free rewind: no frame points in.
     // Give back what one large frame made us hold.
     if (chunk_->capacity > 2 * kReadChunkSize && want <= 2 * kReadChunkSize) {
       chunk_ = std::make_shared<Chunk>(2 * kReadChunkSize);
       return;
     }
   }
-  if (chunk_->capacity - end_ >= want) return;
+  if (shared && end_ < handed_end_ + kFramePadding) {
+    // New bytes must not land in the padding promised after the last frame
+    // handed out: a SIMD parser may be reading it right now. Start past it,
+    // carrying the (fewer than kFramePadding) unread bytes along.
+    const size_t start = handed_end_ + kFramePadding;
+    if (start + have + want <= chunk_->capacity) {
+      std::memmove(chunk_->data.get() + start, chunk_->data.get() + begin_,
+                   have);
+      begin_ = start;
+      end_ = start + have;
+      return;
+    }
+  } else if (chunk_->capacity - end_ >= want) {
+    return;
+  }
   if (!shared && have + want <= chunk_->capacity) {
     std::memmove(chunk_->data.get(), chunk_->data.get() + begin_, have);
     begin_ = 0;
     end_ = have;
+    handed_end_ = 0;
     return;
   }
   auto fresh =
@@ -102,6 +118,7 @@ void FrameDecoder::Reserve(size_t want) {
   chunk_ = std::move(fresh);
   begin_ = 0;
   end_ = have;
+  handed_end_ = 0;  // Nothing handed out from the fresh chunk yet.
 }
 
 }  // namespace zen::ipc

@@ -72,8 +72,9 @@ class FrameDecoder {
 
   const size_t max_frame_size_;
   std::shared_ptr<Chunk> chunk_;
-  size_t begin_ = 0;  // First unconsumed byte in chunk_.
-  size_t end_ = 0;    // One past the last received byte.
+  size_t begin_ = 0;       // First unconsumed byte in chunk_.
+  size_t end_ = 0;         // One past the last received byte.
+  size_t handed_end_ = 0;  // End of the last body returned from chunk_.
 };
 
 }  // namespace zen::ipc

@@ -129,5 +129,29 @@ TEST(FrameDecoderTest, FramesOutliveLaterReads) {
   EXPECT_EQ(kept[1].body.size(), 300000u);
 }
 
+TEST(FrameDecoderTest, NewBytesNeverLandInAHeldFramesPadding) {
+  FrameDecoder decoder(1 << 20);
+  const std::string bytes = Framed("held");
+  absl::Span<uint8_t> space = decoder.PrepareWrite();
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  decoder.Commit(bytes.size());
+  auto next = decoder.Next();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  const Frame held = **next;
+  const uint8_t* padding_end =
+      reinterpret_cast<const uint8_t*>(held.body.data() + held.body.size()) +
+      kFramePadding;
+  absl::Span<uint8_t> after = decoder.PrepareWrite();
+  EXPECT_GE(after.data(), padding_end);
+  // And the stream still decodes from there.
+  const std::string more = Framed("more");
+  std::memcpy(after.data(), more.data(), more.size());
+  decoder.Commit(more.size());
+  auto second = decoder.Next();
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->body, "more");
+  EXPECT_EQ(held.body, "held");
+}
+
 }  // namespace
 }  // namespace zen::ipc

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "ipc/handshake.h"
 
@@ -67,7 +68,7 @@ void Listener::AcceptLoop() {
       return;
     }
     if (fds[1].revents != 0) return;  // Close() or Stop().
-    absl::StatusOr<UniqueFd> fd = Accept(listen_fd, absl::Now());
+    absl::StatusOr<UniqueFd> fd = Accept(listen_fd, zen::Now());
     if (!fd.ok()) {
       // EMFILE and friends: back off a little instead of spinning.
       if (!absl::IsDeadlineExceeded(fd.status())) {
@@ -91,7 +92,7 @@ void Listener::AcceptLoop() {
 }
 
 void Listener::ServeConnection(UniqueFd fd) {
-  const absl::Time deadline = absl::Now() + options_.handshake_timeout;
+  const absl::Time deadline = zen::Now() + options_.handshake_timeout;
   absl::Status status = ServerHandshake(fd.get(), *secret_, deadline);
   std::shared_ptr<SocketStream> stream;
   {

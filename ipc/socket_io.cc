@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 
 namespace zen::ipc {
 namespace {
@@ -40,7 +41,7 @@ bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 int PollTimeoutMs(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - zen::Now();
   if (left <= absl::ZeroDuration()) return 0;
   const int64_t ms =
       absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
@@ -57,7 +58,7 @@ absl::Status WaitFor(int fd, short events, absl::Time deadline) {
       return absl::OkStatus();  // Ready, or an error the caller's I/O will
                                 // report.
     if (n == 0) {
-      if (timeout == 0 || absl::Now() >= deadline) {
+      if (timeout == 0 || zen::Now() >= deadline) {
         return absl::DeadlineExceededError("timed out");
       }
       continue;  // poll woke early (ms rounding); wait out the rest.

@@ -1,5 +1,6 @@
 #include "ipc/socket_stream.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -23,8 +24,18 @@ absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
       return absl::UnavailableError("connection closed");
     }
     absl::Span<uint8_t> space = decoder_.PrepareWrite();
+    if (drained_) {
+      // The last read emptied the socket, so a read now would most likely
+      // fail with EAGAIN: wait first and save that syscall.
+      absl::Status ready = WaitFor(fd_.get(), POLLIN, deadline);
+      if (absl::IsDeadlineExceeded(ready)) {
+        return absl::DeadlineExceededError("read timed out");
+      }
+      if (!ready.ok()) return ready;
+    }
     absl::StatusOr<size_t> n = ReadSome(fd_.get(), space, deadline);
     if (!n.ok()) return n.status();
+    drained_ = *n < space.size();
     decoder_.Commit(*n);
   }
 }

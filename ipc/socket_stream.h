@@ -39,6 +39,7 @@ class SocketStream final : public MessageStream {
   UniqueFd fd_;
   const StreamOptions options_;
   FrameDecoder decoder_;  // Used only by the one reader.
+  bool drained_ = false;  // The last read got less than asked. Reader only.
   Mutex write_mu_;
   bool write_broken_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<bool> shut_down_{false};

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
 #include "ipc/handshake.h"
@@ -32,7 +33,7 @@ using ::zen::testing::ForkedChild;
 using ::zen::testing::RunInChild;
 using ::zen::testing::TestSecret;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 // A listener whose handler echoes every frame back until the peer leaves.
 struct EchoServer {
@@ -146,11 +147,11 @@ TEST(TransportTest, SilentClientDroppedAtDeadlineWhileHonestClientsServed) {
   auto silent =
       ConnectTcp(kLoopbackHost, server.listener->port(), In(absl::Seconds(2)));
   ASSERT_TRUE(silent.ok());
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   auto honest = Connect(server.secret, server.Client());
   ASSERT_TRUE(honest.ok()) << honest.status();
   EXPECT_TRUE(EchoRoundTrip(**honest, "served meanwhile").ok());
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(400));
+  EXPECT_LT(zen::Now() - start, absl::Milliseconds(400));
   // The silent one gets its 32-byte challenge, then EOF at the deadline.
   uint8_t challenge[32];
   ASSERT_TRUE(ReadExactly(silent->get(), challenge, In(absl::Seconds(2))).ok());
@@ -158,7 +159,7 @@ TEST(TransportTest, SilentClientDroppedAtDeadlineWhileHonestClientsServed) {
   auto eof = ReadSome(silent->get(), absl::Span<uint8_t>(&more, 1),
                       In(absl::Seconds(3)));
   EXPECT_EQ(eof.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(350));
+  EXPECT_GE(zen::Now() - start, absl::Milliseconds(350));
 }
 
 TEST(TransportTest, TruncatedHandshakeCostsTheServerNothing) {
@@ -219,9 +220,9 @@ TEST(TransportTest, StopWakesBlockedReaderPromptly) {
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE(
       EchoRoundTrip(**client, "x").ok());  // Handler now blocked in Read.
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   server.listener->Stop();
-  const absl::Duration took = absl::Now() - start;
+  const absl::Duration took = zen::Now() - start;
   // The design goal is 100 ms; a generous bound keeps this from flaking.
   EXPECT_LT(took, absl::Seconds(1)) << took;
   auto eof = (*client)->Read(In(absl::Seconds(2)));

@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 
 namespace zen::rpc {
 
@@ -20,7 +21,7 @@ struct CallOptions {
 
   static CallOptions WithTimeout(absl::Duration timeout) {
     CallOptions options;
-    options.deadline = absl::Now() + timeout;
+    options.deadline = zen::Now() + timeout;
     return options;
   }
   static CallOptions WithDeadline(absl::Time deadline) {

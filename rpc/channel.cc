@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
 #include "base/mutex.h"
@@ -37,7 +38,7 @@ std::string RandomIdPrefix() {
   if (!ipc::SecureRandomBytes(bytes).ok()) {
     // Still unique per process: fall back on the pid and the clock.
     const uint64_t mix = static_cast<uint64_t>(::getpid()) ^
-                         static_cast<uint64_t>(absl::GetCurrentTimeNanos());
+                         static_cast<uint64_t>(absl::ToUnixNanos(zen::Now()));
     std::memcpy(bytes, &mix, sizeof(bytes));
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -102,6 +103,7 @@ class Channel::Impl {
   void CallAsync(absl::string_view method, absl::string_view args,
                  absl::string_view kwargs, const CallOptions& options,
                  ResultCallback done) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!done) done = [](absl::StatusOr<RawResult>) {};  // Still async.
     auto* pending = new Pending;
     pending->deadline = Deadline(options);
     pending->callback = std::move(done);
@@ -150,7 +152,7 @@ class Channel::Impl {
  private:
   absl::Time Deadline(const CallOptions& options) const {
     return options.deadline == absl::InfiniteFuture()
-               ? absl::Now() + options_.default_timeout
+               ? zen::Now() + options_.default_timeout
                : options.deadline;
   }
 
@@ -160,6 +162,8 @@ class Channel::Impl {
                     Pending* pending, std::string* id)
       ABSL_LOCKS_EXCLUDED(mu_) {
     std::shared_ptr<ipc::SocketStream> stream;
+    uint64_t generation;
+    const absl::Time deadline = pending->deadline;
     {
       MutexLock lock(&mu_);
       for (;;) {
@@ -169,21 +173,25 @@ class Channel::Impl {
           return absl::UnavailableError("not connected to the server");
         }
         if (!state_changed_.WaitUntil(&mu_, pending->deadline) &&
-            absl::Now() >= pending->deadline) {
+            zen::Now() >= pending->deadline) {
           return absl::DeadlineExceededError(
               "deadline exceeded while waiting for the connection");
         }
       }
       stream = stream_;
-      pending->generation = generation_;
+      generation = generation_;
+      pending->generation = generation;
       *id = absl::StrCat(id_prefix_, ++next_id_);
       pending_.emplace(*id, pending);
       if (pending->callback) ++async_waiting_;
-      last_call_ = absl::Now();
+      last_call_ = zen::Now();
     }
     const std::string method_json = JsonString(method);
     RequestParts parts(*id, method_json, args, kwargs);
-    absl::Status written = stream->Write(parts.parts(), pending->deadline);
+    // Once registered and unlocked, `pending` may be completed (and, for an
+    // async call, freed) by another thread at any moment: only the locals
+    // above are safe to use until it is found in pending_ again.
+    absl::Status written = stream->Write(parts.parts(), deadline);
     if (written.ok()) return absl::OkStatus();
     // From here on the outcome travels the normal completion path (Wait, or
     // the callback), whoever completes the call.
@@ -204,7 +212,7 @@ class Channel::Impl {
       }
       if (!absl::IsResourceExhausted(written)) {
         // A frame cut short (or a dead socket) ends this connection.
-        LoseConnectionLocked(pending->generation,
+        LoseConnectionLocked(generation,
                              absl::UnavailableError(absl::StrCat(
                                  "connection lost: ", written.message())),
                              &completed);
@@ -220,7 +228,7 @@ class Channel::Impl {
     MutexLock lock(&mu_);
     for (;;) {
       if (pending->done) return std::move(pending->result);
-      if (absl::Now() >= pending->deadline) {
+      if (zen::Now() >= pending->deadline) {
         pending_.erase(id);
         return absl::DeadlineExceededError("call timed out");
       }
@@ -254,29 +262,27 @@ class Channel::Impl {
       if (!frame.ok()) {
         if (absl::IsDeadlineExceeded(frame.status())) {
           ExpireAsyncLocked(&completed);
-          if (mine != nullptr && absl::Now() >= mine->deadline) break;
+          if (mine != nullptr && zen::Now() >= mine->deadline) break;
           continue;
         }
-        absl::Status lost =
-            absl::IsResourceExhausted(frame.status())
-                ? frame.status()
-                : absl::UnavailableError(absl::StrCat(
-                      "connection lost: ", frame.status().message()));
+        // An oversized frame from the server makes the stream unusable:
+        // every call on it is lost, which is UNAVAILABLE for them.
+        absl::Status lost = absl::UnavailableError(
+            absl::StrCat("connection lost: ", frame.status().message()));
         LoseConnectionLocked(generation, lost, &completed);
         break;
       }
       DeliverLocked(*std::move(frame), generation, &completed);
     }
     reading_ = false;
-    // Pass the token on: to a synchronous caller still waiting, else to the
-    // async reader.
+    // Pass the token on. Every other synchronous waiter is woken (not just
+    // one: a single chosen one could time out and leave without reading);
+    // the first to see the token free takes it. Then the async reader, if
+    // asynchronous calls wait.
     for (auto& [id, p] : pending_) {
-      if (!p->done && !p->callback) {
-        p->cv.Signal();
-        break;
-      }
+      if (p != mine && !p->done && !p->callback) p->cv.Signal();
     }
-    async_wake_.SignalAll();
+    if (async_waiting_ > 0) async_wake_.SignalAll();
     if (!completed.empty()) {
       mu_.Unlock();
       RunCallbacks(completed);
@@ -362,7 +368,7 @@ class Channel::Impl {
   void ExpireAsyncLocked(std::vector<Pending*>* completed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (async_waiting_ == 0) return;
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     for (auto it = pending_.begin(); it != pending_.end();) {
       Pending* p = it->second;
       if (p->callback && now >= p->deadline) {
@@ -392,9 +398,9 @@ class Channel::Impl {
         ReadAsLeaderLocked(nullptr);
         continue;
       }
-      if (async_waiting_ > 0 && stream_ == nullptr) {
-        // Async calls of a lost connection were failed already; newer ones
-        // wait for their deadline.
+      if (async_waiting_ > 0) {
+        // Another thread reads (or there is no connection): expiring calls
+        // needs no token, so asynchronous deadlines hold either way.
         std::vector<Pending*> completed;
         ExpireAsyncLocked(&completed);
         if (!completed.empty()) {
@@ -417,8 +423,8 @@ class Channel::Impl {
         state_changed_.Wait(&mu_);
         continue;
       }
-      const absl::Time retry_at = absl::Now() + policy_.NextDelay();
-      while (!stopped_ && absl::Now() < retry_at) {
+      const absl::Time retry_at = zen::Now() + policy_.NextDelay();
+      while (!stopped_ && zen::Now() < retry_at) {
         state_changed_.WaitUntil(&mu_, retry_at);
       }
       if (stopped_) break;
@@ -445,13 +451,14 @@ class Channel::Impl {
     MutexLock lock(&mu_);
     while (!stopped_) {
       const absl::Time due = last_call_ + interval;
-      if (absl::Now() < due) {
+      if (zen::Now() < due) {
         keepalive_wake_.WaitUntil(&mu_, due);
         continue;
       }
       const bool connected = stream_ != nullptr;
-      last_call_ = absl::Now();
+      last_call_ = zen::Now();
       if (!connected) continue;
+      const uint64_t generation = generation_;
       mu_.Unlock();
       absl::StatusOr<RawResult> result =
           Call("ping", "[]", "{}", CallOptions::WithTimeout(interval));
@@ -459,6 +466,18 @@ class Channel::Impl {
         LogWarning("keepalive failed: ", result.status().message());
       }
       mu_.Lock();
+      if (absl::IsDeadlineExceeded(result.status())) {
+        // A peer that cannot answer a ping within the interval is taken for
+        // dead: drop the connection so the reconnect loop takes over.
+        std::vector<Pending*> completed;
+        LoseConnectionLocked(
+            generation,
+            absl::UnavailableError("keepalive: server not answering"),
+            &completed);
+        mu_.Unlock();
+        RunCallbacks(completed);
+        mu_.Lock();
+      }
     }
   }
 
@@ -477,7 +496,7 @@ class Channel::Impl {
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t async_waiting_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_call_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Time last_call_ ABSL_GUARDED_BY(mu_) = zen::Now();
   absl::flat_hash_map<std::string, Pending*> pending_ ABSL_GUARDED_BY(mu_);
   ipc::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
 #include "rpc/channel.h"
@@ -24,7 +25,7 @@ namespace {
 using ::zen::testing::ForkedChild;
 using ::zen::testing::TestSecret;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 struct Fixture {
   explicit Fixture(ServerOptions options = {}) : secret(TestSecret()) {
@@ -117,9 +118,9 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
 TEST(RpcTest, RespondEarlyReturnsBeforeTheHandlerFinishes) {
   Fixture f;
   auto channel = f.Connect();
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   EXPECT_EQ(Json(channel->Call("early", "[]", "{}")), "\"ok\"");
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(150));
+  EXPECT_LT(zen::Now() - start, absl::Milliseconds(150));
 }
 
 TEST(RpcTest, DeadlineExceededLeavesConnectionUsable) {
@@ -145,7 +146,7 @@ TEST(RpcTest, AsyncCallsComplete) {
                        });
   }
   const absl::Time deadline = In(absl::Seconds(10));
-  while (ok.load() < 50 && absl::Now() < deadline)
+  while (ok.load() < 50 && zen::Now() < deadline)
     absl::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(ok.load(), 50);
 }
@@ -186,9 +187,9 @@ TEST(RpcTest, ServerStopWithCallsInFlightFailsThemAndJoins) {
   absl::StatusOr<RawResult> r;
   std::thread caller([&] { r = channel->Call("slow", "[5]", "{}"); });
   absl::SleepFor(absl::Milliseconds(100));
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   f->server->Stop();  // The slow handler sees cancelled() and wraps up.
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(zen::Now() - start, absl::Seconds(2));
   caller.join();
   EXPECT_FALSE(r.ok() && r->json() != "\"done\"");
 }
@@ -230,11 +231,11 @@ TEST(RpcTest, ServerDeathFailsPendingCallsAndChannelReconnectsOnSamePort) {
   absl::StatusOr<RawResult> pending;
   std::thread caller([&] { pending = (*channel)->Call("slow", "[10]", "{}"); });
   absl::SleepFor(absl::Milliseconds(100));
-  const absl::Time killed = absl::Now();
+  const absl::Time killed = zen::Now();
   server.Kill(SIGKILL);
   caller.join();
   EXPECT_EQ(pending.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_LT(absl::Now() - killed, absl::Seconds(1));
+  EXPECT_LT(zen::Now() - killed, absl::Seconds(1));
   (void)server.Wait(In(absl::Seconds(5)));
 
   ForkedChild again = StartServerChild(port, pipe_fds[1]);
@@ -260,10 +261,10 @@ TEST(RpcTest, CallWhileDisconnectedFailsFastUnlessWaitForReady) {
   // The first call finds out the connection is gone.
   (void)(*channel)->Call("echo", "[1]", "{}",
                          CallOptions::WithTimeout(absl::Seconds(1)));
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   auto r = (*channel)->Call("echo", "[1]", "{}");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_LT(zen::Now() - start, absl::Milliseconds(100));
   CallOptions wait = CallOptions::WithTimeout(absl::Milliseconds(200));
   wait.wait_for_ready = true;
   EXPECT_EQ((*channel)->Call("echo", "[1]", "{}", wait).status().code(),

@@ -1,13 +1,42 @@
 #include "rpc/server.h"
 
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "rpc/envelope.h"
 
 namespace zen::rpc {
+namespace {
+
+// Whether thread `tid` of this process is running or waiting for a CPU
+// ('R' in /proc/self/task/<tid>/stat), as opposed to sleeping or blocked.
+// Only asked about handlers already over their budget, so rarely.
+bool ThreadIsRunnable(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+                static_cast<int>(tid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[256];
+  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "tid (comm) S ...": the state follows the last ')'.
+  const char* paren = std::strrchr(buf, ')');
+  return paren != nullptr && paren[1] == ' ' && paren[2] == 'R';
+}
+
+}  // namespace
 
 // One connection's state. Exactly one thread at a time is its reader; it
 // runs each handler inline (no hand-off on the fast path). If a handler runs
@@ -42,15 +71,16 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   uint64_t reader_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped at each relief.
   bool inline_running_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time inline_started_ ABSL_GUARDED_BY(mu_);
+  pid_t inline_tid_ ABSL_GUARDED_BY(mu_) = 0;  // The thread running it.
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = zen::Now();
 };
 
 void Server::Connection::SendResponse(absl::string_view id_json,
                                       absl::string_view result,
                                       const absl::Status& error) {
   const absl::Time deadline =
-      absl::Now() + server_->options_.listener.stream.write_timeout;
+      zen::Now() + server_->options_.listener.stream.write_timeout;
   absl::Status written;
   if (error.ok()) {
     const absl::string_view parts[] = {"[", id_json, ",", result, ",null]"};
@@ -101,6 +131,7 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
 
 void Server::Connection::ReadLoop() {
   uint64_t my_epoch;
+  const pid_t my_tid = static_cast<pid_t>(::syscall(SYS_gettid));
   {
     MutexLock lock(&mu_);
     my_epoch = reader_epoch_;
@@ -112,7 +143,7 @@ void Server::Connection::ReadLoop() {
       MutexLock lock(&mu_);
       // A call in flight keeps the connection open; otherwise the idle clock
       // runs from the last activity.
-      deadline = in_flight_ > 0 ? absl::Now() + options.idle_timeout
+      deadline = in_flight_ > 0 ? zen::Now() + options.idle_timeout
                                 : last_activity_ + options.idle_timeout;
     }
     absl::StatusOr<ipc::Frame> frame = stream_->Read(deadline);
@@ -120,7 +151,7 @@ void Server::Connection::ReadLoop() {
       if (absl::IsDeadlineExceeded(frame.status())) {
         MutexLock lock(&mu_);
         if (in_flight_ > 0 ||
-            absl::Now() - last_activity_ < options.idle_timeout) {
+            zen::Now() - last_activity_ < options.idle_timeout) {
           continue;
         }
         LogInfo("RPC server: closing idle connection");
@@ -147,14 +178,16 @@ void Server::Connection::ReadLoop() {
     bool over_limit;
     {
       MutexLock lock(&mu_);
-      last_activity_ = absl::Now();
+      last_activity_ = zen::Now();
       over_limit = in_flight_ >= options.max_in_flight_per_connection;
       if (!over_limit) {
         ++in_flight_;
         inline_running_ = true;
         inline_started_ = last_activity_;
+        inline_tid_ = my_tid;
       }
     }
+    server_->activity_.fetch_add(1, std::memory_order_relaxed);
     {
       MutexLock stats_lock(&server_->mu_);
       ++(over_limit ? server_->stats_.rejected_over_limit
@@ -170,7 +203,7 @@ void Server::Connection::ReadLoop() {
     Dispatch(*frame, request);
     MutexLock lock(&mu_);
     --in_flight_;
-    last_activity_ = absl::Now();
+    last_activity_ = zen::Now();
     if (reader_epoch_ != my_epoch) return;  // Relieved: another thread reads.
     inline_running_ = false;
   }
@@ -178,8 +211,14 @@ void Server::Connection::ReadLoop() {
 
 bool Server::Connection::RelieveIfSlow(absl::Time now) {
   MutexLock lock(&mu_);
-  if (!inline_running_ ||
-      now - inline_started_ < server_->options_.inline_handler_budget) {
+  const absl::Duration budget = server_->options_.inline_handler_budget;
+  if (!inline_running_ || now - inline_started_ < budget) return false;
+  // Over budget by the wall clock. A handler that is runnable is working (or
+  // waiting for a CPU, which on a loaded machine is most of the wall time):
+  // moving the reading elsewhere would only add a thread to the run queue.
+  // So a runnable handler is relieved only when it has been at it for much
+  // longer; one that sleeps or blocks is relieved at once.
+  if (now - inline_started_ < 10 * budget && ThreadIsRunnable(inline_tid_)) {
     return false;
   }
   ++reader_epoch_;
@@ -246,11 +285,12 @@ void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
 }
 
 void Server::SupervisorLoop() {
+  uint64_t last_activity_seen = 0;
   MutexLock lock(&mu_);
   while (!stopping_) {
     // Prune closed connections and relieve slow readers.
     std::vector<std::shared_ptr<Connection>> relieve;
-    const absl::Time now = absl::Now();
+    const absl::Time now = zen::Now();
     for (auto it = connections_.begin(); it != connections_.end();) {
       std::shared_ptr<Connection> c = it->lock();
       if (c == nullptr) {
@@ -265,11 +305,19 @@ void Server::SupervisorLoop() {
     for (auto& c : relieve) {
       threads_.Spawn([c] { c->ReadLoop(); });
     }
-    // Tick only while there are connections to watch.
+    // Tick at the budget while calls flow; after a quiet tick, slow down
+    // (an idle parent whose workers only ping should not wake 500 times a
+    // second). A slow handler that starts after a quiet spell is relieved
+    // within the idle tick instead.
+    const uint64_t activity = activity_.load(std::memory_order_relaxed);
+    const bool quiet = activity == last_activity_seen;
+    last_activity_seen = activity;
     if (connections_.empty()) {
       supervisor_wake_.Wait(&mu_);
     } else {
-      supervisor_wake_.WaitUntil(&mu_, now + options_.inline_handler_budget);
+      supervisor_wake_.WaitUntil(
+          &mu_,
+          now + (quiet ? kIdleSupervisorTick : options_.inline_handler_budget));
     }
   }
 }

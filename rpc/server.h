@@ -22,6 +22,9 @@
 
 namespace zen::rpc {
 
+// The supervisor's tick while no call has arrived since its last tick.
+inline constexpr absl::Duration kIdleSupervisorTick = absl::Milliseconds(50);
+
 struct ServerOptions {
   // Address, handshake deadline, connection caps and the maximum frame size.
   ipc::ListenerOptions listener;
@@ -32,9 +35,10 @@ struct ServerOptions {
   // RESOURCE_EXHAUSTED at once.
   size_t max_in_flight_per_connection = 256;
   // Handlers start on the thread that read their request (no hand-off). One
-  // still running after this long gets its connection's reading moved to
-  // another thread, so a slow handler never holds up later calls of its
-  // connection for more than about this long.
+  // still running after this long (and not merely waiting for a CPU) gets its
+  // connection's reading moved to another thread, so a slow handler holds up
+  // later calls of its connection for about this long while calls flow, and
+  // at most kIdleSupervisorTick after a quiet spell.
   absl::Duration inline_handler_budget = absl::Milliseconds(2);
   // Nesting deeper than this in a request is malformed.
   size_t max_json_depth = 64;
@@ -110,6 +114,7 @@ class Server {
   std::unique_ptr<ipc::Listener> listener_;
   absl::flat_hash_map<std::string, Handler> handlers_;  // Frozen by Start().
   std::atomic<bool> started_{false};
+  std::atomic<uint64_t> activity_{0};  // Calls dispatched, for the supervisor.
   std::atomic<bool> cancelled_{false};
 
   mutable Mutex mu_;

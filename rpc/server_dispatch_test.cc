@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "rpc/server.h"
 #include "testing/in_memory_stream.h"
@@ -33,7 +34,7 @@ class DispatchTest : public ::testing::Test {
     ASSERT_TRUE(client_->Write({&json, 1}, absl::InfiniteFuture()).ok());
   }
   std::string Receive() {
-    auto frame = client_->Read(absl::Now() + absl::Seconds(5));
+    auto frame = client_->Read(zen::Now() + absl::Seconds(5));
     return frame.ok() ? std::string(frame->body) : frame.status().ToString();
   }
 
@@ -81,7 +82,7 @@ TEST_F(DispatchTest, WrongShapesAreIgnoredWithoutAResponse) {
 
 TEST_F(DispatchTest, NonJsonDropsTheConnection) {
   Send("");  // A zero-length frame is not JSON either (reference item 14).
-  auto frame = client_->Read(absl::Now() + absl::Seconds(5));
+  auto frame = client_->Read(zen::Now() + absl::Seconds(5));
   EXPECT_EQ(frame.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(server_->stats().dropped_non_json, 1u);
 }

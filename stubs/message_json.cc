@@ -98,8 +98,14 @@ absl::Status CheckRawJsonField(const pb::Message& message,
   std::string scratch;
   const std::string& text =
       message.GetReflection()->GetStringReference(message, f, &scratch);
+  // Parsed in place when the string has room for simdjson's padding (a
+  // writer of large raw JSON, like the agent's settings, reserves it); else
+  // dom::parser copies it into a padded buffer first.
+  const bool padded =
+      text.capacity() - text.size() >= simdjson::SIMDJSON_PADDING;
   simdjson::dom::element element;
-  if (auto error = DomParser().parse(text).get(element)) {
+  if (auto error =
+          DomParser().parse(text.data(), text.size(), !padded).get(element)) {
     return RawJsonError(f, internal::JsonError(error, "value"));
   }
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "stubs/method_codec.h"
@@ -24,9 +25,9 @@ double Measure(const std::function<void()>& body) {
   for (int i = 0; i < 1000; ++i) body();  // Warm caches and parsers.
   int iterations = 1000;
   while (true) {
-    const absl::Time start = absl::Now();
+    const absl::Time start = zen::Now();
     for (int i = 0; i < iterations; ++i) body();
-    const absl::Duration elapsed = absl::Now() - start;
+    const absl::Duration elapsed = zen::Now() - start;
     if (elapsed > absl::Milliseconds(300)) {
       return absl::ToDoubleNanoseconds(elapsed) / iterations;
     }

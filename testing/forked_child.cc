@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "testing/sanitizers.h"
 
 namespace zen::testing {
@@ -137,7 +138,7 @@ ChildOutcome ForkedChild::Wait(absl::Time deadline) {
       pid_ = -1;
       return outcome;
     }
-    if (absl::Now() >= deadline) {
+    if (zen::Now() >= deadline) {
       ::kill(pid_, SIGKILL);
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
@@ -194,7 +195,7 @@ ChildOutcome RunInChild(ChildFunction fn, absl::Duration timeout) {
     outcome.message = child.status().ToString();
     return outcome;
   }
-  return child->Wait(absl::Now() + timeout);
+  return child->Wait(zen::Now() + timeout);
 }
 
 }  // namespace zen::testing

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "base/clock.h"
 
 namespace zen::testing {
 namespace {
@@ -25,7 +26,7 @@ class InMemoryStream final : public ipc::MessageStream {
     MutexLock lock(&in_->mu);
     while (in_->messages.empty()) {
       if (in_->closed) return absl::UnavailableError("connection closed");
-      if (!in_->cv.WaitUntil(&in_->mu, deadline) && absl::Now() >= deadline) {
+      if (!in_->cv.WaitUntil(&in_->mu, deadline) && zen::Now() >= deadline) {
         return absl::DeadlineExceededError("read timed out");
       }
     }

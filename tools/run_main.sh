@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 1: installs what is missing, builds and runs the main
-# job (the pre-fork example).
+# job: the pre-fork HTTP server's self-test (examples/prefork_server_main.cc).
+# Extra arguments go to the server (e.g. --workers=8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-exec bazel run --ui_event_filters=-info,-stdout,-stderr --noshow_progress //examples:prefork_demo -- "$@"
+exec bazel run --ui_event_filters=-info,-stdout,-stderr --noshow_progress //examples:prefork_server -- --self-test "$@"

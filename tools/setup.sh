@@ -3,6 +3,10 @@
 # benchmarking this project need. Idempotent: packages already present are
 # left alone and nothing is downloaded then. Needs root (or sudo) only when
 # something is missing.
+#
+#   tools/setup.sh           # building and testing
+#   tools/setup.sh --bench   # also the benchmarks' peers and plotting
+#                            # (bench/run_all.sh runs this)
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +19,11 @@ PACKAGES=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev python3
 )
+if [ "${1:-}" = "--bench" ]; then
+  # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets are
+  # tagged manual) and gnuplot for the plot. Python is above already.
+  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

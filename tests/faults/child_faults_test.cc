@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/agent.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/handshake.h"
 #include "testing/forked_child.h"
@@ -31,7 +32,7 @@ using ::zen::hostile::LiveServer;
 using ::zen::testing::ChildOutcome;
 using ::zen::testing::ForkedChild;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 // Runs `act` in a child that then says so and waits to be killed; kills it
 // with SIGKILL at that point and reaps it. Fails if the child never got
@@ -119,7 +120,7 @@ TEST(ChildFaultTest, ChildKilledMidCall) {
         // Killed only once the server is running the call.
         const absl::Time until = In(absl::Seconds(5));
         while (server.server().stats().calls == calls_before &&
-               absl::Now() < until) {
+               zen::Now() < until) {
           absl::SleepFor(absl::Milliseconds(1));
         }
       });
@@ -214,8 +215,8 @@ TEST(ChildFaultTest, ChildrenForkedAtRandomMomentsUnderLoadLoseNothing) {
   std::vector<ForkedChild> children;
   for (int w = 0; w < 3; ++w) {
     auto worker = ForkedChild::Start([a, counters, w]() -> absl::Status {
-      const absl::Time until = absl::Now() + absl::Seconds(3);
-      while (absl::Now() < until) {
+      const absl::Time until = zen::Now() + absl::Seconds(3);
+      while (zen::Now() < until) {
         absl::Status s = SendEvents(a, counters, w, 25);
         if (!s.ok()) return s;
       }
@@ -240,7 +241,7 @@ TEST(ChildFaultTest, ChildrenForkedAtRandomMomentsUnderLoadLoseNothing) {
         return SendEvents(a, counters, slot + 64, 10);
       });
       if (!g.ok()) return g.status();
-      ChildOutcome outcome = g->Wait(absl::Now() + absl::Seconds(20));
+      ChildOutcome outcome = g->Wait(zen::Now() + absl::Seconds(20));
       if (!outcome.ok()) {
         return absl::InternalError(
             absl::StrCat("grandchild: ", outcome.ToString()));
@@ -270,7 +271,7 @@ TEST(ChildFaultTest, ChildrenForkedAtRandomMomentsUnderLoadLoseNothing) {
     counted = a->server()->collector().Snapshot().requests;
     if (counted == static_cast<uint64_t>(acked)) break;
     absl::SleepFor(absl::Milliseconds(10));
-  } while (absl::Now() < until);
+  } while (zen::Now() < until);
   EXPECT_EQ(counted, static_cast<uint64_t>(acked));
   // No corrupted frame reached the server.
   const rpc::ServerStats stats = a->server()->server_stats();

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
 #include "rpc/channel.h"
@@ -27,7 +28,7 @@ using ::zen::hostile::DescriptorCount;
 using ::zen::hostile::ResidentBytes;
 using ::zen::hostile::ThreadCount;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 std::unique_ptr<rpc::Server> StartServer(const ipc::Secret* secret,
                                          uint16_t port) {
@@ -44,7 +45,7 @@ std::unique_ptr<rpc::Server> StartServer(const ipc::Secret* secret,
 // Waits until this process holds `count` descriptors (or gives up).
 bool DescriptorsReturnTo(size_t count, absl::Duration patience) {
   const absl::Time until = In(patience);
-  while (DescriptorCount() != count && absl::Now() < until) {
+  while (DescriptorCount() != count && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return DescriptorCount() == count;
@@ -60,7 +61,7 @@ size_t ThreadBaseline() {
 
 bool ThreadsReturnTo(size_t count, absl::Duration patience) {
   const absl::Time until = In(patience);
-  while (ThreadCount() > count && absl::Now() < until) {
+  while (ThreadCount() > count && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return ThreadCount() <= count;
@@ -92,9 +93,9 @@ TEST(ServerFaultTest, StoppedAndRestartedWithCallsInFlight) {
       while (!stop.load()) {
         rpc::CallOptions call = rpc::CallOptions::WithTimeout(kCallTimeout);
         call.wait_for_ready = true;
-        const absl::Time start = absl::Now();
+        const absl::Time start = zen::Now();
         auto result = (*channel)->Call("slow", "[0.2]", "{}", call);
-        const int64_t ms = absl::ToInt64Milliseconds(absl::Now() - start);
+        const int64_t ms = absl::ToInt64Milliseconds(zen::Now() - start);
         if (ms > longest_ms.load()) longest_ms = ms;
         if (result.ok()) {
           if (result->json() != R"("done")") ++unexpected;
@@ -110,17 +111,17 @@ TEST(ServerFaultTest, StoppedAndRestartedWithCallsInFlight) {
     });
   }
   absl::SleepFor(absl::Milliseconds(500));
-  const absl::Time stop_started = absl::Now();
+  const absl::Time stop_started = zen::Now();
   first->Stop();
   // Stop wakes and joins everything at once, in-flight handlers included.
-  EXPECT_LT(absl::Now() - stop_started, absl::Seconds(2));
+  EXPECT_LT(zen::Now() - stop_started, absl::Seconds(2));
   first.reset();
   absl::SleepFor(absl::Milliseconds(200));
   std::unique_ptr<rpc::Server> second = StartServer(&secret, port);
   ASSERT_NE(second, nullptr);
   restarted = true;
   const absl::Time until = In(absl::Seconds(10));
-  while (ok_after_restart.load() < 8 && absl::Now() < until) {
+  while (ok_after_restart.load() < 8 && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   stop = true;
@@ -166,9 +167,9 @@ TEST(ServerFaultTest, StopRacingNewConnectionsIsPromptAndLeaksNothing) {
     }
     absl::SleepFor(
         absl::Milliseconds(std::uniform_int_distribution<>(0, 30)(rng)));
-    const absl::Time start = absl::Now();
+    const absl::Time start = zen::Now();
     server->Stop();
-    EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "round " << round;
+    EXPECT_LT(zen::Now() - start, absl::Seconds(2)) << "round " << round;
     stop = true;
     for (std::thread& t : clients) t.join();
     server.reset();
@@ -183,7 +184,7 @@ TEST(ServerFaultTest,
   hostile::LiveServer server;
   constexpr int kCycles = 10000;
   size_t rss_at_warm = 0;
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   for (int i = 0; i < kCycles; ++i) {
     absl::StatusOr<ipc::UniqueFd> fd =
         hostile::AuthenticatedConnect(server.port(), server.secret());
@@ -205,7 +206,7 @@ TEST(ServerFaultTest,
       rss_at_warm = ResidentBytes();
     }
   }
-  const absl::Duration took = absl::Now() - start;
+  const absl::Duration took = zen::Now() - start;
   absl::Status fds = server.DescriptorsBackToBaseline();
   EXPECT_TRUE(fds.ok()) << fds;
   const size_t rss_at_end = ResidentBytes();

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/frame.h"
 #include "rpc/envelope.h"
@@ -23,7 +24,7 @@
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 // Samples thread count and resident memory until stopped.
 class Sampler {
@@ -147,10 +148,10 @@ TEST(FloodTest, ClientThatNeverReadsStallsOnlyItself) {
   }
   ASSERT_TRUE(SendBytes(fd->get(), requests).ok());
   // While the server's writes to it are stuck, everyone else is served.
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   const absl::Duration write_timeout =
       server.options().listener.stream.write_timeout;
-  while (absl::Now() - start < write_timeout) {
+  while (zen::Now() - start < write_timeout) {
     absl::Status honest = server.HonestCallIsPrompt();
     EXPECT_TRUE(honest.ok()) << honest;
     absl::SleepFor(absl::Milliseconds(200));
@@ -159,8 +160,7 @@ TEST(FloodTest, ClientThatNeverReadsStallsOnlyItself) {
   // queues behind the answers our full window refuses, so only the server
   // can tell.) Still without reading, wait until it holds no connection.
   const absl::Time until_closed = In(write_timeout + absl::Seconds(10));
-  while (server.server().stats().connections > 0 &&
-         absl::Now() < until_closed) {
+  while (server.server().stats().connections > 0 && zen::Now() < until_closed) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(server.server().stats().connections, 0u)
@@ -175,7 +175,7 @@ TEST(FloodTest, ClientThatNeverReadsStallsOnlyItself) {
   EXPECT_TRUE(fds.ok()) << fds;
   // The threads that were stuck writing have all left.
   const absl::Time until = In(absl::Seconds(5));
-  while (ThreadCount() > threads_before && absl::Now() < until) {
+  while (ThreadCount() > threads_before && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_LE(ThreadCount(), threads_before);

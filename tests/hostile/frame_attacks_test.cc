@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/frame.h"
 #include "ipc/options.h"
@@ -16,7 +17,7 @@
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 void ExpectHealthy(LiveServer& server) {
   absl::Status honest = server.HonestCallIsPrompt();
@@ -57,13 +58,13 @@ void ExpectDropped(LiveServer& server, const std::string& name,
   const size_t rss_before = ResidentBytes();
   // The server may drop us before it has read everything.
   (void)SendBytes(fd->get(), bytes);
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   absl::StatusOr<size_t> drained =
       DrainUntilClosed(fd->get(), In(absl::Seconds(10)));
   ASSERT_TRUE(drained.ok()) << name << ": " << drained.status();
   EXPECT_EQ(*drained, 0u) << name << ": the server answered";
   // Dropped as soon as the bytes are judged, not at a read timeout.
-  EXPECT_LT(absl::Now() - start, PromptBound()) << name;
+  EXPECT_LT(zen::Now() - start, PromptBound()) << name;
   // A declared length alone allocates nothing.
   if (bytes.size() < 64) {
     EXPECT_LT(ResidentBytes(), rss_before + (size_t{16} << 20)) << name;

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
 #include "ipc/handshake.h"
@@ -25,7 +26,7 @@
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 // What the server did with a connection: bytes it sent after the challenge,
 // and how long it took to close.
@@ -35,10 +36,10 @@ struct Closed {
 };
 
 absl::StatusOr<Closed> WaitForClose(int fd, absl::Duration patience) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   absl::StatusOr<size_t> drained = DrainUntilClosed(fd, In(patience));
   if (!drained.ok()) return drained.status();
-  return Closed{*drained, absl::Now() - start};
+  return Closed{*drained, zen::Now() - start};
 }
 
 void ExpectHealthy(LiveServer& server) {
@@ -229,7 +230,7 @@ TEST(HandshakeAttackTest, ThousandUnauthenticatedConnectionsAtOnce) {
   size_t max_threads = 0;
   size_t max_fds = 0;
   const absl::Time until = In(absl::Milliseconds(500));
-  while (absl::Now() < until) {
+  while (zen::Now() < until) {
     max_threads = std::max(max_threads, ThreadCount());
     max_fds = std::max(max_fds, DescriptorCount());
     absl::SleepFor(absl::Milliseconds(5));
@@ -270,7 +271,7 @@ TEST(HandshakeAttackTest, HeldPendingHandshakeSlotsRefuseNewcomersUntilFreed) {
   // Freed slots are taken again at once.
   const absl::Time until = In(absl::Seconds(2));
   absl::Status honest = server.HonestCallIsPrompt();
-  while (!honest.ok() && absl::Now() < until) {
+  while (!honest.ok() && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
     honest = server.HonestCallIsPrompt();
   }
@@ -319,9 +320,9 @@ TEST(HandshakeAttackTest, ClientFacingASilentServerGivesUpAtItsDeadline) {
         ipc::ConnectorOptions options;
         options.port = port;
         options.handshake_timeout = handshake_timeout;
-        const absl::Time start = absl::Now();
+        const absl::Time start = zen::Now();
         auto stream = ipc::Connect(secret, options);
-        const absl::Duration took = absl::Now() - start;
+        const absl::Duration took = zen::Now() - start;
         if (stream.status().code() != absl::StatusCode::kDeadlineExceeded ||
             took > handshake_timeout + PromptBound()) {
           ++failures;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "ipc/handshake.h"
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
@@ -76,8 +77,8 @@ LiveServer::LiveServer(rpc::ServerOptions options)
   // One honest client first, so lazily made state (thread-local parsers,
   // OpenSSL's tables) is in the baseline.
   (void)HonestCallIsPrompt();
-  const absl::Time until = absl::Now() + absl::Seconds(2);
-  while (server_->stats().connections > 0 && absl::Now() < until) {
+  const absl::Time until = zen::Now() + absl::Seconds(2);
+  while (server_->stats().connections > 0 && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   baseline_ = DescriptorCount();
@@ -86,7 +87,7 @@ LiveServer::LiveServer(rpc::ServerOptions options)
 LiveServer::~LiveServer() { server_->Stop(); }
 
 absl::Status LiveServer::HonestCallIsPrompt() {
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   rpc::ChannelOptions options;
   options.connector.port = server_->port();
   options.reconnect = false;
@@ -110,7 +111,7 @@ absl::Status LiveServer::HonestCallIsPrompt() {
     return absl::InternalError(
         absl::StrCat("honest call answered ", std::string(result->json())));
   }
-  const absl::Duration took = absl::Now() - start;
+  const absl::Duration took = zen::Now() - start;
   if (took > PromptBound()) {
     return absl::DeadlineExceededError(
         absl::StrCat("honest call took ", absl::FormatDuration(took)));
@@ -119,9 +120,9 @@ absl::Status LiveServer::HonestCallIsPrompt() {
 }
 
 absl::Status LiveServer::DescriptorsBackToBaseline(absl::Duration patience) {
-  const absl::Time until = absl::Now() + patience;
+  const absl::Time until = zen::Now() + patience;
   size_t now = DescriptorCount();
-  while (now != baseline_ && absl::Now() < until) {
+  while (now != baseline_ && zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
     now = DescriptorCount();
   }
@@ -132,7 +133,7 @@ absl::Status LiveServer::DescriptorsBackToBaseline(absl::Duration patience) {
 
 absl::StatusOr<ipc::UniqueFd> RawConnect(uint16_t port) {
   return ipc::ConnectTcp(ipc::kLoopbackHost, port,
-                         absl::Now() + absl::Seconds(5));
+                         zen::Now() + absl::Seconds(5));
 }
 
 absl::StatusOr<ipc::UniqueFd> AuthenticatedConnect(uint16_t port,
@@ -140,13 +141,13 @@ absl::StatusOr<ipc::UniqueFd> AuthenticatedConnect(uint16_t port,
   absl::StatusOr<ipc::UniqueFd> fd = RawConnect(port);
   if (!fd.ok()) return fd.status();
   absl::Status status =
-      ipc::ClientHandshake(fd->get(), secret, absl::Now() + absl::Seconds(5));
+      ipc::ClientHandshake(fd->get(), secret, zen::Now() + absl::Seconds(5));
   if (!status.ok()) return status;
   return fd;
 }
 
 absl::Status SendBytes(int fd, absl::string_view bytes) {
-  return ipc::WriteAll(fd, bytes, absl::Now() + absl::Seconds(10));
+  return ipc::WriteAll(fd, bytes, zen::Now() + absl::Seconds(10));
 }
 
 std::string FrameHeader(uint32_t length) {

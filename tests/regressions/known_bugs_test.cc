@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/agent_server.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/frame.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
@@ -66,7 +67,7 @@ TEST(KnownBugTest, HalfClosedClientGetsTheAnswersOfCallsInFlight) {
           .ok());
   ASSERT_EQ(::shutdown(fd->get(), SHUT_WR), 0);
   absl::StatusOr<std::string> answer =
-      hostile::ReadFrame(fd->get(), absl::Now() + absl::Seconds(5));
+      hostile::ReadFrame(fd->get(), zen::Now() + absl::Seconds(5));
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(*answer, R"(["h","done",null])");
 }

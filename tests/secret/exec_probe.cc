@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "ipc/connector.h"
 #include "ipc/secret.h"
 
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   zen::ipc::ConnectorOptions options;
   options.port = static_cast<uint16_t>(std::atoi(argv[1]));
   auto stream =
-      zen::ipc::Connect(*guess, options, absl::Now() + absl::Seconds(5));
+      zen::ipc::Connect(*guess, options, zen::Now() + absl::Seconds(5));
   std::printf("%s\n", stream.ok() ? "accepted" : "rejected");
   std::fflush(stdout);
   char byte;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent/agent_server.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
@@ -34,7 +35,7 @@
 namespace zen::secret_hygiene {
 namespace {
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
 
 // Every log line the library writes while alive.
 class CapturedLog {

@@ -221,3 +221,36 @@ def _system_abseil_impl(rctx):
     rctx.file("BUILD", "")
 
 system_abseil = repository_rule(implementation = _system_abseil_impl, local = True)
+
+def _system_grpc_impl(rctx):
+    # gRPC is a benchmark peer only (bench/, targets tagged manual), so this
+    # repository is fetched only when such a target is built: `bazel test
+    # //...` never pays for the pkg-config call (about 1.5 s here).
+    plugin = rctx.which("grpc_cpp_plugin")
+    if not plugin:
+        fail("grpc_cpp_plugin not found: install protobuf-compiler-grpc (tools/setup.sh)")
+    rctx.symlink(plugin, "grpc_cpp_plugin")
+    result = rctx.execute(["pkg-config", "--libs", "--cflags", "grpc++"])
+    if result.return_code != 0:
+        fail("pkg-config grpc++ failed: install libgrpc++-dev (tools/setup.sh): " + result.stderr)
+    linkopts = []
+    defines = []
+    for f in result.stdout.strip().split(" "):
+        if not f:
+            continue
+        if f.startswith("-D"):
+            defines.append(f[2:])
+        elif f.startswith("-I"):
+            fail("unexpected include path %s for grpc++" % f)
+        elif f.startswith("-l") and f in linkopts:
+            continue  # pkg-config repeats the Abseil libraries many times.
+        else:
+            linkopts.append(f)
+    rctx.file("WORKSPACE", "")
+    rctx.file("BUILD", "\n".join([
+        'package(default_visibility = ["//visibility:public"])',
+        'exports_files(["grpc_cpp_plugin"])',
+        "cc_library(name = \"grpc++\", linkopts = %r, defines = %r, deps = [\"@com_google_protobuf//:protobuf\"])" % (linkopts, defines),
+    ]) + "\n")
+
+system_grpc = repository_rule(implementation = _system_grpc_impl, local = True)

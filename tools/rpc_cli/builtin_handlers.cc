@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "rpc/json_writer.h"
 #include "simdjson.h"
 
@@ -119,10 +120,10 @@ void RegisterBuiltinHandlers(rpc::Server* server) {
   server->RegisterHandler("slow", [](rpc::ServerCall& call) {
     std::optional<double> seconds = NumberArg(call.kwargs(), "seconds");
     if (!seconds) seconds = NumberArg(call.args(), nullptr);
-    const absl::Time until = absl::Now() + absl::Seconds(seconds.value_or(0));
+    const absl::Time until = zen::Now() + absl::Seconds(seconds.value_or(0));
     // Sleep in slices so a stopping server is not held up for long.
-    while (absl::Now() < until && !call.cancelled()) {
-      absl::SleepFor(std::min(absl::Milliseconds(10), until - absl::Now()));
+    while (zen::Now() < until && !call.cancelled()) {
+      absl::SleepFor(std::min(absl::Milliseconds(10), until - zen::Now()));
     }
     call.Respond("\"done\"");
     return absl::OkStatus();

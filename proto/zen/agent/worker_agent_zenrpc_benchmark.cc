@@ -11,6 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
@@ -38,11 +39,11 @@ class Limiter : public WorkerAgent::Service {
 
 // Microseconds per call over a block of `n` sequential calls.
 double MicrosPerCall(int n, const std::function<bool()>& call) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = zen::Now();
   for (int i = 0; i < n; ++i) {
     if (!call()) return -1;
   }
-  return absl::ToDoubleMicroseconds(absl::Now() - start) / n;
+  return absl::ToDoubleMicroseconds(zen::Now() - start) / n;
 }
 
 double Median(std::vector<double> values) {

@@ -1,0 +1,116 @@
+#include "examples/worker_status.h"
+
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "simdjson.h"
+
+namespace zen::examples {
+namespace {
+
+// Debian's absl::string_view is its own type, not std::string_view, and
+// simdjson takes the standard one.
+std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
+
+absl::Status FieldError(absl::string_view key) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("worker status: missing or mistyped field '", key, "'"));
+}
+
+absl::Status ReadInt(simdjson::dom::object object, absl::string_view key,
+                     int64_t* out) {
+  if (object[ToStd(key)].get_int64().get(*out) != simdjson::SUCCESS) {
+    return FieldError(key);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadCount(simdjson::dom::object object, absl::string_view key,
+                       uint64_t* out) {
+  if (object[ToStd(key)].get_uint64().get(*out) != simdjson::SUCCESS) {
+    return FieldError(key);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string WorkerStatusToJson(const WorkerStatus& s) {
+  const LatencyHistogram& h = s.rate_limit_latency;
+  const std::string buckets =
+      absl::StrJoin(h.Buckets(), ",", [](std::string* out, const auto& b) {
+        absl::StrAppend(out, "[", b.first, ",", b.second, "]");
+      });
+  return absl::StrCat(
+      "{\"pid\":", s.pid, ",\"requests\":", s.requests,
+      ",\"allowed\":", s.allowed, ",\"blocked\":", s.blocked,
+      ",\"rate_limited\":", s.rate_limited, ",\"unprotected\":", s.unprotected,
+      ",\"config_generation\":", s.config_generation,
+      ",\"firewall_lists_generation\":", s.firewall_lists_generation,
+      ",\"config_applied_at_us\":", s.config_applied_at_us,
+      ",\"firewall_lists_applied_at_us\":", s.firewall_lists_applied_at_us,
+      ",\"agent_connected\":", s.agent_connected ? "true" : "false",
+      ",\"events_recorded\":", s.events_recorded,
+      ",\"events_sent\":", s.events_sent,
+      ",\"events_dropped\":", s.events_dropped,
+      ",\"flush_failures\":", s.flush_failures,
+      ",\"settings_polls\":", s.settings_polls,
+      ",\"rate_limit_fallbacks\":", s.rate_limit_fallbacks,
+      ",\"rate_limit_rpc\":{\"count\":", h.count(),
+      ",\"p50_us\":", absl::ToInt64Microseconds(h.Percentile(0.5)),
+      ",\"p99_us\":", absl::ToInt64Microseconds(h.Percentile(0.99)),
+      ",\"max_us\":", absl::ToInt64Microseconds(h.max()), ",\"buckets\":[",
+      buckets, "]}}");
+}
+
+absl::StatusOr<WorkerStatus> ParseWorkerStatus(absl::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("worker status: malformed JSON object");
+  }
+  WorkerStatus s;
+  absl::Status status;
+  auto keep_first = [&status](absl::Status next) { status.Update(next); };
+  keep_first(ReadInt(root, "pid", &s.pid));
+  keep_first(ReadCount(root, "requests", &s.requests));
+  keep_first(ReadCount(root, "allowed", &s.allowed));
+  keep_first(ReadCount(root, "blocked", &s.blocked));
+  keep_first(ReadCount(root, "rate_limited", &s.rate_limited));
+  keep_first(ReadCount(root, "unprotected", &s.unprotected));
+  keep_first(ReadInt(root, "config_generation", &s.config_generation));
+  keep_first(
+      ReadInt(root, "firewall_lists_generation", &s.firewall_lists_generation));
+  keep_first(ReadInt(root, "config_applied_at_us", &s.config_applied_at_us));
+  keep_first(ReadInt(root, "firewall_lists_applied_at_us",
+                     &s.firewall_lists_applied_at_us));
+  if (root["agent_connected"].get_bool().get(s.agent_connected) !=
+      simdjson::SUCCESS) {
+    keep_first(FieldError("agent_connected"));
+  }
+  keep_first(ReadCount(root, "events_recorded", &s.events_recorded));
+  keep_first(ReadCount(root, "events_sent", &s.events_sent));
+  keep_first(ReadCount(root, "events_dropped", &s.events_dropped));
+  keep_first(ReadCount(root, "flush_failures", &s.flush_failures));
+  keep_first(ReadCount(root, "settings_polls", &s.settings_polls));
+  keep_first(ReadCount(root, "rate_limit_fallbacks", &s.rate_limit_fallbacks));
+  if (!status.ok()) return status;
+
+  simdjson::dom::array buckets;
+  if (root["rate_limit_rpc"]["buckets"].get_array().get(buckets) !=
+      simdjson::SUCCESS) {
+    return FieldError("rate_limit_rpc.buckets");
+  }
+  for (simdjson::dom::element bucket : buckets) {
+    uint64_t lower = 0, count = 0;
+    if (bucket.at(0).get_uint64().get(lower) != simdjson::SUCCESS ||
+        bucket.at(1).get_uint64().get(count) != simdjson::SUCCESS) {
+      return FieldError("rate_limit_rpc.buckets");
+    }
+    s.rate_limit_latency.AddToBucket(lower, count);
+  }
+  return s;
+}
+
+}  // namespace zen::examples
