@@ -90,12 +90,6 @@ absl::string_view TrimJson(absl::string_view text) {
 }
 
 void FuzzSettings(Harness& h, bool config, absl::string_view doc) {
-  // Finding F1 (docs/security.md): a document of ASCII blanks only (\f and
-  // \v included) is accepted as "none yet" but cached as is, and every
-  // later `updated_settings` fails until the next document.
-  // tests/regressions reproduces it; skipped here so that fuzzing keeps
-  // looking for other failures.
-  if (!doc.empty() && absl::StripAsciiWhitespace(doc).empty()) return;
   const absl::Status updated =
       config ? h.server->UpdateConfig(std::string(doc))
              : h.server->UpdateFirewallLists(std::string(doc));

@@ -158,7 +158,11 @@ void Server::Connection::ReadLoop() {
       } else if (!absl::IsUnavailable(frame.status())) {
         LogWarning("RPC server error: ", frame.status().message());
       }
-      stream_->Shutdown();
+      // Calls still in flight (handed to other threads) answer first: a
+      // client that half-closed after sending still gets them. The stream
+      // closes when the last of them releases the connection.
+      MutexLock lock(&mu_);
+      if (in_flight_ == 0) stream_->Shutdown();
       return;
     }
     RequestView request;
