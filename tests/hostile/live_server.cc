@@ -75,10 +75,14 @@ LiveServer::LiveServer(rpc::ServerOptions options)
   rpc_cli::RegisterBuiltinHandlers(server_.get());
   if (!server_->Start().ok()) std::abort();
   // One honest client first, so lazily made state (thread-local parsers,
-  // OpenSSL's tables) is in the baseline.
+  // OpenSSL's tables) is in the baseline; then wait until the server has
+  // closed its end of that connection (which happens a moment after the
+  // connection stops being counted).
+  const size_t before = DescriptorCount();
   (void)HonestCallIsPrompt();
   const absl::Time until = zen::Now() + absl::Seconds(2);
-  while (server_->stats().connections > 0 && zen::Now() < until) {
+  while ((server_->stats().connections > 0 || DescriptorCount() > before) &&
+         zen::Now() < until) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   baseline_ = DescriptorCount();
