@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
 #include "base/clock.h"
@@ -21,6 +22,13 @@ void SetRawJson(const std::shared_ptr<const std::string>& cached,
   const absl::string_view text = cached ? absl::string_view(*cached) : "null";
   field->reserve(text.size() + kPadding);
   field->assign(text.data(), text.size());
+}
+
+// RuntimeSettings reads empty or blank text as "none yet"; the cache must
+// then hold a JSON value too, since workers get the bytes spliced into a JSON
+// response.
+std::string NormalizeNone(std::string json) {
+  return absl::StripAsciiWhitespace(json).empty() ? "null" : json;
 }
 
 }  // namespace
@@ -171,6 +179,7 @@ absl::Status AgentServer::UpdateConfig(std::string json) {
   // Parse first: a malformed document must reach neither the parent's
   // settings nor any worker.
   MutexLock update(&update_mu_);
+  json = NormalizeNone(std::move(json));
   auto updated = std::make_shared<RuntimeSettings>(*settings());
   absl::Status applied = updated->ApplyConfig(json);
   if (!applied.ok()) return applied;
@@ -182,6 +191,7 @@ absl::Status AgentServer::UpdateConfig(std::string json) {
 
 absl::Status AgentServer::UpdateFirewallLists(std::string json) {
   MutexLock update(&update_mu_);
+  json = NormalizeNone(std::move(json));
   auto updated = std::make_shared<RuntimeSettings>(*settings());
   absl::Status applied = updated->ApplyFirewallLists(json);
   if (!applied.ok()) return applied;

@@ -286,6 +286,7 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
 
 TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
   if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  if (testing::kAddressSanitizer) GTEST_SKIP() << testing::kAsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   // Traffic in the parent: a worker hammering the server, so the parent's

@@ -14,6 +14,15 @@ if grep -qa __tsan_init "$server"; then
   echo "SKIP: built with ThreadSanitizer"
   exit 0
 fi
+# GCC 12's AddressSanitizer runtime takes allocator locks that fork() does not
+# reset (newer compiler-rt does): a worker forked while a parent thread is
+# inside malloc can hang at its first allocation. Under load in CI that hung
+# workers of this test; the default suite runs it, and the fork paths stay
+# covered under ASan by tests that fork before the parent's threads start.
+if grep -qa __asan_init "$server"; then
+  echo "SKIP: built with AddressSanitizer (not fork-safe in GCC 12)"
+  exit 0
+fi
 out="${TEST_TMPDIR:-/tmp}/self_test.out"
 
 timeout 60 "$server" --self-test >"$out" 2>&1

@@ -53,7 +53,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
 
   // Called by the supervisor: relieves a reader stuck in a slow handler.
   // Returns true if a new reader must be started.
-  bool RelieveIfSlow(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  // Sets *running when a handler runs inline (relieved or not).
+  bool RelieveIfSlow(absl::Time now, bool* running) ABSL_LOCKS_EXCLUDED(mu_);
 
   void Shutdown() { stream_->Shutdown(); }
   ipc::MessageStream* stream() { return stream_.get(); }
@@ -158,7 +159,11 @@ void Server::Connection::ReadLoop() {
       } else if (!absl::IsUnavailable(frame.status())) {
         LogWarning("RPC server error: ", frame.status().message());
       }
-      stream_->Shutdown();
+      // Calls still in flight (handed to other threads) answer first: a
+      // client that half-closed after sending still gets them. The stream
+      // closes when the last of them releases the connection.
+      MutexLock lock(&mu_);
+      if (in_flight_ == 0) stream_->Shutdown();
       return;
     }
     RequestView request;
@@ -209,8 +214,9 @@ void Server::Connection::ReadLoop() {
   }
 }
 
-bool Server::Connection::RelieveIfSlow(absl::Time now) {
+bool Server::Connection::RelieveIfSlow(absl::Time now, bool* running) {
   MutexLock lock(&mu_);
+  if (inline_running_) *running = true;
   const absl::Duration budget = server_->options_.inline_handler_budget;
   if (!inline_running_ || now - inline_started_ < budget) return false;
   // Over budget by the wall clock. A handler that is runnable is working (or
@@ -290,6 +296,7 @@ void Server::SupervisorLoop() {
   while (!stopping_) {
     // Prune closed connections and relieve slow readers.
     std::vector<std::shared_ptr<Connection>> relieve;
+    bool any_inline = false;
     const absl::Time now = zen::Now();
     for (auto it = connections_.begin(); it != connections_.end();) {
       std::shared_ptr<Connection> c = it->lock();
@@ -298,7 +305,7 @@ void Server::SupervisorLoop() {
         connections_.pop_back();
         continue;
       }
-      if (c->RelieveIfSlow(now)) relieve.push_back(std::move(c));
+      if (c->RelieveIfSlow(now, &any_inline)) relieve.push_back(std::move(c));
       ++it;
     }
     stats_.handoffs += relieve.size();
@@ -310,7 +317,9 @@ void Server::SupervisorLoop() {
     // second). A slow handler that starts after a quiet spell is relieved
     // within the idle tick instead.
     const uint64_t activity = activity_.load(std::memory_order_relaxed);
-    const bool quiet = activity == last_activity_seen;
+    // Quiet: no call arrived and none runs inline (one that does may pass
+    // its budget before the next tick).
+    const bool quiet = activity == last_activity_seen && !any_inline;
     last_activity_seen = activity;
     if (connections_.empty()) {
       supervisor_wake_.Wait(&mu_);

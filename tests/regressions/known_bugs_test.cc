@@ -1,8 +1,5 @@
-// Reproducers of open findings (docs/security.md, "Findings"). Each test
-// asserts the correct behaviour and fails until its finding is fixed; the
-// target is tagged manual so the suite stays green meanwhile. Run them with
-//   bazel test //tests/regressions:known_bugs_test
-// and drop the tag once they pass.
+// Regression tests of findings F1 and F2 (docs/security.md, "Findings"):
+// each reproduced a bug and asserts the fixed behaviour.
 #include <sys/socket.h>
 
 #include <cstring>
