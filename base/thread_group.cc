@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/clock.h"
+
 namespace zen {
 
 void ThreadGroup::ReapLocked(std::list<std::thread>* out) {
@@ -19,29 +21,66 @@ void ThreadGroup::Spawn(std::function<void()> fn) {
   std::list<std::thread> finished;
   {
     MutexLock lock(&mu_);
+    if (parked_ > queue_.size()) {
+      // An idle parked thread takes it; no thread is created.
+      queue_.push_back(std::move(fn));
+      work_ready_.Signal();
+      return;
+    }
     ReapLocked(&finished);
     threads_.emplace_back();
     ++running_;
     Entry* entry = &threads_.back();  // std::list: stable address.
-    entry->thread = std::thread([this, entry, fn = std::move(fn)] {
-      fn();
-      MutexLock lock(&mu_);
-      entry->done = true;
-      --running_;
-      changed_.SignalAll();
+    entry->thread = std::thread([this, entry, fn = std::move(fn)]() mutable {
+      ThreadBody(entry, std::move(fn));
     });
   }
   for (std::thread& t : finished) t.join();
 }
 
+void ThreadGroup::ThreadBody(Entry* entry, std::function<void()> fn) {
+  for (;;) {
+    fn();
+    fn = nullptr;  // Whatever it captured is released before parking.
+    MutexLock lock(&mu_);
+    if (joiners_ == 0 && parked_ < max_parked_) {
+      ++parked_;
+      const absl::Time deadline = zen::Now() + park_for_;
+      // Spurious wake-ups and work taken by another parked thread send
+      // us back to waiting until the deadline.
+      while (queue_.empty() && joiners_ == 0) {
+        if (!work_ready_.WaitUntil(&mu_, deadline)) break;
+      }
+      --parked_;
+      if (!queue_.empty()) {
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+        continue;  // Runs it with the lock released (MutexLock's scope).
+      }
+    }
+    entry->done = true;
+    --running_;
+    changed_.SignalAll();
+    return;
+  }
+}
+
 void ThreadGroup::JoinAll() {
+  {
+    MutexLock lock(&mu_);
+    ++joiners_;
+    work_ready_.SignalAll();
+  }
   for (;;) {
     std::list<std::thread> finished;
     {
       MutexLock lock(&mu_);
       while (running_ > 0) changed_.Wait(&mu_);
       ReapLocked(&finished);
-      if (finished.empty() && threads_.empty()) return;
+      if (finished.empty() && threads_.empty()) {
+        --joiners_;
+        return;
+      }
     }
     for (std::thread& t : finished) t.join();
   }
@@ -52,12 +91,25 @@ size_t ThreadGroup::running() const {
   return running_;
 }
 
+size_t ThreadGroup::parked() const {
+  MutexLock lock(&mu_);
+  return parked_ - queue_.size();
+}
+
 void ThreadGroup::AbandonAfterFork() {
   // std::thread objects that are still joinable would std::terminate if
-  // destroyed; move them to the heap and leak them.
+  // destroyed; move them to the heap and leak them. Work queued for the
+  // parent's parked threads is leaked with them: its captures may hold
+  // locks or objects only the parent's threads may touch.
   auto* leaked = new std::list<Entry>(std::move(threads_));
+  auto* leaked_work = new std::deque<std::function<void()>>(std::move(queue_));
   (void)leaked;
+  (void)leaked_work;
+  threads_.clear();
+  queue_.clear();
   running_ = 0;
+  parked_ = 0;
+  joiners_ = 0;
 }
 
 }  // namespace zen
