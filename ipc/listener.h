@@ -84,6 +84,9 @@ class Listener {
   const std::string& host() const { return options_.host; }
   uint16_t port() const { return port_; }
 
+  // Finished connection threads kept parked for the next connection.
+  size_t parked_threads() const { return threads_.parked(); }
+
   // Authenticated connections currently alive.
   size_t connection_count() const ABSL_LOCKS_EXCLUDED(mu_);
   // Connections currently in their handshake.
@@ -114,7 +117,10 @@ class Listener {
   absl::flat_hash_set<int> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
-  ThreadGroup threads_;
+  // One thread per connection, handshake first. A few finished ones stay
+  // parked so that the next connection's handshake does not wait for a
+  // thread to be created.
+  ThreadGroup threads_{/*max_parked=*/4, absl::Seconds(10)};
 };
 
 }  // namespace zen::ipc

@@ -64,6 +64,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   void Dispatch(const ipc::Frame& frame, RequestView& request);
   void SendResponse(absl::string_view id_json, absl::string_view result,
                     const absl::Status& error);
+  // Makes the next reader a new thread's; the current one leaves after its
+  // handler. Returns true (a reader must be started).
+  bool RelieveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Server* const server_;  // Not owned; outlives the connection.
   const std::shared_ptr<ipc::MessageStream> stream_;
@@ -72,7 +75,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   uint64_t reader_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped at each relief.
   bool inline_running_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time inline_started_ ABSL_GUARDED_BY(mu_);
-  pid_t inline_tid_ ABSL_GUARDED_BY(mu_) = 0;  // The thread running it.
+  pid_t inline_tid_ ABSL_GUARDED_BY(mu_) = 0;      // The thread running it.
+  uint64_t inline_call_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped per inline call.
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = zen::Now();
 };
@@ -170,12 +174,11 @@ void Server::Connection::ReadLoop() {
     absl::Status parsed = EnvelopeParser::ThreadLocal(options.max_json_depth)
                               .ParseRequest(frame->body, &request);
     if (!parsed.ok()) {
-      MutexLock lock(&server_->mu_);
       if (absl::IsInvalidArgument(parsed)) {
-        ++server_->stats_.malformed_ignored;  // Wrong shape: ignored.
-        continue;
+        server_->malformed_ignored_.fetch_add(1, std::memory_order_relaxed);
+        continue;  // Wrong shape: ignored.
       }
-      ++server_->stats_.dropped_non_json;
+      server_->dropped_non_json_.fetch_add(1, std::memory_order_relaxed);
       LogWarning("RPC server error: ", parsed.message());
       stream_->Shutdown();
       return;
@@ -190,14 +193,12 @@ void Server::Connection::ReadLoop() {
         inline_running_ = true;
         inline_started_ = last_activity_;
         inline_tid_ = my_tid;
+        ++inline_call_;
       }
     }
     server_->activity_.fetch_add(1, std::memory_order_relaxed);
-    {
-      MutexLock stats_lock(&server_->mu_);
-      ++(over_limit ? server_->stats_.rejected_over_limit
-                    : server_->stats_.calls);
-    }
+    (over_limit ? server_->rejected_over_limit_ : server_->calls_)
+        .fetch_add(1, std::memory_order_relaxed);
     if (over_limit) {
       SendResponse(request.id_json, {},
                    absl::ResourceExhaustedError(absl::StrCat(
@@ -215,18 +216,33 @@ void Server::Connection::ReadLoop() {
 }
 
 bool Server::Connection::RelieveIfSlow(absl::Time now, bool* running) {
-  MutexLock lock(&mu_);
-  if (inline_running_) *running = true;
   const absl::Duration budget = server_->options_.inline_handler_budget;
-  if (!inline_running_ || now - inline_started_ < budget) return false;
-  // Over budget by the wall clock. A handler that is runnable is working (or
-  // waiting for a CPU, which on a loaded machine is most of the wall time):
-  // moving the reading elsewhere would only add a thread to the run queue.
-  // So a runnable handler is relieved only when it has been at it for much
-  // longer; one that sleeps or blocks is relieved at once.
-  if (now - inline_started_ < 10 * budget && ThreadIsRunnable(inline_tid_)) {
-    return false;
+  pid_t tid;
+  uint64_t call;
+  {
+    MutexLock lock(&mu_);
+    if (!inline_running_) return false;
+    *running = true;
+    const absl::Duration elapsed = now - inline_started_;
+    if (elapsed < budget) return false;
+    // Over budget by the wall clock. A handler that is runnable is working
+    // (or waiting for a CPU, which on a loaded machine is most of the wall
+    // time): moving the reading elsewhere would only add a thread to the run
+    // queue. So a runnable handler is relieved only when it has been at it
+    // for much longer; one that sleeps or blocks is relieved at once.
+    if (elapsed >= 10 * budget) return RelieveLocked();
+    tid = inline_tid_;
+    call = inline_call_;
   }
+  // Asked without mu_ held: the reader takes mu_ when its handler returns,
+  // and would look blocked while it waited for us.
+  if (ThreadIsRunnable(tid)) return false;
+  MutexLock lock(&mu_);
+  if (!inline_running_ || inline_call_ != call) return false;  // Finished.
+  return RelieveLocked();
+}
+
+bool Server::Connection::RelieveLocked() {
   ++reader_epoch_;
   inline_running_ = false;
   return true;
@@ -294,10 +310,10 @@ void Server::SupervisorLoop() {
   uint64_t last_activity_seen = 0;
   MutexLock lock(&mu_);
   while (!stopping_) {
-    // Prune closed connections and relieve slow readers.
-    std::vector<std::shared_ptr<Connection>> relieve;
-    bool any_inline = false;
-    const absl::Time now = zen::Now();
+    // Prune closed connections; judge the live ones with mu_ released, so
+    // that connections arriving meanwhile are not held up.
+    std::vector<std::shared_ptr<Connection>> live;
+    live.reserve(connections_.size());
     for (auto it = connections_.begin(); it != connections_.end();) {
       std::shared_ptr<Connection> c = it->lock();
       if (c == nullptr) {
@@ -305,13 +321,21 @@ void Server::SupervisorLoop() {
         connections_.pop_back();
         continue;
       }
-      if (c->RelieveIfSlow(now, &any_inline)) relieve.push_back(std::move(c));
+      live.push_back(std::move(c));
       ++it;
     }
-    stats_.handoffs += relieve.size();
-    for (auto& c : relieve) {
+    const absl::Time now = zen::Now();
+    bool any_inline = false;
+    mu_.Unlock();
+    size_t relieved = 0;
+    for (auto& c : live) {
+      if (!c->RelieveIfSlow(now, &any_inline)) continue;
+      ++relieved;
       threads_.Spawn([c] { c->ReadLoop(); });
     }
+    live.clear();  // Last owners of closed connections release them here.
+    mu_.Lock();
+    stats_.handoffs += relieved;
     // Tick at the budget while calls flow; after a quiet tick, slow down
     // (an idle parent whose workers only ping should not wake 500 times a
     // second). A slow handler that starts after a quiet spell is relieved
@@ -321,6 +345,7 @@ void Server::SupervisorLoop() {
     // its budget before the next tick).
     const bool quiet = activity == last_activity_seen && !any_inline;
     last_activity_seen = activity;
+    if (stopping_) break;
     if (connections_.empty()) {
       supervisor_wake_.Wait(&mu_);
     } else {
@@ -358,8 +383,13 @@ void Server::AbandonAfterFork() {
 ServerStats Server::stats() const {
   MutexLock lock(&mu_);
   ServerStats s = stats_;
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.malformed_ignored = malformed_ignored_.load(std::memory_order_relaxed);
+  s.dropped_non_json = dropped_non_json_.load(std::memory_order_relaxed);
+  s.rejected_over_limit = rejected_over_limit_.load(std::memory_order_relaxed);
   s.connections = 0;
   for (const auto& weak : connections_) s.connections += !weak.expired();
+  s.parked_threads = threads_.parked() + listener_->parked_threads();
   return s;
 }
 

@@ -52,6 +52,7 @@ struct ServerStats {
   uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
   uint64_t handoffs = 0;             // Times a slow handler's reading moved.
   size_t connections = 0;            // Authenticated connections now.
+  size_t parked_threads = 0;         // Idle threads kept for reuse.
 };
 
 // An RPC server speaking the reference protocol (DESIGN.md): requests
@@ -116,6 +117,12 @@ class Server {
   std::atomic<bool> started_{false};
   std::atomic<uint64_t> activity_{0};  // Calls dispatched, for the supervisor.
   std::atomic<bool> cancelled_{false};
+  // Per-call counters, kept out of mu_: a reader that blocked on mu_ while
+  // the supervisor held it would look like a slow handler.
+  std::atomic<uint64_t> calls_{0};
+  std::atomic<uint64_t> malformed_ignored_{0};
+  std::atomic<uint64_t> dropped_non_json_{0};
+  std::atomic<uint64_t> rejected_over_limit_{0};
 
   mutable Mutex mu_;
   CondVar supervisor_wake_;
@@ -124,7 +131,9 @@ class Server {
   ServerStats stats_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
 
-  ThreadGroup threads_;  // Supervisor and relieving readers.
+  // Supervisor and relieving readers; a few parked ones make a relief a
+  // wake-up rather than a thread creation.
+  ThreadGroup threads_{/*max_parked=*/4, absl::Seconds(10)};
 };
 
 }  // namespace zen::rpc
