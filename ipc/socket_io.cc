@@ -17,11 +17,14 @@
 #include "base/clock.h"
 
 namespace zen::ipc {
-namespace {
 
 absl::Status ErrnoStatus(absl::string_view what, int err) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(err)));
 }
+
+bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+namespace {
 
 absl::StatusOr<sockaddr_in> MakeAddress(absl::string_view host, uint16_t port) {
   sockaddr_in addr{};
@@ -34,8 +37,6 @@ absl::StatusOr<sockaddr_in> MakeAddress(absl::string_view host, uint16_t port) {
   }
   return addr;
 }
-
-bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 }  // namespace
 
@@ -198,7 +199,9 @@ absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = count;
     // MSG_NOSIGNAL: a closed peer must give EPIPE, not kill the process.
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    // MSG_DONTWAIT: the wait is ours (deadline-bound) even on a socket whose
+    // reads block (SocketStream's).
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;

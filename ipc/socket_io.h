@@ -26,6 +26,12 @@ namespace zen::ipc {
 // The loopback address servers bind by default.
 inline constexpr char kLoopbackHost[] = "127.0.0.1";
 
+// kUnavailable naming the failed call and errno's text.
+absl::Status ErrnoStatus(absl::string_view what, int err);
+
+// Whether `err` is EAGAIN/EWOULDBLOCK.
+bool WouldBlock(int err);
+
 // Milliseconds for poll(2) until `deadline`: 0 if it has passed, -1 if
 // infinite, rounded up so a wait never ends before the deadline.
 int PollTimeoutMs(absl::Time deadline);

@@ -1,19 +1,42 @@
 #include "ipc/socket_stream.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
 #include "ipc/socket_io.h"
 
 namespace zen::ipc {
 
+namespace {
+
+// Closer to a deadline than this, reads wait with poll(2), which keeps the
+// deadline to the millisecond; SO_RCVTIMEO may overshoot by a scheduler tick.
+constexpr absl::Duration kPreciseReadWait = absl::Milliseconds(50);
+
+absl::Status ReceiveError(int err) {
+  if (err == ECONNRESET || err == EPIPE) {
+    return absl::UnavailableError("connection closed");
+  }
+  return ErrnoStatus("read", err);
+}
+
+}  // namespace
+
 SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
-    : fd_(std::move(fd)), options_(options), decoder_(options.max_frame_size) {}
+    : fd_(std::move(fd)), options_(options), decoder_(options.max_frame_size) {
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  blocking_reads_ =
+      flags >= 0 && ::fcntl(fd_.get(), F_SETFL, flags & ~O_NONBLOCK) == 0;
+}
 
 absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
   for (;;) {
@@ -24,19 +47,65 @@ absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
       return absl::UnavailableError("connection closed");
     }
     absl::Span<uint8_t> space = decoder_.PrepareWrite();
+    absl::StatusOr<size_t> n = Receive(space, deadline);
+    if (!n.ok()) return n.status();
+    drained_ = *n < space.size();
+    decoder_.Commit(*n);
+  }
+}
+
+absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
+                                             absl::Time deadline) {
+  for (;;) {
+    const absl::Duration left = deadline - zen::Now();
+    if (!blocking_reads_ || left <= kPreciseReadWait) {
+      return ReceivePrecisely(space, deadline);
+    }
+    // Block in recv until shortly before the deadline. The timeout is set
+    // only when the one in place could overshoot, or is much shorter than
+    // needed: calls with the usual deadline reuse it without a syscall.
+    const absl::Duration want = left - kPreciseReadWait;
+    if (receive_timeout_ > want ||
+        receive_timeout_ < want - std::max(want / 4, absl::Milliseconds(100))) {
+      const timeval tv = absl::ToTimeval(want);
+      if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) !=
+          0) {
+        return ErrnoStatus("setsockopt(SO_RCVTIMEO)", errno);
+      }
+      receive_timeout_ = want;
+    }
+    const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
+    if (n > 0) return static_cast<size_t>(n);
+    if (n == 0) return absl::UnavailableError("connection closed");
+    const int err = errno;
+    if (err == EINTR || WouldBlock(err)) continue;  // Timed out: re-judge.
+    return ReceiveError(err);
+  }
+}
+
+absl::StatusOr<size_t> SocketStream::ReceivePrecisely(absl::Span<uint8_t> space,
+                                                      absl::Time deadline) {
+  for (;;) {
     if (drained_) {
-      // The last read emptied the socket, so a read now would most likely
-      // fail with EAGAIN: wait first and save that syscall.
+      // The last receive emptied the socket, so one now would most likely
+      // find nothing: wait first and save that syscall.
       absl::Status ready = WaitFor(fd_.get(), POLLIN, deadline);
       if (absl::IsDeadlineExceeded(ready)) {
         return absl::DeadlineExceededError("read timed out");
       }
       if (!ready.ok()) return ready;
     }
-    absl::StatusOr<size_t> n = ReadSome(fd_.get(), space, deadline);
-    if (!n.ok()) return n.status();
-    drained_ = *n < space.size();
-    decoder_.Commit(*n);
+    const ssize_t n =
+        ::recv(fd_.get(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) return static_cast<size_t>(n);
+    if (n == 0) return absl::UnavailableError("connection closed");
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (!WouldBlock(err)) return ReceiveError(err);
+    drained_ = true;
+    if (zen::Now() >= deadline) {
+      return absl::DeadlineExceededError("read timed out");
+    }
   }
 }
 

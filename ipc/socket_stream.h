@@ -16,9 +16,17 @@ namespace zen::ipc {
 // and body (coalesced, as the reference does). Reads are buffered: one read
 // may deliver several frames, and a frame split over many writes
 // reassembles. Thread-safety as MessageStream says.
+//
+// Waiting for a message is one blocking recv(2) bounded by SO_RCVTIMEO, the
+// way a plain blocking ping-pong waits, rather than poll(2) and then read(2):
+// a syscall and a timer fewer per message. Only the last
+// kPreciseReadWait before a deadline is waited with poll, which keeps
+// deadlines to the millisecond (SO_RCVTIMEO counts in scheduler ticks).
+// Writes never block: they wait for POLLOUT until their deadline.
 class SocketStream final : public MessageStream {
  public:
-  // Takes ownership of a connected, nonblocking, close-on-exec socket.
+  // Takes ownership of a connected, close-on-exec socket, and clears its
+  // O_NONBLOCK (see above; writes use MSG_DONTWAIT).
   SocketStream(UniqueFd fd, const StreamOptions& options);
   ~SocketStream() override = default;
 
@@ -36,10 +44,22 @@ class SocketStream final : public MessageStream {
   int fd() const { return fd_.get(); }
 
  private:
+  // Receives some bytes into `space`, waiting until `deadline`.
+  absl::StatusOr<size_t> Receive(absl::Span<uint8_t> space,
+                                 absl::Time deadline);
+  // Receives without blocking, after polling until `deadline` if the last
+  // receive emptied the socket.
+  absl::StatusOr<size_t> ReceivePrecisely(absl::Span<uint8_t> space,
+                                          absl::Time deadline);
+
   UniqueFd fd_;
   const StreamOptions options_;
-  FrameDecoder decoder_;  // Used only by the one reader.
-  bool drained_ = false;  // The last read got less than asked. Reader only.
+  // Whether recv(2) blocks (O_NONBLOCK cleared). Fixed at construction.
+  bool blocking_reads_ = false;
+  // Reader-only state:
+  FrameDecoder decoder_;
+  bool drained_ = false;  // The last receive got less than asked.
+  absl::Duration receive_timeout_ = absl::ZeroDuration();  // SO_RCVTIMEO.
   Mutex write_mu_;
   bool write_broken_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<bool> shut_down_{false};

@@ -1,0 +1,133 @@
+// SocketStream's waits over a real loopback TCP connection: reads block in
+// recv(2) bounded by SO_RCVTIMEO, so these check that every deadline is
+// still kept whatever timeout an earlier read left on the socket, that
+// Shutdown wakes a blocked reader, and that writes never block past theirs.
+#include "ipc/socket_stream.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/clock.h"
+#include "gtest/gtest.h"
+#include "ipc/socket_io.h"
+
+namespace zen::ipc {
+namespace {
+
+absl::Time In(absl::Duration d) { return zen::Now() + d; }
+
+// Generous for a loaded 2-CPU machine and sanitizers; what these tests catch
+// (a read outliving its deadline by a stale multi-second SO_RCVTIMEO, a
+// reader or writer that never wakes) is seconds.
+constexpr absl::Duration kSlack = absl::Milliseconds(500);
+
+struct ConnectedPair {
+  ConnectedPair() {
+    absl::StatusOr<UniqueFd> listen = ListenTcp(kLoopbackHost, 0, 4);
+    EXPECT_TRUE(listen.ok()) << listen.status();
+    absl::StatusOr<uint16_t> port = LocalPort(listen->get());
+    EXPECT_TRUE(port.ok());
+    absl::StatusOr<UniqueFd> client =
+        ConnectTcp(kLoopbackHost, *port, In(absl::Seconds(5)));
+    EXPECT_TRUE(client.ok()) << client.status();
+    absl::StatusOr<UniqueFd> server =
+        Accept(listen->get(), In(absl::Seconds(5)));
+    EXPECT_TRUE(server.ok()) << server.status();
+    a = std::make_unique<SocketStream>(std::move(*client), StreamOptions{});
+    b = std::make_unique<SocketStream>(std::move(*server), StreamOptions{});
+  }
+  std::unique_ptr<SocketStream> a;
+  std::unique_ptr<SocketStream> b;
+};
+
+absl::Status Send(SocketStream& stream, absl::string_view body) {
+  return stream.Write({&body, 1}, In(absl::Seconds(5)));
+}
+
+TEST(SocketStreamTest, FramesArriveWhileTheReaderBlocks) {
+  ConnectedPair pair;
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_TRUE(Send(*pair.a, "late").ok());
+  });
+  const absl::Time start = zen::Now();
+  absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(20)));
+  writer.join();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->body, "late");
+  EXPECT_LT(zen::Now() - start, absl::Seconds(5));
+}
+
+TEST(SocketStreamTest, AShortDeadlineAfterALongOneIsKept) {
+  ConnectedPair pair;
+  // A read with a long deadline leaves a long SO_RCVTIMEO on the socket.
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_TRUE(Send(*pair.a, "one").ok());
+  });
+  ASSERT_TRUE(pair.b->Read(In(absl::Seconds(30))).ok());
+  writer.join();
+  for (absl::Duration wait :
+       {absl::Milliseconds(20), absl::Milliseconds(200), absl::Seconds(1)}) {
+    const absl::Time start = zen::Now();
+    absl::StatusOr<Frame> frame = pair.b->Read(start + wait);
+    const absl::Duration took = zen::Now() - start;
+    EXPECT_TRUE(absl::IsDeadlineExceeded(frame.status())) << frame.status();
+    EXPECT_GE(took, wait);
+    EXPECT_LT(took, wait + kSlack) << "deadline " << wait;
+  }
+  // And the stream still works after its reads timed out.
+  ASSERT_TRUE(Send(*pair.a, "two").ok());
+  absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(5)));
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->body, "two");
+}
+
+TEST(SocketStreamTest, ShutdownWakesABlockedReader) {
+  ConnectedPair pair;
+  absl::Time woke;
+  std::thread reader([&] {
+    absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(30)));
+    woke = zen::Now();
+    EXPECT_TRUE(absl::IsUnavailable(frame.status())) << frame.status();
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // Let it block in recv.
+  const absl::Time shut = zen::Now();
+  pair.b->Shutdown();
+  reader.join();
+  EXPECT_LT(woke - shut, kSlack);
+}
+
+TEST(SocketStreamTest, PeerClosingWakesABlockedReader) {
+  ConnectedPair pair;
+  std::thread closer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    pair.a.reset();
+  });
+  const absl::Time start = zen::Now();
+  absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(30)));
+  closer.join();
+  EXPECT_TRUE(absl::IsUnavailable(frame.status())) << frame.status();
+  EXPECT_LT(zen::Now() - start, absl::Seconds(5));
+}
+
+TEST(SocketStreamTest, WritesToAPeerThatNeverReadsStopAtTheirDeadline) {
+  ConnectedPair pair;
+  const std::string mib(1 << 20, 'x');
+  absl::string_view body = mib;
+  absl::Status written;
+  const absl::Duration wait = absl::Milliseconds(300);
+  absl::Time start;
+  for (int i = 0; i < 64 && written.ok(); ++i) {
+    start = zen::Now();
+    written = pair.b->Write({&body, 1}, start + wait);
+  }
+  EXPECT_TRUE(absl::IsDeadlineExceeded(written)) << written;
+  EXPECT_LT(zen::Now() - start, wait + kSlack);
+}
+
+}  // namespace
+}  // namespace zen::ipc
