@@ -2,7 +2,8 @@
 // client process, for one system and one CPU placement. Prints one JSON line
 // (bench/report.py runs it for every system and repetition):
 //
-//   echo_compare --system=raw_tcp|raw_unix|zen --placement=split|shared
+//   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin
+//                --placement=split|shared
 //                [--calls=N] [--warmup=N] [--threads=8] [--mt_calls=N]
 //
 // raw_tcp / raw_unix: the limit (bench/raw_echo.h), the library's exact
@@ -81,11 +82,17 @@ int RunRawUnix(const Options& o, EchoFigures* out) {
   return ok ? 0 : 1;
 }
 
-int RunZen(const Options& o, EchoFigures* out) {
+// zen_spin: StreamOptions::spin_before_block on both sides, this long.
+constexpr absl::Duration kSpin = absl::Microseconds(50);
+
+// `spin`: StreamOptions::spin_before_block on both sides.
+int RunZen(const Options& o, absl::Duration spin, EchoFigures* out) {
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return 1;
+  rpc::ServerOptions server_options;
+  server_options.listener.stream.spin_before_block = spin;
   absl::StatusOr<std::unique_ptr<rpc::Server>> server =
-      rpc::Server::Create(&*secret);
+      rpc::Server::Create(&*secret, server_options);
   if (!server.ok()) return 1;
   ZenEchoService service;
   service.RegisterOn(server->get());
@@ -97,6 +104,7 @@ int RunZen(const Options& o, EchoFigures* out) {
     PinToCpu(ClientCpu(o.placement));
     rpc::ChannelOptions options;
     options.connector.port = port;
+    options.connector.stream.spin_before_block = spin;
     absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
         rpc::Channel::Create(&*secret, options);
     if (!channel.ok()) {
@@ -139,7 +147,9 @@ int Main(int argc, char** argv) {
   } else if (system == "raw_unix") {
     rc = RunRawUnix(o, &out[0]);
   } else if (system == "zen") {
-    rc = RunZen(o, &out[0]);
+    rc = RunZen(o, absl::ZeroDuration(), &out[0]);
+  } else if (system == "zen_spin") {
+    rc = RunZen(o, kSpin, &out[0]);
   } else {
     std::fprintf(stderr, "unknown --system=%s\n", system.c_str());
     return 2;

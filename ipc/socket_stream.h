@@ -47,6 +47,10 @@ class SocketStream final : public MessageStream {
   // Receives some bytes into `space`, waiting until `deadline`.
   absl::StatusOr<size_t> Receive(absl::Span<uint8_t> space,
                                  absl::Time deadline);
+  // Asks for bytes without blocking until StreamOptions::spin_before_block
+  // (or `deadline`) passes; 0 if none came.
+  absl::StatusOr<size_t> ReceiveSpinning(absl::Span<uint8_t> space,
+                                         absl::Time deadline);
   // Receives without blocking, after polling until `deadline` if the last
   // receive emptied the socket.
   absl::StatusOr<size_t> ReceivePrecisely(absl::Span<uint8_t> space,

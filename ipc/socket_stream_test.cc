@@ -25,7 +25,7 @@ absl::Time In(absl::Duration d) { return zen::Now() + d; }
 constexpr absl::Duration kSlack = absl::Milliseconds(500);
 
 struct ConnectedPair {
-  ConnectedPair() {
+  explicit ConnectedPair(StreamOptions options = {}) {
     absl::StatusOr<UniqueFd> listen = ListenTcp(kLoopbackHost, 0, 4);
     EXPECT_TRUE(listen.ok()) << listen.status();
     absl::StatusOr<uint16_t> port = LocalPort(listen->get());
@@ -36,8 +36,8 @@ struct ConnectedPair {
     absl::StatusOr<UniqueFd> server =
         Accept(listen->get(), In(absl::Seconds(5)));
     EXPECT_TRUE(server.ok()) << server.status();
-    a = std::make_unique<SocketStream>(std::move(*client), StreamOptions{});
-    b = std::make_unique<SocketStream>(std::move(*server), StreamOptions{});
+    a = std::make_unique<SocketStream>(std::move(*client), options);
+    b = std::make_unique<SocketStream>(std::move(*server), options);
   }
   std::unique_ptr<SocketStream> a;
   std::unique_ptr<SocketStream> b;
@@ -127,6 +127,53 @@ TEST(SocketStreamTest, WritesToAPeerThatNeverReadsStopAtTheirDeadline) {
   }
   EXPECT_TRUE(absl::IsDeadlineExceeded(written)) << written;
   EXPECT_LT(zen::Now() - start, wait + kSlack);
+}
+
+StreamOptions Spinning(absl::Duration spin) {
+  StreamOptions options;
+  options.spin_before_block = spin;
+  return options;
+}
+
+TEST(SocketStreamTest, ASpinningReaderGetsWhatArrivesDuringAndAfterItsSpin) {
+  ConnectedPair pair(Spinning(absl::Milliseconds(200)));
+  for (absl::Duration delay :
+       {absl::Milliseconds(20), absl::Milliseconds(400)}) {
+    // Empty the socket first, so that the read below spins.
+    ASSERT_TRUE(Send(*pair.a, "warm").ok());
+    ASSERT_TRUE(pair.b->Read(In(absl::Seconds(5))).ok());
+    std::thread writer([&] {
+      absl::SleepFor(delay);
+      EXPECT_TRUE(Send(*pair.a, "late").ok());
+    });
+    absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(20)));
+    writer.join();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->body, "late");
+  }
+}
+
+TEST(SocketStreamTest, SpinningStopsAtTheDeadlineAndAtShutdown) {
+  ConnectedPair pair(Spinning(absl::Seconds(30)));
+  ASSERT_TRUE(Send(*pair.a, "warm").ok());
+  ASSERT_TRUE(pair.b->Read(In(absl::Seconds(5))).ok());
+  const absl::Duration wait = absl::Milliseconds(100);
+  absl::Time start = zen::Now();
+  absl::StatusOr<Frame> frame = pair.b->Read(start + wait);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(frame.status())) << frame.status();
+  EXPECT_LT(zen::Now() - start, wait + kSlack);
+
+  absl::Time woke;
+  std::thread reader([&] {
+    absl::StatusOr<Frame> eof = pair.b->Read(In(absl::Seconds(60)));
+    woke = zen::Now();
+    EXPECT_TRUE(absl::IsUnavailable(eof.status())) << eof.status();
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // Let it spin.
+  start = zen::Now();
+  pair.b->Shutdown();
+  reader.join();
+  EXPECT_LT(woke - start, kSlack);
 }
 
 }  // namespace
