@@ -105,6 +105,21 @@ TEST_F(AgentServerTest, EmptyConfigIsSentAsNull) {
             R"(["c2",{"config":null,"config_generation":1},null])");
 }
 
+// The cached text is spliced without being parsed again, so what is not one
+// JSON value must never reach the cache.
+TEST_F(AgentServerTest, TextThatIsNotOneJsonValueIsNeverCached) {
+  ASSERT_TRUE(server_->UpdateConfig(R"({"block":true})").ok());
+  ASSERT_TRUE(server_->UpdateFirewallLists("null").ok());
+  for (const char* bad : {"{", R"({"block":true} x)", R"({"a":1}{"b":2})",
+                          R"({"block":true,})", "// c\n{}", "NaN"}) {
+    EXPECT_FALSE(server_->UpdateConfig(bad).ok()) << bad;
+    EXPECT_FALSE(server_->UpdateFirewallLists(bad).ok()) << bad;
+  }
+  EXPECT_EQ(Call(R"(["f1","updated_settings",[],{}])"),
+            R"(["f1",{"config":{"block":true},"config_generation":1,)"
+            R"("firewall_lists":null,"firewall_lists_generation":1},null])");
+}
+
 TEST_F(AgentServerTest, LargeConfigIsSplicedWhole) {
   for (size_t bytes : {size_t{1} << 20, size_t{3} << 20}) {
     const std::string config = LargeConfig(bytes);
