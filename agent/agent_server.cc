@@ -9,19 +9,19 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "stubs/validated_json.h"
 
 namespace zen {
 namespace {
 
-// Copies cached JSON text into a raw_json field with room for a SIMD
-// parser's padding after it, so the stub layer validates it in place
-// instead of copying it once more (this is the 1 MiB settings path).
-void SetRawJson(const std::shared_ptr<const std::string>& cached,
-                std::string* field) {
-  constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
-  const absl::string_view text = cached ? absl::string_view(*cached) : "null";
-  field->reserve(text.size() + kPadding);
-  field->assign(text.data(), text.size());
+// Cached settings text as a raw_json value, sent as it is. Every text in
+// the cache went through AgentServer::UpdateConfig/UpdateFirewallLists,
+// which parse it whole with simdjson's strict DOM parser (the stubs' own
+// check) before caching it, blank text made `null`: so it is one JSON value,
+// vouched for here instead of being parsed again on every pull. Nothing
+// cached yet (null) is `null`.
+stubs::ValidatedJson Cached(std::shared_ptr<const std::string> text) {
+  return stubs::ValidatedJson::AlreadyValidated(std::move(text));
 }
 
 // RuntimeSettings reads empty or blank text as "none yet"; the cache must
@@ -44,10 +44,12 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   }
 
   // Only what changed since the generations the child knows; the cached
-  // bytes are spliced into the response as received (the field is raw_json),
-  // never parsed or printed here.
+  // bytes are spliced into the response as received (the fields are
+  // raw_json), never parsed, printed or copied here: the response is
+  // written straight from the snapshot's strings, which the context keeps
+  // alive until then.
   absl::Status UpdatedSettings(
-      rpc::ServerContext*, const agent::UpdatedSettingsRequest& request,
+      rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
     std::optional<uint64_t> known_config, known_lists;
     if (request.has_known_config_generation() &&
@@ -63,12 +65,18 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         owner_->cache_.ChangedSince(known_config, known_lists);
     const SettingsSnapshot& snap = changes.snapshot;
     if (changes.config_changed) {
-      SetRawJson(snap.config, response->mutable_config());
+      absl::Status spliced = context->SpliceRawJson(
+          agent::UpdatedSettingsResponse::kConfigFieldNumber,
+          Cached(snap.config));
+      if (!spliced.ok()) return spliced;
       response->set_config_generation(
           static_cast<int32_t>(snap.config_generation));
     }
     if (changes.firewall_lists_changed) {
-      SetRawJson(snap.firewall_lists, response->mutable_firewall_lists());
+      absl::Status spliced = context->SpliceRawJson(
+          agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
+          Cached(snap.firewall_lists));
+      if (!spliced.ok()) return spliced;
       response->set_firewall_lists_generation(
           static_cast<int32_t>(snap.firewall_lists_generation));
     }

@@ -53,7 +53,9 @@ class AgentServer {
   // The text is kept byte-for-byte (workers get exactly these bytes) and the
   // parent's own RuntimeSettings are updated through the same parser the
   // workers use. A malformed document is rejected (kInvalidArgument) and the
-  // previous one stays, in the cache and in settings().
+  // previous one stays, in the cache and in settings(). So the cache holds
+  // only whole, strict JSON values (blank text becomes `null`), which
+  // `updated_settings` splices into responses without parsing them again.
   absl::Status UpdateConfig(std::string json);
   absl::Status UpdateFirewallLists(std::string json);
 
@@ -75,7 +77,7 @@ class AgentServer {
   AgentServer(AgentServerOptions options);
 
   const AgentServerOptions options_;
-  SettingsCache cache_;
+  SettingsCache cache_;  // Written only by UpdateConfig/UpdateFirewallLists.
   Collector collector_;
   RateLimiter rate_limiter_;
   AttackWaveDetector attack_waves_;

@@ -5,7 +5,9 @@
 //
 //   agent_server      zen::AgentServer after UpdateConfig(config);
 //   spliced           the cached text set into the raw_json `config` field
-//                     as it is (AgentServer's way);
+//                     of the response message (checked and copied per
+//                     call; AgentServer instead splices it by reference
+//                     with ServerContext::SpliceRawJson);
 //   spliced_handler   the same bytes answered by a plain rpc handler that
 //                     builds `{"config":<cached>,"config_generation":1}`
 //                     with one copy and no re-validation (the text was

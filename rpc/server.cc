@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
@@ -62,7 +63,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
  private:
   // Dispatches one request; returns false if the reader must stop reading.
   void Dispatch(const ipc::Frame& frame, RequestView& request);
-  void SendResponse(absl::string_view id_json, absl::string_view result,
+  void SendResponse(absl::string_view id_json,
+                    absl::Span<const absl::string_view> result,
                     const absl::Status& error);
   // Makes the next reader a new thread's; the current one leaves after its
   // handler. Returns true (a reader must be started).
@@ -81,14 +83,17 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = zen::Now();
 };
 
-void Server::Connection::SendResponse(absl::string_view id_json,
-                                      absl::string_view result,
-                                      const absl::Status& error) {
+void Server::Connection::SendResponse(
+    absl::string_view id_json, absl::Span<const absl::string_view> result,
+    const absl::Status& error) {
   const absl::Time deadline =
       zen::Now() + server_->options_.listener.stream.write_timeout;
   absl::Status written;
   if (error.ok()) {
-    const absl::string_view parts[] = {"[", id_json, ",", result, ",null]"};
+    // `[id,result,null]`, gathered: the result's parts are not copied.
+    absl::InlinedVector<absl::string_view, 8> parts = {"[", id_json, ","};
+    parts.insert(parts.end(), result.begin(), result.end());
+    parts.push_back(",null]");
     written = stream_->Write(parts, deadline);
     if (absl::IsResourceExhausted(written)) {
       // The result is over the frame limit: say so instead (reference 47).
@@ -108,8 +113,9 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
                                   RequestView& request) {
   (void)frame;  // Keeps the request's bytes alive for the handler.
   const Handler* handler = server_->FindHandler(request.method);
-  auto sender = [this, id = request.id_json](absl::string_view result,
-                                             const absl::Status& error) {
+  auto sender = [this, id = request.id_json](
+                    absl::Span<const absl::string_view> result,
+                    const absl::Status& error) {
     SendResponse(id, result, error);
   };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace zen::rpc {
 
@@ -21,10 +22,13 @@ namespace zen::rpc {
 // early and keep working. Respond* are thread-safe.
 class ServerCall {
  public:
-  // How the response bytes leave: `result_json` is a JSON value, or `error`
-  // is not OK. Supplied by the server.
-  using Sender = std::function<void(absl::string_view result_json,
-                                    const absl::Status& error)>;
+  // How the response bytes leave: the concatenation of `result_parts` is a
+  // JSON value, or `error` is not OK. It returns once the bytes are written
+  // (or have failed to be), so the parts need to stay alive only until then.
+  // Supplied by the server.
+  using Sender =
+      std::function<void(absl::Span<const absl::string_view> result_parts,
+                         const absl::Status& error)>;
 
   ServerCall(absl::string_view id, absl::string_view method,
              absl::string_view args, absl::string_view kwargs,
@@ -48,8 +52,17 @@ class ServerCall {
   // Sends `result_json`, which must be one valid JSON value (for example
   // `null`, `"ok"`, `{"a":1}`); it is spliced into the response verbatim.
   bool Respond(absl::string_view result_json) {
+    return Respond(absl::MakeConstSpan(&result_json, 1));
+  }
+
+  // Sends the concatenation of `result_parts`, which must be one valid JSON
+  // value, without concatenating them first: the parts go to the socket in
+  // one gathered write (so a large cached text need not be copied into a
+  // result string). The write is done when Respond returns, so the parts
+  // need to stay alive only until then.
+  bool Respond(absl::Span<const absl::string_view> result_parts) {
     if (responded_.exchange(true)) return false;
-    sender_(result_json, absl::OkStatus());
+    sender_(result_parts, absl::OkStatus());
     return true;
   }
 

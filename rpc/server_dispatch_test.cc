@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
@@ -21,6 +22,13 @@ class DispatchTest : public ::testing::Test {
     secret_ = testing::TestSecret();
     server_ = *Server::Create(&secret_);
     rpc_cli::RegisterBuiltinHandlers(server_.get());
+    // Answers `{"n":<kwargs>,"big":"xx..."}` in five parts, two borrowed.
+    server_->RegisterHandler("parts", [this](ServerCall& call) {
+      const absl::string_view parts[] = {"{\"n\":", call.kwargs(),
+                                         ",\"big\":", big_, "}"};
+      call.Respond(parts);
+      return absl::OkStatus();
+    });
     auto [client, server_end] = testing::InMemoryStreamPair();
     client_ = client;
     serving_ = std::thread([this, s = server_end] { server_->ServeStream(s); });
@@ -38,6 +46,7 @@ class DispatchTest : public ::testing::Test {
     return frame.ok() ? std::string(frame->body) : frame.status().ToString();
   }
 
+  const std::string big_ = "\"" + std::string(1 << 20, 'x') + "\"";
   ipc::Secret secret_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<ipc::MessageStream> client_;
@@ -49,6 +58,12 @@ TEST_F(DispatchTest, AnswersWithTheExactResponseBytes) {
   EXPECT_EQ(Receive(), R"(["abc","first",null])");
   Send(R"(["","ping",[],{}])");  // An empty id works (reference item 16).
   EXPECT_EQ(Receive(), R"(["",null,null])");
+}
+
+TEST_F(DispatchTest, AResultRespondedInPartsIsSentWhole) {
+  Send(R"(["p","parts",[],{"k":[1,2]}])");
+  EXPECT_EQ(Receive(),
+            absl::StrCat(R"(["p",{"n":{"k":[1,2]},"big":)", big_, "},null]"));
 }
 
 TEST_F(DispatchTest, UnknownMethodAndHandlerErrors) {

@@ -146,10 +146,48 @@ const google::protobuf::FieldDescriptor* MessageJson::FindField(
   return type_->FindFieldByName(std::string(name));
 }
 
+const google::protobuf::FieldDescriptor* MessageJson::FindRawJsonField(
+    int number) const {
+  const FieldDescriptor* f = type_->FindFieldByNumber(number);
+  if (f == nullptr) return nullptr;
+  return tables_->root().entry(f).kind == FieldKind::kRawJson ? f : nullptr;
+}
+
 absl::Status MessageJson::Encode(const google::protobuf::Message& message,
                                  std::string* out) const {
+  return EncodeObject(message, nullptr, out);
+}
+
+absl::Status MessageJson::Encode(const google::protobuf::Message& message,
+                                 absl::Span<const RawJsonSplice> splices,
+                                 SplicedJson* out) const {
+  absl::Status status = CheckSplices(splices);
+  if (!status.ok()) return status;
+  const internal::Splicing splicing{splices, out};
+  return EncodeObject(message, &splicing, out->text());
+}
+
+absl::Status MessageJson::CheckSplices(
+    absl::Span<const RawJsonSplice> splices) const {
+  for (const RawJsonSplice& splice : splices) {
+    if (splice.field == nullptr || splice.field->containing_type() != type_ ||
+        tables_->root().entry(splice.field).kind != FieldKind::kRawJson) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a spliced value names ",
+          splice.field == nullptr ? std::string("no field")
+                                  : "field '" + splice.field->full_name() + "'",
+          ", not a raw_json field of ", type_->full_name()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MessageJson::EncodeObject(const google::protobuf::Message& message,
+                                       const internal::Splicing* splicing,
+                                       std::string* out) const {
   const internal::TypeTable& table = tables_->root();
   if (all_fallback_) {
+    // No raw_json fields, so nothing to splice (CheckSplices saw to that).
     return FromProtobuf(
         pb::util::MessageToJsonString(message, out, PrintOptions()));
   }
@@ -158,13 +196,18 @@ absl::Status MessageJson::Encode(const google::protobuf::Message& message,
     for (const FieldEntry& entry : table.fields()) {
       if (entry.kind != FieldKind::kRawJson) continue;
       if (!r->HasField(message, entry.field)) continue;
+      // A spliced value replaces the message's, which is then not sent.
+      if (splicing != nullptr && splicing->Find(entry.field) != nullptr) {
+        continue;
+      }
       absl::Status status = CheckRawJsonField(message, entry.field);
       if (!status.ok()) return status;
     }
   }
   out->push_back('{');
   bool first = true;
-  absl::Status status = internal::AppendFields(message, table, &first, out);
+  absl::Status status =
+      internal::AppendFields(message, table, &first, out, splicing);
   if (!status.ok()) return status;
   if (table.has_fallback()) {
     status = AppendFallbackFields(message, fallback_fields_, &first, out);
@@ -240,6 +283,21 @@ absl::Status MessageJson::EncodeField(
   }
   out->append(text, prefix.size(), text.size() - prefix.size() - 1);
   return absl::OkStatus();
+}
+
+absl::Status MessageJson::EncodeField(
+    const google::protobuf::Message& message,
+    const google::protobuf::FieldDescriptor* field,
+    absl::Span<const RawJsonSplice> splices, SplicedJson* out) const {
+  absl::Status status = CheckSplices(splices);
+  if (!status.ok()) return status;
+  for (const RawJsonSplice& splice : splices) {
+    if (splice.field == field) {
+      out->AppendBorrowed(splice.json.text());
+      return absl::OkStatus();
+    }
+  }
+  return EncodeField(message, field, out->text());
 }
 
 absl::Status MessageJson::Decode(PaddedJsonView json,

@@ -13,12 +13,15 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 #include "stubs/padded_json.h"
+#include "stubs/spliced_json.h"
+#include "stubs/validated_json.h"
 
 namespace zen::stubs {
 namespace internal {
 // Defined in reflection_json.h; held by pointer so that simdjson.h (1.2 MB)
 // stays out of this header, which every generated .cc includes.
 class TypeTables;
+struct Splicing;
 }  // namespace internal
 
 // Maps messages of one type to JSON objects and back, as the generated stubs
@@ -33,7 +36,10 @@ class TypeTables;
 //   checking that it is exactly one JSON value; an unset (empty) field is
 //   left out. Decoding stores the raw text of the value, byte for byte
 //   (`null` included), after the same check, so a peer cannot smuggle
-//   anything but JSON into them.
+//   anything but JSON into them. A server may instead give a raw_json
+//   field's value apart from the message as a ValidatedJson, checked once
+//   when it was made and spliced in by reference (the Encode overloads
+//   taking RawJsonSplice).
 //
 // The common field types (numbers, bools, strings, enums, nested messages of
 // those, repeated or not) are handled by reflection without protobuf's JSON
@@ -61,6 +67,9 @@ class MessageJson {
   const google::protobuf::FieldDescriptor* FindField(
       absl::string_view name) const;
 
+  // The raw_json field of `type` numbered `number`, or nullptr.
+  const google::protobuf::FieldDescriptor* FindRawJsonField(int number) const;
+
   // Appends the JSON object of `message` (which must be of `type`) to *out.
   // On error *out holds a partial text.
   absl::Status Encode(const google::protobuf::Message& message,
@@ -71,6 +80,21 @@ class MessageJson {
   absl::Status EncodeField(const google::protobuf::Message& message,
                            const google::protobuf::FieldDescriptor* field,
                            std::string* out) const;
+
+  // Encode and EncodeField for a server's response with raw_json values
+  // given apart from the message: each field named in `splices` is sent
+  // with its ValidatedJson in place of what `message` holds there (set or
+  // not), neither checked again nor copied: *out borrows the texts, so
+  // `splices` must outlive the use of out->parts(). Raw_json fields not
+  // named are checked as Encode checks them. kInvalidArgument if a splice
+  // names a field that is not a raw_json field of `type`.
+  absl::Status Encode(const google::protobuf::Message& message,
+                      absl::Span<const RawJsonSplice> splices,
+                      SplicedJson* out) const;
+  absl::Status EncodeField(const google::protobuf::Message& message,
+                           const google::protobuf::FieldDescriptor* field,
+                           absl::Span<const RawJsonSplice> splices,
+                           SplicedJson* out) const;
 
   // Positional arguments (the reference's `args`): element i of the JSON
   // array `args` goes to fields[i]. Extra elements are ignored, a `null`
@@ -88,6 +112,11 @@ class MessageJson {
                       const Positional* positional = nullptr) const;
 
  private:
+  // Encode, with raw_json values from `splicing` if not null.
+  absl::Status EncodeObject(const google::protobuf::Message& message,
+                            const internal::Splicing* splicing,
+                            std::string* out) const;
+  absl::Status CheckSplices(absl::Span<const RawJsonSplice> splices) const;
   // Fields at the top level, in any mix of kinds.
   absl::Status DecodeMixed(PaddedJsonView json,
                            google::protobuf::Message* message,

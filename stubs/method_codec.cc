@@ -121,4 +121,25 @@ absl::Status MethodCodec::EncodeResult(
                   response_json_.EncodeField(response, result_field_, result));
 }
 
+absl::Status MethodCodec::EncodeResult(
+    const google::protobuf::Message& response,
+    absl::Span<const RawJsonSplice> splices, SplicedJson* result) const {
+  if (splices.empty()) return EncodeResult(response, result->text());
+  if (result_field_ == nullptr) {
+    return Annotate("result", response_json_.Encode(response, splices, result));
+  }
+  const pb::Reflection* r = response.GetReflection();
+  bool set = result_field_->is_repeated()
+                 ? r->FieldSize(response, result_field_) > 0
+                 : r->HasField(response, result_field_);
+  for (const RawJsonSplice& splice : splices)
+    set |= splice.field == result_field_;
+  if (!set && null_when_empty_) {
+    result->text()->append("null");
+    return absl::OkStatus();
+  }
+  return Annotate("result", response_json_.EncodeField(response, result_field_,
+                                                       splices, result));
+}
+
 }  // namespace zen::stubs

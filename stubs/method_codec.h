@@ -107,6 +107,21 @@ class MethodCodec {
   absl::Status EncodeResult(const google::protobuf::Message& response,
                             std::string* result) const;
 
+  // Server side: EncodeResult with raw_json values given apart from the
+  // response, spliced by reference (see MessageJson::Encode): *result
+  // borrows their texts, so `splices` must outlive the use of
+  // result->parts(). A spliced field counts as set (so the response is not
+  // empty for null_when_empty).
+  absl::Status EncodeResult(const google::protobuf::Message& response,
+                            absl::Span<const RawJsonSplice> splices,
+                            SplicedJson* result) const;
+
+  // The response type's raw_json field numbered `number`, or nullptr.
+  const google::protobuf::FieldDescriptor* FindResponseRawJsonField(
+      int number) const {
+    return response_json_.FindRawJsonField(number);
+  }
+
  private:
   absl::Status Annotate(absl::string_view what, absl::Status status) const;
 

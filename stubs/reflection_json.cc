@@ -571,12 +571,25 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
 }
 
 absl::Status AppendFields(const google::protobuf::Message& message,
-                          const TypeTable& table, bool* first,
-                          std::string* out) {
+                          const TypeTable& table, bool* first, std::string* out,
+                          const Splicing* splicing) {
   const pb::Reflection* r = message.GetReflection();
   for (const FieldEntry& entry : table.fields()) {
     if (entry.kind == FieldKind::kFallback) continue;
     const FieldDescriptor* f = entry.field;
+    const RawJsonSplice* splice =
+        splicing != nullptr && entry.kind == FieldKind::kRawJson
+            ? splicing->Find(f)
+            : nullptr;
+    if (splice != nullptr) {
+      if (!*first) out->push_back(',');
+      *first = false;
+      out->push_back('"');
+      out->append(f->name());
+      out->append("\":");
+      splicing->spliced->AppendBorrowed(splice->json.text());
+      continue;
+    }
     // HasField is presence-aware: an implicit-presence scalar is "set" when
     // not zero, as protobuf's printer decides without
     // always_print_primitive_fields.

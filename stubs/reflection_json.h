@@ -24,6 +24,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "simdjson.h"
+#include "stubs/spliced_json.h"
+#include "stubs/validated_json.h"
 
 namespace zen::stubs::internal {
 
@@ -118,11 +120,30 @@ class TypeTables {
 absl::Status AppendFieldValue(const google::protobuf::Message& message,
                               const FieldEntry& entry, std::string* out);
 
+// Raw_json values given apart from the message, and where they go: a
+// field's value is borrowed into *spliced, whose text() is the `out` the
+// fields are appended to, in place of what the message holds.
+struct Splicing {
+  absl::Span<const RawJsonSplice> values;
+  SplicedJson* spliced = nullptr;
+
+  // The value given for `field`, or nullptr.
+  const RawJsonSplice* Find(
+      const google::protobuf::FieldDescriptor* field) const {
+    for (const RawJsonSplice& s : values) {
+      if (s.field == field) return &s;
+    }
+    return nullptr;
+  }
+};
+
 // Appends `"name":value` for every set kFast and kRawJson field of
 // `message`, each preceded by a comma unless `*first` (which it clears).
+// With `splicing`, the kRawJson fields it names count as set and their
+// values are borrowed into splicing->spliced, whose text() must be `out`.
 absl::Status AppendFields(const google::protobuf::Message& message,
-                          const TypeTable& table, bool* first,
-                          std::string* out);
+                          const TypeTable& table, bool* first, std::string* out,
+                          const Splicing* splicing = nullptr);
 
 // Parses `value` into the kFast field `entry` of `message`: sets a singular
 // field, appends to a repeated one. JSON `null` leaves the field unset.

@@ -1,8 +1,11 @@
 #include "stubs/server_context.h"
 
 #include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "stubs/method_codec.h"
+#include "stubs/spliced_json.h"
 
 namespace zen::rpc {
 namespace {
@@ -15,28 +18,53 @@ absl::Status EncodingError(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status ServerContext::RespondNow() {
-  if (call_->responded()) {
-    return absl::FailedPreconditionError(
-        "a response was already sent for this call");
+absl::Status ServerContext::SpliceRawJson(int field_number,
+                                          stubs::ValidatedJson json) {
+  const google::protobuf::FieldDescriptor* field =
+      codec_->FindResponseRawJsonField(field_number);
+  if (field == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field number ", field_number, " of ",
+        response_->GetDescriptor()->full_name(),
+        " is not a raw_json field; set the message's field instead"));
   }
-  std::string result;
-  absl::Status status = codec_->EncodeResult(*response_, &result);
+  for (stubs::RawJsonSplice& splice : splices_) {
+    if (splice.field == field) {
+      splice.json = std::move(json);
+      return absl::OkStatus();
+    }
+  }
+  splices_.push_back({field, std::move(json)});
+  return absl::OkStatus();
+}
+
+absl::Status ServerContext::Send() {
+  stubs::SplicedJson result;
+  absl::Status status = codec_->EncodeResult(*response_, splices_, &result);
   if (!status.ok()) return EncodingError(status);
-  if (!call_->Respond(result)) {
+  // The spliced texts are written from splices_' buffers, alive until the
+  // write is done: Respond returns only then.
+  if (!call_->Respond(result.parts())) {
     return absl::FailedPreconditionError(
         "a response was already sent for this call");
   }
   return absl::OkStatus();
 }
 
+absl::Status ServerContext::RespondNow() {
+  if (call_->responded()) {
+    return absl::FailedPreconditionError(
+        "a response was already sent for this call");
+  }
+  return Send();
+}
+
 absl::Status ServerContext::Finish() {
   if (call_->responded()) return absl::OkStatus();
-  std::string result;
-  absl::Status status = codec_->EncodeResult(*response_, &result);
-  if (!status.ok()) return EncodingError(status);
-  call_->Respond(result);
-  return absl::OkStatus();
+  absl::Status status = Send();
+  // Lost a race with a response sent meanwhile: that one stands.
+  if (absl::IsFailedPrecondition(status)) return absl::OkStatus();
+  return status;
 }
 
 }  // namespace zen::rpc

@@ -2,10 +2,12 @@
 #ifndef ZEN_STUBS_SERVER_CONTEXT_H_
 #define ZEN_STUBS_SERVER_CONTEXT_H_
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "rpc/server_call.h"
+#include "stubs/validated_json.h"
 
 namespace zen::stubs {
 class MethodCodec;
@@ -40,6 +42,17 @@ class ServerContext {
   // encoded (a string that is not UTF-8, a raw_json field that is not JSON).
   absl::Status RespondNow();
 
+  // Sends `json` as the value of the response's raw_json field numbered
+  // `field_number` (e.g. `UpdatedSettingsResponse::kConfigFieldNumber`),
+  // in place of whatever *response holds in that field, by RespondNow()
+  // and Finish() alike. The text is not checked again (a ValidatedJson was
+  // checked when it was made) and not copied: the response is written
+  // straight from its buffer, which this context keeps alive until the
+  // response is sent. A field given twice takes the later value.
+  // kInvalidArgument, with nothing set, if the response type has no
+  // raw_json field of that number.
+  absl::Status SpliceRawJson(int field_number, stubs::ValidatedJson json);
+
   // Whether a response has been sent (by RespondNow).
   bool responded() const { return call_->responded(); }
 
@@ -55,9 +68,15 @@ class ServerContext {
   absl::Status Finish();
 
  private:
+  // Encodes *response_ with splices_ and responds; kInternal (nothing
+  // sent) if it cannot be encoded, kFailedPrecondition if a response was
+  // sent already.
+  absl::Status Send();
+
   ServerCall* const call_;                           // Not owned.
   const stubs::MethodCodec* const codec_;            // Not owned.
   const google::protobuf::Message* const response_;  // Not owned.
+  absl::InlinedVector<stubs::RawJsonSplice, 2> splices_;
 };
 
 }  // namespace zen::rpc

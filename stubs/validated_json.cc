@@ -1,0 +1,31 @@
+#include "stubs/validated_json.h"
+
+#include <utility>
+
+#include "stubs/message_json.h"
+#include "stubs/padded_json.h"
+
+namespace zen::stubs {
+
+absl::StatusOr<ValidatedJson> ValidatedJson::Validate(
+    std::shared_ptr<const std::string> text) {
+  if (text != nullptr) {
+    // Parsed in place when the string has spare capacity for the parser's
+    // read-ahead; copied into a padded buffer otherwise. Once, either way.
+    const bool padded = text->capacity() - text->size() >= kJsonPadding;
+    absl::Status valid = ValidateJsonValue(*text, padded);
+    if (!valid.ok()) return valid;
+  }
+  return ValidatedJson(std::move(text));
+}
+
+absl::StatusOr<ValidatedJson> ValidatedJson::Validate(std::string text) {
+  return Validate(std::make_shared<const std::string>(std::move(text)));
+}
+
+ValidatedJson ValidatedJson::AlreadyValidated(
+    std::shared_ptr<const std::string> text) {
+  return ValidatedJson(std::move(text));
+}
+
+}  // namespace zen::stubs
