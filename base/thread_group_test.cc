@@ -85,7 +85,18 @@ TEST(ThreadGroupTest, ParkedThreadsExitAfterTheirTime) {
 
 TEST(ThreadGroupTest, JoinAllWakesParkedThreadsAtOnce) {
   ThreadGroup group(/*max_parked=*/4, absl::Hours(1));
-  for (int i = 0; i < 4; ++i) group.Spawn([] {});
+  // Four threads at once (one finishing early would take the next Spawn).
+  Mutex mu;
+  CondVar cv;
+  int started = 0;
+  for (int i = 0; i < 4; ++i) {
+    group.Spawn([&] {
+      MutexLock lock(&mu);
+      ++started;
+      cv.SignalAll();
+      while (started < 4) cv.Wait(&mu);
+    });
+  }
   ASSERT_TRUE(Eventually([&] { return group.parked() == 4; }));
   const absl::Time start = zen::Now();
   group.JoinAll();

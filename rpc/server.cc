@@ -1,11 +1,5 @@
 #include "rpc/server.h"
 
-#include <fcntl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -13,31 +7,10 @@
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/thread_state.h"
 #include "rpc/envelope.h"
 
 namespace zen::rpc {
-namespace {
-
-// Whether thread `tid` of this process is running or waiting for a CPU
-// ('R' in /proc/self/task/<tid>/stat), as opposed to sleeping or blocked.
-// Only asked about handlers already over their budget, so rarely.
-bool ThreadIsRunnable(pid_t tid) {
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
-                static_cast<int>(tid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[256];
-  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  // "tid (comm) S ...": the state follows the last ')'.
-  const char* paren = std::strrchr(buf, ')');
-  return paren != nullptr && paren[1] == ' ' && paren[2] == 'R';
-}
-
-}  // namespace
 
 // One connection's state. Exactly one thread at a time is its reader; it
 // runs each handler inline (no hand-off on the fast path). If a handler runs
@@ -142,7 +115,7 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
 
 void Server::Connection::ReadLoop() {
   uint64_t my_epoch;
-  const pid_t my_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  const pid_t my_tid = CurrentThreadId();
   {
     MutexLock lock(&mu_);
     my_epoch = reader_epoch_;
@@ -242,7 +215,7 @@ bool Server::Connection::RelieveIfSlow(absl::Time now, bool* running) {
   }
   // Asked without mu_ held: the reader takes mu_ when its handler returns,
   // and would look blocked while it waited for us.
-  if (ThreadIsRunnable(tid)) return false;
+  if (ThreadState(tid) == 'R') return false;  // Working or awaiting a CPU.
   MutexLock lock(&mu_);
   if (!inline_running_ || inline_call_ != call) return false;  // Finished.
   return RelieveLocked();
