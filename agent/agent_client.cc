@@ -298,6 +298,8 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
   rpc::ChannelOptions channel_options;
   channel_options.connector.host = options.host;
   channel_options.connector.port = options.port;
+  channel_options.connector.stream.spin_before_block =
+      options.spin_before_block;
   channel_options.keepalive_interval = options.keepalive_interval;
   channel_options.reconnect = true;
   channel_options.reconnect_policy.initial_delay = options.reconnect_delay;

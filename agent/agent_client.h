@@ -49,6 +49,10 @@ struct AgentClientOptions {
   size_t max_buffered_events = 100000;
   // Reconnection after a dropped connection.
   absl::Duration reconnect_delay = ipc::kDefaultReconnectDelay;
+  // Opt-in: spin up to this long for an answer before sleeping
+  // (ipc::StreamOptions::spin_before_block says when it pays). For workers
+  // that ask for rate limits on the request path and have CPU to spare.
+  absl::Duration spin_before_block = absl::ZeroDuration();
   // Called (on a client thread) after new settings were applied.
   std::function<void(std::shared_ptr<const RuntimeSettings>)> on_settings;
 };

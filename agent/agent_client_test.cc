@@ -91,6 +91,24 @@ TEST(AgentClientTest, RateLimitsAreSharedAcrossClients) {
   EXPECT_FALSE(none.result.has_value());
 }
 
+TEST(AgentClientTest, ASpinningClientGetsTheSameAnswers) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  AgentClientOptions options;
+  options.spin_before_block = absl::Milliseconds(1);
+  auto client = f.Client(options);
+  ASSERT_TRUE(client->PollSettings().ok());
+  EXPECT_EQ(client->settings()->config_updated_at(), absl::FromUnixMillis(7));
+  int admitted = 0;
+  for (int i = 0; i < 12; ++i) {
+    RateLimitAnswer a = client->CalculateRateLimits({"POST", "/login"},
+                                                    "192.0.2.7", std::nullopt);
+    EXPECT_TRUE(a.from_parent);
+    if (a.result && !a.result->throttled) ++admitted;
+  }
+  EXPECT_EQ(admitted, 10);
+}
+
 TEST(AgentClientTest, EventsAreFoldedAndKeptWhenTheParentIsGone) {
   Fixture f;
   auto client = f.Client();
