@@ -21,21 +21,25 @@ void ThreadGroup::Spawn(std::function<void()> fn) {
   std::list<std::thread> finished;
   {
     MutexLock lock(&mu_);
+    ReapLocked(&finished);
     if (parked_ > queue_.size()) {
       // An idle parked thread takes it; no thread is created.
       queue_.push_back(std::move(fn));
       work_ready_.Signal();
-      return;
+    } else {
+      StartThreadLocked(std::move(fn));
     }
-    ReapLocked(&finished);
-    threads_.emplace_back();
-    ++running_;
-    Entry* entry = &threads_.back();  // std::list: stable address.
-    entry->thread = std::thread([this, entry, fn = std::move(fn)]() mutable {
-      ThreadBody(entry, std::move(fn));
-    });
   }
   for (std::thread& t : finished) t.join();
+}
+
+void ThreadGroup::StartThreadLocked(std::function<void()> fn) {
+  threads_.emplace_back();
+  ++running_;
+  Entry* entry = &threads_.back();  // std::list: stable address.
+  entry->thread = std::thread([this, entry, fn = std::move(fn)]() mutable {
+    ThreadBody(entry, std::move(fn));
+  });
 }
 
 void ThreadGroup::ThreadBody(Entry* entry, std::function<void()> fn) {

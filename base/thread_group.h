@@ -63,6 +63,8 @@ class ThreadGroup {
   // Runs `fn`, then, while allowed, parks and runs work handed to it.
   void ThreadBody(Entry* entry, std::function<void()> fn)
       ABSL_LOCKS_EXCLUDED(mu_);
+  void StartThreadLocked(std::function<void()> fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReapLocked(std::list<std::thread>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -155,7 +155,9 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
 absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
                                 absl::Time deadline) {
   for (;;) {
-    const ssize_t n = ::read(fd, out.data(), out.size());
+    // MSG_DONTWAIT: the wait is ours (deadline-bound) even on a socket whose
+    // reads block (SocketStream's).
+    const ssize_t n = ::recv(fd, out.data(), out.size(), MSG_DONTWAIT);
     if (n > 0) return static_cast<size_t>(n);
     if (n == 0) return absl::UnavailableError("connection closed");
     const int err = errno;

@@ -65,8 +65,9 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
 // before that; kDeadlineExceeded ("read timed out").
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline);
 
-// Reads what is available, at least one byte, at most `out.size()`. Returns
-// the count. kUnavailable on EOF.
+// Reads what is available from socket `fd` (blocking or not: the wait is
+// bounded by `deadline` either way), at least one byte, at most `out.size()`.
+// Returns the count. kUnavailable on EOF.
 absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
                                 absl::Time deadline);
 

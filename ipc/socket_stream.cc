@@ -19,9 +19,37 @@ namespace zen::ipc {
 
 namespace {
 
-// Closer to a deadline than this, reads wait with poll(2), which keeps the
-// deadline to the millisecond; SO_RCVTIMEO may overshoot by a scheduler tick.
+// The last stretch before a deadline is always waited with poll(2), which
+// keeps it to the millisecond: SO_RCVTIMEO runs on the kernel's coarse timer
+// wheel, which may fire up to ~1/8 of the timeout late (a 5 s one 120-170 ms
+// late on the VM of docs/benchmarks.md). The stretch is a quarter of the
+// wait, and at least this long.
 constexpr absl::Duration kPreciseReadWait = absl::Milliseconds(50);
+
+// Blocking waits shorter than this are not worth a setsockopt (and would
+// round to a zero timeval, which means "no timeout").
+constexpr absl::Duration kShortestBlockingWait = absl::Milliseconds(1);
+
+// How to block in recv(2) for a wait of `left`.
+struct BlockingWait {
+  absl::Duration timeout;            // SO_RCVTIMEO wanted; infinite for none.
+  absl::Duration may_exceed_by;      // A timeout in place this much longer
+                                     // still ends before the deadline...
+  absl::Duration may_fall_short_by;  // ...and one this much shorter costs
+                                     // little more than a wake-up.
+};
+
+BlockingWait PlanBlockingWait(absl::Duration left) {
+  if (left == absl::InfiniteDuration()) {
+    return {absl::InfiniteDuration(), absl::ZeroDuration(),
+            absl::ZeroDuration()};
+  }
+  const absl::Duration tail = std::max(kPreciseReadWait, left / 4);
+  const absl::Duration timeout = left - tail;
+  // Up to tail/4 longer: even 1/8 late, such a timeout fires before the
+  // deadline ((1 - 3/16) * 9/8 < 1 of what was left).
+  return {timeout, tail / 4, std::max(timeout / 4, absl::Milliseconds(100))};
+}
 
 absl::Status ReceiveError(int err) {
   if (err == ECONNRESET || err == EPIPE) {
@@ -62,22 +90,23 @@ absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
     if (!n.ok() || *n > 0) return n;
   }
   for (;;) {
-    const absl::Duration left = deadline - zen::Now();
-    if (!blocking_reads_ || left <= kPreciseReadWait) {
+    const BlockingWait wait = PlanBlockingWait(deadline - zen::Now());
+    if (!blocking_reads_ || wait.timeout < kShortestBlockingWait) {
       return ReceivePrecisely(space, deadline);
     }
-    // Block in recv until shortly before the deadline. The timeout is set
-    // only when the one in place could overshoot, or is much shorter than
-    // needed: calls with the usual deadline reuse it without a syscall.
-    const absl::Duration want = left - kPreciseReadWait;
-    if (receive_timeout_ > want ||
-        receive_timeout_ < want - std::max(want / 4, absl::Milliseconds(100))) {
-      const timeval tv = absl::ToTimeval(want);
+    // The timeout in place is reused unless it could overshoot, or is much
+    // shorter than needed: calls with the usual deadline make no syscall.
+    if (receive_timeout_ > wait.timeout + wait.may_exceed_by ||
+        receive_timeout_ < wait.timeout - wait.may_fall_short_by) {
+      // A zero timeval is "no timeout", which is what an infinite one means.
+      const timeval tv = wait.timeout == absl::InfiniteDuration()
+                             ? timeval{0, 0}
+                             : absl::ToTimeval(wait.timeout);
       if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) !=
           0) {
         return ErrnoStatus("setsockopt(SO_RCVTIMEO)", errno);
       }
-      receive_timeout_ = want;
+      receive_timeout_ = wait.timeout;
     }
     const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
     if (n > 0) return static_cast<size_t>(n);

@@ -19,9 +19,9 @@ namespace zen::ipc {
 //
 // Waiting for a message is one blocking recv(2) bounded by SO_RCVTIMEO, the
 // way a plain blocking ping-pong waits, rather than poll(2) and then read(2):
-// a syscall and a timer fewer per message. Only the last
-// kPreciseReadWait before a deadline is waited with poll, which keeps
-// deadlines to the millisecond (SO_RCVTIMEO counts in scheduler ticks).
+// a syscall and a timer fewer per message. The last quarter of a wait (at
+// least 50 ms) before its deadline is waited with poll, which keeps deadlines
+// to the millisecond (SO_RCVTIMEO runs on the kernel's coarse timer wheel).
 // Writes never block: they wait for POLLOUT until their deadline.
 class SocketStream final : public MessageStream {
  public:
@@ -63,7 +63,8 @@ class SocketStream final : public MessageStream {
   // Reader-only state:
   FrameDecoder decoder_;
   bool drained_ = false;  // The last receive got less than asked.
-  absl::Duration receive_timeout_ = absl::ZeroDuration();  // SO_RCVTIMEO.
+  // SO_RCVTIMEO in place (the kernel's initial one: none).
+  absl::Duration receive_timeout_ = absl::InfiniteDuration();
   Mutex write_mu_;
   bool write_broken_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<bool> shut_down_{false};

@@ -86,6 +86,40 @@ TEST(SocketStreamTest, AShortDeadlineAfterALongOneIsKept) {
   EXPECT_EQ(frame->body, "two");
 }
 
+TEST(SocketStreamTest, TheFirstReadOfAStreamKeepsAShortDeadline) {
+  // SO_RCVTIMEO starts as "none": a short first wait must set one (or poll),
+  // never block without a limit. 120 ms once blocked forever until Shutdown.
+  for (absl::Duration wait :
+       {absl::Milliseconds(51), absl::Milliseconds(120)}) {
+    ConnectedPair pair;
+    const absl::Time start = zen::Now();
+    absl::Status status;
+    std::thread reader([&] { status = pair.b->Read(start + wait).status(); });
+    // Rescues a reader stuck past its deadline, so the test ends either way.
+    std::thread rescue([&] {
+      absl::SleepFor(absl::Seconds(3));
+      pair.b->Shutdown();
+    });
+    reader.join();
+    const absl::Duration took = zen::Now() - start;
+    rescue.join();
+    EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+    EXPECT_LT(took, wait + kSlack) << "deadline " << wait;
+  }
+}
+
+TEST(SocketStreamTest, SecondsLongDeadlinesAreKeptToTheMillisecond) {
+  // The kernel's timer wheel fires a 3 s SO_RCVTIMEO ~100 ms late; the wait
+  // must end on time all the same (poll covers the last stretch).
+  ConnectedPair pair;
+  for (int i = 0; i < 2; ++i) {
+    const absl::Time deadline = zen::Now() + absl::Seconds(3);
+    absl::StatusOr<Frame> frame = pair.b->Read(deadline);
+    EXPECT_TRUE(absl::IsDeadlineExceeded(frame.status())) << frame.status();
+    EXPECT_LT(zen::Now() - deadline, absl::Milliseconds(40));
+  }
+}
+
 TEST(SocketStreamTest, ShutdownWakesABlockedReader) {
   ConnectedPair pair;
   absl::Time woke;
