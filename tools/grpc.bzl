@@ -16,40 +16,15 @@ makes `echo.grpc.pb.h` / `echo.grpc.pb.cc` (included as
 with `pkg-config grpc++` (the @system_grpc repository).
 """
 
-_SUFFIXES = [".grpc.pb.h", ".grpc.pb.cc"]
+load("//tools:proto_plugin.bzl", "run_proto_plugin")
 
 def _grpc_gen_impl(ctx):
-    srcs = []
-    outs = []
-    descriptor_sets = []
-    for dep in ctx.attr.srcs:
-        info = dep[ProtoInfo]
-        descriptor_sets.append(info.transitive_descriptor_sets)
-        for src in info.direct_sources:
-            if src.owner.package != ctx.label.package:
-                fail("%s must be in package //%s" % (src.short_path, ctx.label.package))
-            srcs.append(src)
-            stem = src.basename[:-len(".proto")]
-            for suffix in _SUFFIXES:
-                outs.append(ctx.actions.declare_file(stem + suffix))
-
-    out_dir = ctx.bin_dir.path
-    if ctx.label.workspace_root:
-        out_dir += "/" + ctx.label.workspace_root
-    transitive = depset(transitive = descriptor_sets)
-    args = ctx.actions.args()
-    args.add("--plugin=protoc-gen-grpc=" + ctx.executable._plugin.path)
-    args.add("--grpc_out=" + out_dir)
-    args.add_joined(transitive, join_with = ":", format_joined = "--descriptor_set_in=%s")
-    args.add_all([src.short_path for src in srcs])
-    ctx.actions.run(
-        executable = ctx.executable._protoc,
-        arguments = [args],
-        inputs = transitive,
-        tools = [ctx.executable._plugin],
-        outputs = outs,
+    outs = run_proto_plugin(
+        ctx,
+        plugin = ctx.executable._plugin,
+        plugin_name = "grpc",
+        suffixes = [".grpc.pb.h", ".grpc.pb.cc"],
         mnemonic = "GrpcGen",
-        progress_message = "Generating gRPC stubs for %s" % ctx.label,
     )
     return [DefaultInfo(files = depset(outs))]
 

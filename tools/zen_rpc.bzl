@@ -15,60 +15,17 @@ makes `echo.zenrpc.h` / `echo.zenrpc.cc` (included as
 See docs/codegen.md.
 """
 
-_SUFFIXES = [".zenrpc.h", ".zenrpc.cc"]
-
-def _import_path(src):
-    # Protos are imported by their workspace-relative path (no
-    # strip_import_prefix), which for a main-repository file is short_path.
-    if src.short_path.startswith("../"):
-        fail("%s: protos of external repositories are not supported" % src.short_path)
-    return src.short_path
+load("//tools:proto_plugin.bzl", "run_proto_plugin")
 
 def _zen_rpc_gen_impl(ctx):
-    srcs = []
-    outs = []
-    descriptor_sets = []
-    for dep in ctx.attr.srcs:
-        info = dep[ProtoInfo]
-        descriptor_sets.append(info.transitive_descriptor_sets)
-        for src in info.direct_sources:
-            if src.owner.package != ctx.label.package:
-                fail("%s must be in package //%s (outputs land next to their .proto)" %
-                     (src.short_path, ctx.label.package))
-            if not src.is_source:
-                fail("%s: generated .proto files are not supported" % src.short_path)
-            srcs.append(src)
-            stem = src.basename[:-len(".proto")]
-            for suffix in _SUFFIXES:
-                outs.append(ctx.actions.declare_file(stem + suffix))
-
-    out_dir = ctx.bin_dir.path
-    if ctx.label.workspace_root:
-        out_dir += "/" + ctx.label.workspace_root
-
-    args = ctx.actions.args()
-    args.add("--plugin=protoc-gen-zenrpc=" + ctx.executable._plugin.path)
-    args.add("--zenrpc_out=" + out_dir)
-
-    # Dependencies come from Bazel's descriptor sets (no -I bookkeeping, and
-    # well-known types resolve through their own proto_library). The files
-    # to generate are read from source (--proto_path=.), because Bazel's
-    # descriptor sets carry no comments and the generated code copies them.
-    # protoc looks in the source tree first and falls back to the sets.
-    args.add("--proto_path=.")
-    transitive = depset(transitive = descriptor_sets)
-    args.add_joined(transitive, join_with = ":", format_joined = "--descriptor_set_in=%s")
-    args.add_all([_import_path(src) for src in srcs])
-
-    ctx.actions.run(
-        executable = ctx.executable._protoc,
-        arguments = [args],
-        inputs = depset(srcs, transitive = [transitive]),
-        tools = [ctx.executable._plugin],
-        outputs = outs,
+    outs = run_proto_plugin(
+        ctx,
+        plugin = ctx.executable._plugin,
+        plugin_name = "zenrpc",
+        suffixes = [".zenrpc.h", ".zenrpc.cc"],
         mnemonic = "ZenRpcGen",
-        progress_message = "Generating zenrpc stubs for %s" % ctx.label,
     )
+
     # Runfiles too, so tests can take the outputs as data (golden tests).
     return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
 
