@@ -31,8 +31,11 @@ class MessageStream {
   virtual absl::StatusOr<Frame> Read(absl::Time deadline) = 0;
 
   // Sends the concatenation of `parts` as one message; concurrent writers
-  // never interleave. kResourceExhausted (nothing sent) if over the limit.
-  // Any other failure leaves the stream broken: later writes fail.
+  // never interleave. kResourceExhausted (nothing sent) if over the limit;
+  // kDeadlineExceeded if the deadline passed before any of it could be sent.
+  // Both leave the stream usable. Any other failure (kUnavailable, including
+  // a deadline that cut the message short) leaves it broken: later writes
+  // fail.
   virtual absl::Status Write(absl::Span<const absl::string_view> parts,
                              absl::Time deadline) = 0;
 

@@ -188,7 +188,10 @@ absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline) {
 }
 
 absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
-                      absl::Time deadline) {
+                      absl::Time deadline, size_t* sent) {
+  size_t sent_here = 0;
+  if (sent == nullptr) sent = &sent_here;
+  *sent = 0;
   size_t remaining = 0;
   for (const iovec& part : parts) remaining += part.iov_len;
   // Copied only when a partial write forces us to advance through the array;
@@ -221,6 +224,7 @@ absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
       return ErrnoStatus("write", err);
     }
     size_t written = static_cast<size_t>(n);
+    *sent += written;
     remaining -= written;
     if (remaining == 0) break;
     if (rest.empty()) rest.assign(iov, iov + count);

@@ -72,10 +72,11 @@ absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
                                 absl::Time deadline);
 
 // Writes every byte of `parts` in as few writev(2) calls as the kernel
-// allows (one, normally). kDeadlineExceeded ("write timed out") leaves an
-// unknown prefix written: the caller must drop the connection.
+// allows (one, normally). On failure some prefix may have been written, and
+// a connection left mid-message must be dropped; `sent` (if not null) tells
+// how many bytes left (0: none, the connection is as it was).
 absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
-                      absl::Time deadline);
+                      absl::Time deadline, size_t* sent = nullptr);
 
 // Writes every byte of `data`. Same contract as WriteAll.
 absl::Status WriteAll(int fd, absl::string_view data, absl::Time deadline);

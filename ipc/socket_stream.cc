@@ -182,9 +182,18 @@ absl::Status SocketStream::Write(absl::Span<const absl::string_view> parts,
   }
   MutexLock lock(&write_mu_);
   if (write_broken_) return absl::UnavailableError("connection closed");
-  absl::Status written = WriteAll(fd_.get(), iov, deadline);
+  size_t sent = 0;
+  absl::Status written = WriteAll(fd_.get(), iov, deadline, &sent);
+  if (written.ok()) return written;
+  // Nothing of the frame left before the deadline (the peer's window stayed
+  // full): the stream is as it was, and later frames may still go.
+  if (absl::IsDeadlineExceeded(written) && sent == 0) return written;
   // A frame cut short leaves the peer mid-frame: nothing may follow it.
-  if (!written.ok()) write_broken_ = true;
+  write_broken_ = true;
+  if (absl::IsDeadlineExceeded(written)) {
+    return absl::UnavailableError(
+        "write timed out mid-frame; the connection is unusable");
+  }
   return written;
 }
 

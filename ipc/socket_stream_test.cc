@@ -163,6 +163,42 @@ TEST(SocketStreamTest, WritesToAPeerThatNeverReadsStopAtTheirDeadline) {
   EXPECT_LT(zen::Now() - start, wait + kSlack);
 }
 
+TEST(SocketStreamTest, AWriteThatTimesOutBeforeSendingAnythingKeepsTheStream) {
+  ConnectedPair pair;
+  // Small frames to a peer that does not read, until one cannot go.
+  auto body = [](int i) {
+    std::string text = absl::StrCat("frame ", i, " ");
+    text.resize(100, '.');
+    return text;
+  };
+  int accepted = 0;
+  absl::Status refused;
+  for (; accepted < 1000000; ++accepted) {
+    const std::string text = body(accepted);
+    refused =
+        pair.a->Write({absl::string_view(text)}, In(absl::Milliseconds(20)));
+    if (!refused.ok()) break;
+  }
+  ASSERT_FALSE(refused.ok());
+  if (absl::IsDeadlineExceeded(refused)) {
+    // Nothing of it left: every accepted frame arrives whole, in order, and
+    // the stream carries the next one.
+    for (int i = 0; i < accepted; ++i) {
+      absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(5)));
+      ASSERT_TRUE(frame.ok()) << i << ": " << frame.status();
+      ASSERT_EQ(frame->body, body(i));
+    }
+    ASSERT_TRUE(Send(*pair.a, "after").ok());
+    absl::StatusOr<Frame> after = pair.b->Read(In(absl::Seconds(5)));
+    ASSERT_TRUE(after.ok()) << after.status();
+    EXPECT_EQ(after->body, "after");
+  } else {
+    // Cut mid-frame (the kernel took part of it): the stream is broken.
+    EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+    EXPECT_TRUE(absl::IsUnavailable(Send(*pair.a, "after")));
+  }
+}
+
 StreamOptions Spinning(absl::Duration spin) {
   StreamOptions options;
   options.spin_before_block = spin;

@@ -210,8 +210,10 @@ class Channel::Impl {
         pending->result = status;
         CompleteLocked(pending, &completed);
       }
-      if (!absl::IsResourceExhausted(written)) {
-        // A frame cut short (or a dead socket) ends this connection.
+      if (!absl::IsResourceExhausted(written) &&
+          !absl::IsDeadlineExceeded(written)) {
+        // A frame cut short (or a dead socket) ends this connection; one
+        // refused whole (too large, or no room before the deadline) does not.
         LoseConnectionLocked(generation,
                              absl::UnavailableError(absl::StrCat(
                                  "connection lost: ", written.message())),

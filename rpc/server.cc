@@ -78,7 +78,9 @@ void Server::Connection::SendResponse(
     const absl::string_view parts[] = {"[", id_json, ",null,", error_json, "]"};
     written = stream_->Write(parts, deadline);
   }
-  // A response that could not be written leaves the stream unusable.
+  // A response that could not be written is lost, and a client that read
+  // nothing for a whole write timeout is given up (even if the stream would
+  // take the next response): its connection is closed.
   if (!written.ok() && !absl::IsResourceExhausted(written)) stream_->Shutdown();
 }
 
