@@ -159,7 +159,10 @@ TEST(SocketStreamTest, WritesToAPeerThatNeverReadsStopAtTheirDeadline) {
     start = zen::Now();
     written = pair.b->Write({&body, 1}, start + wait);
   }
-  EXPECT_TRUE(absl::IsDeadlineExceeded(written)) << written;
+  // kDeadlineExceeded if none of the last frame left, kUnavailable if the
+  // deadline cut it (the usual case: the kernel takes what fits).
+  EXPECT_TRUE(absl::IsDeadlineExceeded(written) || absl::IsUnavailable(written))
+      << written;
   EXPECT_LT(zen::Now() - start, wait + kSlack);
 }
 
