@@ -115,6 +115,31 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
   EXPECT_GE(f.server->stats().handoffs, 1u);
 }
 
+TEST(RpcTest, SlowHandlersBeyondTheThreadCapWaitInsteadOfAddingThreads) {
+  ServerOptions options;
+  options.max_relieved_handlers = 2;
+  Fixture f(options);
+  auto channel = f.Connect();
+  // Six slow calls on one connection: two are relieved (each keeps a thread)
+  // and a third holds the reading, so they run three at a time, in two
+  // rounds (without the cap all six run at once).
+  std::atomic<int> done{0};
+  std::vector<std::thread> callers;
+  const absl::Time start = zen::Now();
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&] {
+      EXPECT_EQ(Json(channel->Call("slow", "[0.3]", "{}")), "\"done\"");
+      done.fetch_add(1);
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(done.load(), 6);
+  const ServerStats stats = f.server->stats();
+  EXPECT_GE(stats.handoffs_refused, 1u);
+  EXPECT_GE(zen::Now() - start, absl::Milliseconds(550));
+  EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
+}
+
 TEST(RpcTest, RespondEarlyReturnsBeforeTheHandlerFinishes) {
   Fixture f;
   auto channel = f.Connect();

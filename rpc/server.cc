@@ -191,7 +191,10 @@ void Server::Connection::ReadLoop() {
     MutexLock lock(&mu_);
     --in_flight_;
     last_activity_ = zen::Now();
-    if (reader_epoch_ != my_epoch) return;  // Relieved: another thread reads.
+    if (reader_epoch_ != my_epoch) {  // Relieved: another thread reads.
+      server_->relieved_running_.fetch_sub(1);
+      return;
+    }
     inline_running_ = false;
   }
 }
@@ -224,6 +227,14 @@ bool Server::Connection::RelieveIfSlow(absl::Time now, bool* running) {
 }
 
 bool Server::Connection::RelieveLocked() {
+  // Only the supervisor adds to relieved_running_, so checking and adding
+  // need no lock of their own.
+  if (server_->relieved_running_.load() >=
+      server_->options_.max_relieved_handlers) {
+    server_->handoffs_refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;  // Asked again at the next tick.
+  }
+  server_->relieved_running_.fetch_add(1);
   ++reader_epoch_;
   inline_running_ = false;
   return true;
@@ -368,6 +379,7 @@ ServerStats Server::stats() const {
   s.malformed_ignored = malformed_ignored_.load(std::memory_order_relaxed);
   s.dropped_non_json = dropped_non_json_.load(std::memory_order_relaxed);
   s.rejected_over_limit = rejected_over_limit_.load(std::memory_order_relaxed);
+  s.handoffs_refused = handoffs_refused_.load(std::memory_order_relaxed);
   s.connections = 0;
   for (const auto& weak : connections_) s.connections += !weak.expired();
   s.parked_threads = threads_.parked() + listener_->parked_threads();

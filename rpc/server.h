@@ -40,6 +40,12 @@ struct ServerOptions {
   // later calls of its connection for about this long while calls flow, and
   // at most kIdleSupervisorTick after a quiet spell.
   absl::Duration inline_handler_budget = absl::Milliseconds(2);
+  // Relieved handlers (each holds a thread of its own) still running, at
+  // most, server-wide. At the cap a slow handler keeps its connection's
+  // reading, so that connection's later calls wait for it, rather than the
+  // server adding threads without bound (a worker looping over a blocking
+  // method could otherwise make 256 per connection).
+  size_t max_relieved_handlers = 256;
   // Nesting deeper than this in a request is malformed.
   size_t max_json_depth = 64;
 };
@@ -51,6 +57,7 @@ struct ServerStats {
   uint64_t dropped_non_json = 0;     // Connections dropped for non-JSON frames.
   uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
   uint64_t handoffs = 0;             // Times a slow handler's reading moved.
+  uint64_t handoffs_refused = 0;     // Slow handlers left inline at the cap.
   size_t connections = 0;            // Authenticated connections now.
   size_t parked_threads = 0;         // Idle threads kept for reuse.
 };
@@ -123,6 +130,9 @@ class Server {
   std::atomic<uint64_t> malformed_ignored_{0};
   std::atomic<uint64_t> dropped_non_json_{0};
   std::atomic<uint64_t> rejected_over_limit_{0};
+  std::atomic<uint64_t> handoffs_refused_{0};
+  // Relieved handlers still running (ServerOptions::max_relieved_handlers).
+  std::atomic<size_t> relieved_running_{0};
 
   mutable Mutex mu_;
   CondVar supervisor_wake_;
