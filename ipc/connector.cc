@@ -12,19 +12,27 @@
 namespace zen::ipc {
 
 absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
-    const Secret& secret, const ConnectorOptions& options,
-    absl::Time deadline) {
+    const Secret& secret, const ConnectorOptions& options, absl::Time deadline,
+    ConnectCanceller* canceller) {
   if (secret.empty())
     return absl::FailedPreconditionError("connect: no secret");
   const absl::Time connect_deadline =
       std::min(deadline, zen::Now() + options.connect_timeout);
   absl::StatusOr<UniqueFd> fd =
-      ConnectTcp(options.host, options.port, connect_deadline);
+      ConnectTcp(options.host, options.port, connect_deadline, canceller);
   if (!fd.ok()) return fd.status();
+  const ConnectCanceller::Registration registration(canceller, fd->get());
+  if (!registration.ok()) return absl::CancelledError("connect cancelled");
   const absl::Time handshake_deadline =
       std::min(deadline, zen::Now() + options.handshake_timeout);
   absl::Status status = ClientHandshake(fd->get(), secret, handshake_deadline);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    // Our own shutdown(2) ends the handshake as a closed connection would.
+    if (canceller != nullptr && canceller->cancelled()) {
+      return absl::CancelledError("connect cancelled");
+    }
+    return status;
+  }
   return std::make_unique<SocketStream>(std::move(*fd), options.stream);
 }
 

@@ -29,9 +29,11 @@ struct ConnectorOptions {
 // whichever comes first. Errors: kUnavailable (refused, or the server closed
 // on us, which is how it rejects a wrong secret), kDeadlineExceeded,
 // kUnauthenticated (the server could not prove it holds the secret).
+// With a `canceller`, another thread can end it early: kCancelled.
 absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
     const Secret& secret, const ConnectorOptions& options,
-    absl::Time deadline = absl::InfiniteFuture());
+    absl::Time deadline = absl::InfiniteFuture(),
+    ConnectCanceller* canceller = nullptr);
 
 // When to try again after losing a connection: the first retry at once
 // (reference item 56), then `initial_delay`, growing by `multiplier` up to

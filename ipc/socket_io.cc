@@ -125,11 +125,14 @@ absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline) {
 }
 
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
-                                    absl::Time deadline) {
+                                    absl::Time deadline,
+                                    ConnectCanceller* canceller) {
   absl::StatusOr<sockaddr_in> addr = MakeAddress(host, port);
   if (!addr.ok()) return addr.status();
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoStatus("socket", errno);
+  const ConnectCanceller::Registration registration(canceller, fd.get());
+  if (!registration.ok()) return absl::CancelledError("connect cancelled");
   absl::Status nodelay = SetNoDelay(fd.get());
   if (!nodelay.ok()) return nodelay;
   int rc;
@@ -147,6 +150,9 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
     int err = 0;
     socklen_t len = sizeof(err);
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (canceller != nullptr && canceller->cancelled()) {
+      return absl::CancelledError("connect cancelled");
+    }
     if (err != 0) return ErrnoStatus("connect", err);
   }
   return fd;

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "ipc/connect_canceller.h"
 #include "ipc/unique_fd.h"
 
 namespace zen::ipc {
@@ -57,9 +58,11 @@ absl::StatusOr<uint16_t> LocalPort(int fd);
 absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline);
 
 // Connects to an IPv4 host:port (dotted quad) by nonblocking connect.
-// kDeadlineExceeded ("connect timed out"), kUnavailable when refused.
+// kDeadlineExceeded ("connect timed out"), kUnavailable when refused,
+// kCancelled when `canceller` (if given) is cancelled meanwhile.
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
-                                    absl::Time deadline);
+                                    absl::Time deadline,
+                                    ConnectCanceller* canceller = nullptr);
 
 // Reads exactly `out.size()` bytes. kUnavailable ("connection closed") on EOF
 // before that; kDeadlineExceeded ("read timed out").

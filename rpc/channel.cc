@@ -134,6 +134,7 @@ class Channel::Impl {
       keepalive_wake_.SignalAll();
     }
     RunCallbacks(failed);
+    connecting_.Cancel();
     threads_.JoinAll();
   }
 
@@ -431,8 +432,10 @@ class Channel::Impl {
       }
       if (stopped_) break;
       mu_.Unlock();
-      absl::StatusOr<std::unique_ptr<ipc::SocketStream>> stream =
-          ipc::Connect(*secret_, options_.connector);
+      // Stop() cancels it: a wedged server must not hold Stop for the
+      // connect and handshake timeouts.
+      absl::StatusOr<std::unique_ptr<ipc::SocketStream>> stream = ipc::Connect(
+          *secret_, options_.connector, absl::InfiniteFuture(), &connecting_);
       mu_.Lock();
       if (!stream.ok()) {
         LogInfo("RPC client: reconnect failed: ", stream.status().message());
@@ -502,6 +505,7 @@ class Channel::Impl {
   absl::flat_hash_map<std::string, Pending*> pending_ ABSL_GUARDED_BY(mu_);
   ipc::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
+  ipc::ConnectCanceller connecting_;  // The reconnect in progress.
   ThreadGroup threads_;
 };
 

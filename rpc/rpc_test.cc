@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
+#include "ipc/socket_io.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
 #include "testing/forked_child.h"
@@ -355,6 +356,32 @@ TEST(RpcTest, ServerDeathFailsPendingCallsAndChannelReconnectsOnSamePort) {
   (*channel)->Stop();
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
+}
+
+TEST(RpcTest, StopIsPromptWhileReconnectingToAWedgedServer) {
+  Fixture f;
+  const uint16_t port = f.server->port();
+  ChannelOptions options = f.Options();
+  options.connector.handshake_timeout = absl::Seconds(20);
+  auto channel = Channel::Create(&f.secret, options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  f.server->Stop();
+  f.server.reset();
+  // A "server" on the same port that never accepts: the kernel completes
+  // the TCP handshake from its backlog, and the channel's reconnect then
+  // waits for a challenge that never comes.
+  absl::StatusOr<ipc::UniqueFd> wedged =
+      ipc::ListenTcp(ipc::kLoopbackHost, port, 16);
+  ASSERT_TRUE(wedged.ok()) << wedged.status();
+  // A call finds the connection gone, which starts the reconnecting.
+  auto lost = (*channel)->Call("echo", "[1]", "{}",
+                               CallOptions::WithTimeout(absl::Seconds(2)));
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable)
+      << lost.status();
+  absl::SleepFor(absl::Milliseconds(500));  // Stuck in the handshake by now.
+  const absl::Time start = zen::Now();
+  (*channel)->Stop();
+  EXPECT_LT(zen::Now() - start, absl::Seconds(2));
 }
 
 TEST(RpcTest, CallWhileDisconnectedFailsFastUnlessWaitForReady) {
