@@ -79,11 +79,13 @@ void Listener::AcceptLoop() {
     }
     {
       MutexLock lock(&mu_);
-      if (handshaking_.size() >= options_.max_pending_handshakes ||
-          LiveConnectionsLocked() >= options_.max_connections) {
+      const absl::Time now = zen::Now();
+      if (LiveConnectionsLocked() >= options_.max_connections ||
+          (handshaking_.size() >= options_.max_pending_handshakes &&
+           !EvictSquatterLocked(now))) {
         continue;  // Closed at once by UniqueFd; the peer sees EOF.
       }
-      handshaking_.insert(fd->get());
+      handshaking_.emplace(fd->get(), now);
     }
     threads_.Spawn([this, owned = std::make_shared<UniqueFd>(std::move(*fd))] {
       ServeConnection(std::move(*owned));
@@ -97,8 +99,9 @@ void Listener::ServeConnection(UniqueFd fd) {
   std::shared_ptr<SocketStream> stream;
   {
     MutexLock lock(&mu_);
-    handshaking_.erase(fd.get());
-    if (status.ok() && !stopped_) {
+    // Not there: evicted as a squatter (its socket is shut down).
+    const bool evicted = handshaking_.erase(fd.get()) == 0;
+    if (status.ok() && !stopped_ && !evicted) {
       stream = std::make_shared<SocketStream>(std::move(fd), options_.stream);
       connections_.push_back(stream);
     }
@@ -106,6 +109,24 @@ void Listener::ServeConnection(UniqueFd fd) {
   // A rejected peer is closed without a word (reference item 5).
   if (stream == nullptr) return;
   handler_(std::move(stream));
+}
+
+bool Listener::EvictSquatterLocked(absl::Time now) {
+  auto oldest = handshaking_.end();
+  for (auto it = handshaking_.begin(); it != handshaking_.end(); ++it) {
+    if (oldest == handshaking_.end() || it->second < oldest->second) {
+      oldest = it;
+    }
+  }
+  if (oldest == handshaking_.end() || now - oldest->second < kSquatterAge) {
+    return false;  // Young handshakes: a burst, not squatters.
+  }
+  // Its thread, waiting on it, sees the shutdown and leaves; the descriptor
+  // is still open (the thread closes it only after taking mu_), so the
+  // number cannot have been reused.
+  ::shutdown(oldest->first, SHUT_RDWR);
+  handshaking_.erase(oldest);
+  return true;
 }
 
 size_t Listener::LiveConnectionsLocked() {
@@ -145,7 +166,7 @@ void Listener::Stop() {
   {
     MutexLock lock(&mu_);
     stopped_ = true;
-    for (int fd : handshaking_) ::shutdown(fd, SHUT_RDWR);
+    for (const auto& [fd, since] : handshaking_) ::shutdown(fd, SHUT_RDWR);
     for (const auto& weak : connections_) {
       if (auto stream = weak.lock()) live.push_back(std::move(stream));
     }
@@ -159,7 +180,7 @@ void Listener::Stop() {
 void Listener::AbandonAfterFork() {
   listen_fd_.Reset();
   wake_fd_.Reset();
-  for (int fd : handshaking_) ::close(fd);
+  for (const auto& [fd, since] : handshaking_) ::close(fd);
   handshaking_.clear();
   for (const auto& weak : connections_) {
     if (auto stream = weak.lock()) stream->CloseAfterFork();

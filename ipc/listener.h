@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/fork_guard.h"
@@ -32,13 +32,20 @@ struct ListenerOptions {
   int backlog = 512;
   // One deadline over the whole handshake of a connection.
   absl::Duration handshake_timeout = kDefaultHandshakeTimeout;
-  // Connections still in their handshake; more are closed at once, so
-  // unauthenticated peers cannot pile up threads.
+  // Connections still in their handshake, at most, so unauthenticated peers
+  // cannot pile up threads. When all are taken, a newcomer takes the slot of
+  // the oldest if that one has been pending for kSquatterAge (an honest
+  // handshake takes well under a millisecond), so silent connections cannot
+  // lock workers out; otherwise the newcomer is closed at once.
   size_t max_pending_handshakes = 64;
   // Authenticated connections alive at once; more are closed at once.
   size_t max_connections = 1024;
   StreamOptions stream;
 };
+
+// A pending handshake this old, when every slot is taken, gives its slot to
+// a newcomer (ListenerOptions::max_pending_handshakes).
+inline constexpr absl::Duration kSquatterAge = absl::Milliseconds(10);
 
 // Accepts connections, runs the server handshake on each off the accept path
 // (a silent or slow client never delays anyone else), and hands every
@@ -98,6 +105,9 @@ class Listener {
 
   void AcceptLoop();
   void ServeConnection(UniqueFd fd) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes room among full handshake slots by cutting the oldest, if it is
+  // a squatter (kSquatterAge); false if none is.
+  bool EvictSquatterLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LiveConnectionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -114,7 +124,7 @@ class Listener {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread accept_thread_ ABSL_GUARDED_BY(mu_);
   // Sockets in their handshake, owned by their threads; Stop shuts them down.
-  absl::flat_hash_set<int> handshaking_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, absl::Time> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
   // One thread per connection, handshake first. A few finished ones stay
