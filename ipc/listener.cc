@@ -81,11 +81,10 @@ void Listener::AcceptLoop() {
       MutexLock lock(&mu_);
       const absl::Time now = zen::Now();
       if (LiveConnectionsLocked() >= options_.max_connections ||
-          (handshaking_.size() >= options_.max_pending_handshakes &&
-           !EvictSquatterLocked(now))) {
+          !AdmitHandshakeLocked(now)) {
         continue;  // Closed at once by UniqueFd; the peer sees EOF.
       }
-      handshaking_.emplace(fd->get(), now);
+      handshaking_.emplace(fd->get(), Handshake{now});
     }
     threads_.Spawn([this, owned = std::make_shared<UniqueFd>(std::move(*fd))] {
       ServeConnection(std::move(*owned));
@@ -99,8 +98,10 @@ void Listener::ServeConnection(UniqueFd fd) {
   std::shared_ptr<SocketStream> stream;
   {
     MutexLock lock(&mu_);
-    // Not there: evicted as a squatter (its socket is shut down).
-    const bool evicted = handshaking_.erase(fd.get()) == 0;
+    // Evicted as a squatter: its socket is shut down, whatever the result.
+    auto it = handshaking_.find(fd.get());
+    const bool evicted = it == handshaking_.end() || it->second.evicted;
+    if (it != handshaking_.end()) handshaking_.erase(it);
     if (status.ok() && !stopped_ && !evicted) {
       stream = std::make_shared<SocketStream>(std::move(fd), options_.stream);
       connections_.push_back(stream);
@@ -111,21 +112,34 @@ void Listener::ServeConnection(UniqueFd fd) {
   handler_(std::move(stream));
 }
 
+bool Listener::AdmitHandshakeLocked(absl::Time now) {
+  size_t evicting = 0;
+  for (const auto& [fd, handshake] : handshaking_)
+    evicting += handshake.evicted;
+  if (handshaking_.size() - evicting < options_.max_pending_handshakes) {
+    return true;
+  }
+  return evicting < kMaxEvicting && EvictSquatterLocked(now);
+}
+
 bool Listener::EvictSquatterLocked(absl::Time now) {
   auto oldest = handshaking_.end();
   for (auto it = handshaking_.begin(); it != handshaking_.end(); ++it) {
-    if (oldest == handshaking_.end() || it->second < oldest->second) {
+    if (it->second.evicted) continue;
+    if (oldest == handshaking_.end() ||
+        it->second.since < oldest->second.since) {
       oldest = it;
     }
   }
-  if (oldest == handshaking_.end() || now - oldest->second < kSquatterAge) {
+  if (oldest == handshaking_.end() ||
+      now - oldest->second.since < kSquatterAge) {
     return false;  // Young handshakes: a burst, not squatters.
   }
-  // Its thread, waiting on it, sees the shutdown and leaves; the descriptor
-  // is still open (the thread closes it only after taking mu_), so the
-  // number cannot have been reused.
+  // Its thread, waiting on it, sees the shutdown and leaves (and removes the
+  // entry); until then the descriptor stays open, so the number cannot have
+  // been reused.
   ::shutdown(oldest->first, SHUT_RDWR);
-  handshaking_.erase(oldest);
+  oldest->second.evicted = true;
   return true;
 }
 
@@ -166,7 +180,9 @@ void Listener::Stop() {
   {
     MutexLock lock(&mu_);
     stopped_ = true;
-    for (const auto& [fd, since] : handshaking_) ::shutdown(fd, SHUT_RDWR);
+    for (const auto& [fd, handshake] : handshaking_) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
     for (const auto& weak : connections_) {
       if (auto stream = weak.lock()) live.push_back(std::move(stream));
     }
@@ -180,7 +196,7 @@ void Listener::Stop() {
 void Listener::AbandonAfterFork() {
   listen_fd_.Reset();
   wake_fd_.Reset();
-  for (const auto& [fd, since] : handshaking_) ::close(fd);
+  for (const auto& [fd, handshake] : handshaking_) ::close(fd);
   handshaking_.clear();
   for (const auto& weak : connections_) {
     if (auto stream = weak.lock()) stream->CloseAfterFork();
@@ -197,7 +213,10 @@ size_t Listener::connection_count() const {
 
 size_t Listener::pending_handshakes() const {
   MutexLock lock(&mu_);
-  return handshaking_.size();
+  size_t pending = 0;
+  for (const auto& [fd, handshake] : handshaking_)
+    pending += !handshake.evicted;
+  return pending;
 }
 
 }  // namespace zen::ipc

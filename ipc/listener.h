@@ -46,6 +46,9 @@ struct ListenerOptions {
 // A pending handshake this old, when every slot is taken, gives its slot to
 // a newcomer (ListenerOptions::max_pending_handshakes).
 inline constexpr absl::Duration kSquatterAge = absl::Milliseconds(10);
+// Evicted handshakes whose threads have not left yet, at most: with the
+// slots, this bounds the threads handshakes hold.
+inline constexpr size_t kMaxEvicting = 4;
 
 // Accepts connections, runs the server handshake on each off the accept path
 // (a silent or slow client never delays anyone else), and hands every
@@ -105,6 +108,9 @@ class Listener {
 
   void AcceptLoop();
   void ServeConnection(UniqueFd fd) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether a newly accepted socket may start its handshake, making room by
+  // evicting a squatter when the slots are full.
+  bool AdmitHandshakeLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes room among full handshake slots by cutting the oldest, if it is
   // a squatter (kSquatterAge); false if none is.
   bool EvictSquatterLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -124,7 +130,12 @@ class Listener {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread accept_thread_ ABSL_GUARDED_BY(mu_);
   // Sockets in their handshake, owned by their threads; Stop shuts them down.
-  absl::flat_hash_map<int, absl::Time> handshaking_ ABSL_GUARDED_BY(mu_);
+  struct Handshake {
+    absl::Time since;      // Accepted.
+    bool evicted = false;  // Shut down to make room; its thread is leaving.
+  };
+  // Sockets in their handshake, by descriptor.
+  absl::flat_hash_map<int, Handshake> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
   // One thread per connection, handshake first. A few finished ones stay
