@@ -193,8 +193,11 @@ def machine():
         ["dpkg-query", "-W", "-f=${Package} ${Version}\\n"] + packages)
     commit = command_output(["git", "-C", HERE, "rev-parse", "--short",
                              "HEAD"])
+    # Changes to docs/ (this report's own output, its prose) do not change
+    # what was measured.
     dirty = command_output(["git", "-C", HERE, "status", "--porcelain",
-                            "--untracked-files=no"])
+                            "--untracked-files=no", "--", ":(top)",
+                            ":(top,exclude)docs"])
     return {
         "cpu": "%s, %d CPUs" % (cpu, os.cpu_count()),
         "kernel": platform.release(),
