@@ -134,6 +134,87 @@ TEST(RpcTest, DeadlineExceededLeavesConnectionUsable) {
   EXPECT_EQ(Json(channel->Call("echo", "[3]", "{}")), "3");
 }
 
+TEST(RpcTest, ManyThreadsWithMixedDeadlinesOnAnOutOfOrderServer) {
+  Fixture f;
+  auto channel = f.Connect();
+  std::atomic<int> wrong{0};
+  // Asynchronous calls in flight at the same time, half of them timing out.
+  std::atomic<int> async_ok{0};
+  for (int i = 0; i < 20; ++i) {
+    const bool times_out = i % 2 == 0;
+    const std::string value = absl::StrCat("\"a", i, "\"");
+    channel->CallAsync(
+        times_out ? "slow" : "echo",
+        times_out ? "[0.05]" : absl::StrCat("[", value, "]"), "{}",
+        CallOptions::WithTimeout(times_out ? absl::Milliseconds(10)
+                                           : absl::Seconds(20)),
+        [&async_ok, times_out, value](absl::StatusOr<RawResult> r) {
+          const bool right = times_out ? absl::IsDeadlineExceeded(r.status())
+                                       : (r.ok() && r->json() == value);
+          if (right) async_ok.fetch_add(1);
+        });
+  }
+  // The server runs slow handlers concurrently and answers in any order;
+  // timed-out calls get their answers late, for ids nobody waits for.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        switch (i % 3) {
+          case 0: {
+            auto r =
+                channel->Call("slow", "[0.05]", "{}",
+                              CallOptions::WithTimeout(absl::Milliseconds(10)));
+            if (!absl::IsDeadlineExceeded(r.status())) wrong.fetch_add(1);
+            break;
+          }
+          case 1: {
+            auto r = channel->Call("slow", "[0.02]", "{}",
+                                   CallOptions::WithTimeout(absl::Seconds(20)));
+            if (Json(r) != "\"done\"") wrong.fetch_add(1);
+            break;
+          }
+          default: {
+            const std::string value = absl::StrCat("\"t", t, "-", i, "\"");
+            auto r = channel->Call("echo", absl::StrCat("[", value, "]"), "{}",
+                                   CallOptions::WithTimeout(absl::Seconds(20)));
+            if (!r.ok() || r->json() != value) wrong.fetch_add(1);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const absl::Time deadline = In(absl::Seconds(10));
+  while (async_ok.load() < 20 && zen::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(async_ok.load(), 20);
+  EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
+}
+
+TEST(RpcTest, ReaderTimingOutHandsReadingToAWaitingCaller) {
+  Fixture f;
+  auto channel = f.Connect();
+  // The first caller, alone, reads for everyone; it gives up at 50 ms while
+  // the second still waits: the second must then read its own answer.
+  std::thread first([&] {
+    auto r = channel->Call("slow", "[0.5]", "{}",
+                           CallOptions::WithTimeout(absl::Milliseconds(50)));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  });
+  absl::SleepFor(absl::Milliseconds(10));
+  const absl::Time start = zen::Now();
+  EXPECT_EQ(Json(channel->Call("slow", "[0.1]", "{}",
+                               CallOptions::WithTimeout(absl::Seconds(5)))),
+            "\"done\"");
+  EXPECT_LT(zen::Now() - start, absl::Seconds(2));
+  first.join();
+  // The late answer to the first call arrives for an id nobody waits for.
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Json(channel->Call("echo", "[4]", "{}")), "4");
+}
+
 TEST(RpcTest, AsyncCallsComplete) {
   Fixture f;
   auto channel = f.Connect();
