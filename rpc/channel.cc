@@ -3,13 +3,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <cstring>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/fork_guard.h"
@@ -17,47 +21,30 @@
 #include "base/mutex.h"
 #include "base/thread_group.h"
 #include "ipc/crypto.h"
+#include "rpc/call_id.h"
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
+#include "rpc/pending_table.h"
 
 namespace zen::rpc {
-namespace {
 
-// A call waiting for its response.
-struct Pending {
-  bool done = false;
-  absl::StatusOr<RawResult> result{absl::UnknownError("pending")};
-  absl::Time deadline;
-  uint64_t generation = 0;  // The connection it was sent on.
-  CondVar cv;               // Sync calls: signalled when done.
-  ResultCallback callback;  // Async calls: run once done.
-};
-
-std::string RandomIdPrefix() {
-  uint8_t bytes[8];
-  if (!ipc::SecureRandomBytes(bytes).ok()) {
-    // Still unique per process: fall back on the pid and the clock.
-    const uint64_t mix = static_cast<uint64_t>(::getpid()) ^
-                         static_cast<uint64_t>(absl::ToUnixNanos(zen::Now()));
-    std::memcpy(bytes, &mix, sizeof(bytes));
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xF]);
-  }
-  out.push_back('-');
-  return out;
-}
-
-}  // namespace
+using internal::CallId;
+using internal::ParseIdNumber;
+using internal::Pending;
+using internal::PendingTable;
+using internal::RandomIdPrefix;
 
 // Reading is a token passed among threads (leader/follower): a synchronous
 // caller whose response has not arrived takes the token if it is free and
 // reads for everyone, so a caller alone in flight reads its own response with
-// no thread hand-off. The async thread takes it only while asynchronous calls
-// wait and no synchronous caller reads.
+// no thread hand-off and no signalling. A leader that leaves offers the token
+// to one blocked follower (not all of them); the async thread takes it while
+// asynchronous calls wait and no synchronous caller reads.
+//
+// Locks: `mu_` guards the connection state and the asynchronous calls'
+// deadline index, and is taken once per synchronous call (to send). Calls
+// are found through the sharded PendingTable, and a caller sleeps on its own
+// Pending, so delivering a response wakes exactly its caller.
 class Channel::Impl {
  public:
   Impl(const ipc::Secret* secret, ChannelOptions options)
@@ -73,8 +60,7 @@ class Channel::Impl {
         ipc::Connect(*secret_, options_.connector);
     if (!stream.ok()) return stream.status();
     MutexLock lock(&mu_);
-    stream_ = std::shared_ptr<ipc::SocketStream>(std::move(*stream));
-    ++generation_;
+    SetStreamLocked(std::move(*stream));
     return absl::OkStatus();
   }
 
@@ -91,13 +77,11 @@ class Channel::Impl {
                                  absl::string_view kwargs,
                                  const CallOptions& options)
       ABSL_LOCKS_EXCLUDED(mu_) {
-    const absl::Time deadline = Deadline(options);
     Pending pending;
-    pending.deadline = deadline;
-    std::string id;
-    absl::Status sent = Send(method, args, kwargs, options, &pending, &id);
+    pending.deadline = Deadline(options);
+    absl::Status sent = Send(method, args, kwargs, options, &pending);
     if (!sent.ok()) return sent;
-    return Wait(&pending, id);
+    return Wait(&pending);
   }
 
   void CallAsync(absl::string_view method, absl::string_view args,
@@ -107,8 +91,7 @@ class Channel::Impl {
     auto* pending = new Pending;
     pending->deadline = Deadline(options);
     pending->callback = std::move(done);
-    std::string id;
-    absl::Status sent = Send(method, args, kwargs, options, pending, &id);
+    absl::Status sent = Send(method, args, kwargs, options, pending);
     if (!sent.ok()) {
       ResultCallback callback = std::move(pending->callback);
       delete pending;
@@ -125,9 +108,11 @@ class Channel::Impl {
       MutexLock lock(&mu_);
       if (!stopped_) {
         stopped_ = true;
+        live_generation_.store(0);
         if (stream_ != nullptr) stream_->Shutdown();
         stream_ = nullptr;
-        FailAllLocked(absl::CancelledError("channel stopped"), &failed);
+        FailLocked([](Pending*) { return true; },
+                   absl::CancelledError("channel stopped"), &failed);
       }
       async_wake_.SignalAll();
       state_changed_.SignalAll();
@@ -157,185 +142,309 @@ class Channel::Impl {
                : options.deadline;
   }
 
-  // Registers `pending` under a fresh id and writes the request.
+  // Registers `pending` under a fresh id and writes the request. Once it
+  // returns OK, the outcome (a failed write included) arrives through the
+  // normal completion path: Wait, or the callback.
   absl::Status Send(absl::string_view method, absl::string_view args,
                     absl::string_view kwargs, const CallOptions& options,
-                    Pending* pending, std::string* id)
-      ABSL_LOCKS_EXCLUDED(mu_) {
-    std::shared_ptr<ipc::SocketStream> stream;
-    uint64_t generation;
+                    Pending* pending) ABSL_LOCKS_EXCLUDED(mu_) {
+    pending->number = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+    absl::Status registered = Register(pending, options.wait_for_ready);
+    if (!registered.ok()) return registered;
+    // Once registered, `pending` may be completed (and, for an async call,
+    // freed) by another thread at any moment: only copies are safe to use.
+    const std::shared_ptr<ipc::SocketStream> stream = pending->stream;
+    const uint64_t generation = pending->generation;
+    const uint64_t number = pending->number;
     const absl::Time deadline = pending->deadline;
+    const CallId id(id_prefix_, number);
+    const std::string method_json = JsonString(method);
+    RequestParts parts(id.view(), method_json, args, kwargs);
+    absl::Status written = stream->Write(parts.parts(), deadline);
+    if (!written.ok()) FailSend(number, generation, written);
+    return absl::OkStatus();
+  }
+
+  // Waits for the connection if asked to, then puts `p` in the table (and,
+  // when asynchronous, in the deadline index).
+  absl::Status Register(Pending* p, bool wait_for_ready)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     {
       MutexLock lock(&mu_);
       for (;;) {
         if (stopped_) return absl::CancelledError("channel stopped");
         if (stream_ != nullptr) break;
-        if (!options.wait_for_ready) {
+        if (!wait_for_ready) {
           return absl::UnavailableError("not connected to the server");
         }
-        if (!state_changed_.WaitUntil(&mu_, pending->deadline) &&
-            zen::Now() >= pending->deadline) {
+        if (!state_changed_.WaitUntil(&mu_, p->deadline) &&
+            zen::Now() >= p->deadline) {
           return absl::DeadlineExceededError(
               "deadline exceeded while waiting for the connection");
         }
       }
-      stream = stream_;
-      generation = generation_;
-      pending->generation = generation;
-      *id = absl::StrCat(id_prefix_, ++next_id_);
-      pending_.emplace(*id, pending);
-      if (pending->callback) ++async_waiting_;
+      p->stream = stream_;
+      p->generation = generation_;
       last_call_ = zen::Now();
+      // Asynchronous calls enter table and index together under mu_, so
+      // that ExpireAsyncLocked finds every indexed call in the table unless
+      // a completer already took it.
+      if (p->callback) {
+        table_.InsertIf(p, [] { return true; });
+        p->async_entry = async_deadlines_.emplace(p->deadline, p);
+        p->in_async_index = true;
+        async_waiting_.fetch_add(1);
+        return absl::OkStatus();
+      }
     }
-    const std::string method_json = JsonString(method);
-    RequestParts parts(*id, method_json, args, kwargs);
-    // Once registered and unlocked, `pending` may be completed (and, for an
-    // async call, freed) by another thread at any moment: only the locals
-    // above are safe to use until it is found in pending_ again.
-    absl::Status written = stream->Write(parts.parts(), deadline);
-    if (written.ok()) return absl::OkStatus();
-    // From here on the outcome travels the normal completion path (Wait, or
-    // the callback), whoever completes the call.
+    const uint64_t generation = p->generation;
+    if (table_.InsertIf(
+            p, [&] { return live_generation_.load() == generation; })) {
+      return absl::OkStatus();
+    }
+    // The connection was lost (or the channel stopped) since we looked.
+    MutexLock lock(&mu_);
+    if (stopped_) return absl::CancelledError("channel stopped");
+    return absl::UnavailableError("connection lost");
+  }
+
+  // The write of call `number` failed: completes the call with that error
+  // unless someone else already did, and ends the connection unless nothing
+  // was sent.
+  void FailSend(uint64_t number, uint64_t generation,
+                const absl::Status& written) ABSL_LOCKS_EXCLUDED(mu_) {
     std::vector<Pending*> completed;
-    {
-      MutexLock lock(&mu_);
-      auto it = pending_.find(*id);
-      if (it != pending_.end()) {
-        pending_.erase(it);
-        absl::Status status = written;
-        if (!absl::IsResourceExhausted(written) &&
-            !absl::IsDeadlineExceeded(written)) {
-          status = absl::UnavailableError(
-              absl::StrCat("connection lost: ", written.message()));
-        }
-        pending->result = status;
-        CompleteLocked(pending, &completed);
-      }
-      if (!absl::IsResourceExhausted(written) &&
-          !absl::IsDeadlineExceeded(written)) {
-        // A frame cut short (or a dead socket) ends this connection; one
-        // refused whole (too large, or no room before the deadline) does not.
-        LoseConnectionLocked(generation,
-                             absl::UnavailableError(absl::StrCat(
-                                 "connection lost: ", written.message())),
-                             &completed);
-      }
+    const absl::Status lost = absl::UnavailableError(
+        absl::StrCat("connection lost: ", written.message()));
+    if (Pending* p = table_.Take(number); p != nullptr) {
+      const bool keeps_code = absl::IsResourceExhausted(written) ||
+                              absl::IsDeadlineExceeded(written);
+      Complete(p, keeps_code ? written : lost, nullptr, &completed);
+    }
+    if (!absl::IsResourceExhausted(written) &&
+        !absl::IsDeadlineExceeded(written)) {
+      // A frame cut short (or a dead socket) ends this connection; one
+      // refused whole (too large, or no room before the deadline) does not.
+      LoseConnection(generation, lost, &completed);
     }
     RunCallbacks(completed);
-    return absl::OkStatus();
   }
 
   // Waits for a synchronous call, reading for everyone when the token is free.
-  absl::StatusOr<RawResult> Wait(Pending* pending, const std::string& id)
-      ABSL_LOCKS_EXCLUDED(mu_) {
-    MutexLock lock(&mu_);
+  absl::StatusOr<RawResult> Wait(Pending* p) ABSL_LOCKS_EXCLUDED(mu_) {
     for (;;) {
-      if (pending->done) return std::move(pending->result);
-      if (zen::Now() >= pending->deadline) {
-        pending_.erase(id);
-        return absl::DeadlineExceededError("call timed out");
+      {
+        MutexLock lock(&p->mu);
+        if (p->done) break;
       }
-      if (!reading_ && stream_ != nullptr &&
-          generation_ == pending->generation) {
-        ReadAsLeaderLocked(pending);
+      if (zen::Now() >= p->deadline) {
+        if (table_.Take(p->number) == p) {
+          PassOnFreeToken();
+          return absl::DeadlineExceededError("call timed out");
+        }
+        // Another thread took the call and is completing it right now.
+        WaitUntilDone(p, absl::InfiniteFuture());
+        break;
+      }
+      if (live_generation_.load() != p->generation) {
+        // Its connection is gone: the thread that ended it fails the call.
+        WaitUntilDone(p, p->deadline);
         continue;
       }
-      pending->cv.WaitUntil(&mu_, pending->deadline);
+      if (TryTakeToken() || FollowUntilOffered(p)) {
+        LeadReading(p, p->stream, p->generation);
+      }
+    }
+    PassOnFreeToken();
+    MutexLock lock(&p->mu);
+    return std::move(p->result);
+  }
+
+  void WaitUntilDone(Pending* p, absl::Time deadline) {
+    MutexLock lock(&p->mu);
+    while (!p->done) {
+      if (!p->cv.WaitUntil(&p->mu, deadline)) break;
     }
   }
 
-  // Holds the reading token until `mine` is done or its deadline passes
-  // (mine == nullptr: until no asynchronous call waits).
-  void ReadAsLeaderLocked(Pending* mine) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    reading_ = true;
-    std::shared_ptr<ipc::SocketStream> stream = stream_;
-    const uint64_t generation = generation_;
+  bool TryTakeToken() {
+    bool free = false;
+    return reading_.compare_exchange_strong(free, true);
+  }
+
+  // Blocks as a follower until `p` is done, its deadline passes, or a
+  // leaving leader offers it the token. Returns true if it took the token
+  // before blocking.
+  bool FollowUntilOffered(Pending* p) {
+    {
+      MutexLock lock(&p->mu);
+      if (p->done) return false;
+      p->waiting_for_token = true;
+    }
+    // Announce first, then look again: a leader that frees the token after
+    // our look sees the announcement and offers it (see ReleaseToken).
+    followers_.fetch_add(1);
+    bool took = TryTakeToken();
+    {
+      MutexLock lock(&p->mu);
+      while (!took && !p->done && !p->offered) {
+        if (!p->cv.WaitUntil(&p->mu, p->deadline)) break;
+      }
+      p->waiting_for_token = false;
+      p->offered = false;
+    }
+    followers_.fetch_sub(1);
+    // Offered or not, the caller's loop tries to take the token next.
+    return took;
+  }
+
+  void ReleaseToken() {
+    reading_.store(false);
+    PassOnFreeToken();
+    if (async_waiting_.load() > 0) {
+      MutexLock lock(&mu_);
+      async_wake_.SignalAll();
+    }
+  }
+
+  // If the token is free while followers sleep, wakes one of them to take
+  // it. Called by a leader that leaves, and by a follower that leaves (it
+  // may have been the one offered the token).
+  void PassOnFreeToken() {
+    if (followers_.load() == 0 || reading_.load()) return;
+    table_.FindIf([](Pending* p) {
+      MutexLock lock(&p->mu);
+      if (!p->waiting_for_token || p->done) return false;
+      p->offered = true;
+      p->cv.Signal();
+      return true;
+    });
+  }
+
+  // Holds the reading token (taken by the caller) until `mine` is done or
+  // its deadline passes (mine == nullptr: until no asynchronous call waits),
+  // then releases it.
+  void LeadReading(Pending* mine, std::shared_ptr<ipc::SocketStream> stream,
+                   uint64_t generation) ABSL_LOCKS_EXCLUDED(mu_) {
     std::vector<Pending*> completed;
+    ResponseView response;  // Reused: its id keeps its capacity.
     for (;;) {
-      if (mine != nullptr ? mine->done : async_waiting_ == 0) break;
-      if (stopped_ || generation_ != generation) break;
-      absl::Time deadline =
-          mine != nullptr ? mine->deadline : absl::InfiniteFuture();
-      deadline = std::min(deadline, EarliestAsyncDeadlineLocked());
-      mu_.Unlock();
       RunCallbacks(completed);
       completed.clear();
+      if (mine != nullptr ? IsDone(mine) : async_waiting_.load() == 0) break;
+      if (live_generation_.load() != generation) break;
+      absl::Time deadline =
+          mine != nullptr ? mine->deadline : absl::InfiniteFuture();
+      if (async_waiting_.load() > 0) {
+        deadline = std::min(deadline, EarliestAsyncDeadline());
+      }
       absl::StatusOr<ipc::Frame> frame = stream->Read(deadline);
-      mu_.Lock();
       if (!frame.ok()) {
         if (absl::IsDeadlineExceeded(frame.status())) {
-          ExpireAsyncLocked(&completed);
+          ExpireAsync(&completed);
           if (mine != nullptr && zen::Now() >= mine->deadline) break;
           continue;
         }
         // An oversized frame from the server makes the stream unusable:
         // every call on it is lost, which is UNAVAILABLE for them.
-        absl::Status lost = absl::UnavailableError(
-            absl::StrCat("connection lost: ", frame.status().message()));
-        LoseConnectionLocked(generation, lost, &completed);
+        LoseConnection(generation,
+                       absl::UnavailableError(absl::StrCat(
+                           "connection lost: ", frame.status().message())),
+                       &completed);
         break;
       }
-      DeliverLocked(*std::move(frame), generation, &completed);
+      Deliver(*std::move(frame), generation, mine, &response, &completed);
     }
-    reading_ = false;
-    // Pass the token on. Every other synchronous waiter is woken (not just
-    // one: a single chosen one could time out and leave without reading);
-    // the first to see the token free takes it. Then the async reader, if
-    // asynchronous calls wait.
-    for (auto& [id, p] : pending_) {
-      if (p != mine && !p->done && !p->callback) p->cv.Signal();
-    }
-    if (async_waiting_ > 0) async_wake_.SignalAll();
-    if (!completed.empty()) {
-      mu_.Unlock();
-      RunCallbacks(completed);
-      mu_.Lock();
-    }
+    ReleaseToken();
+    RunCallbacks(completed);
   }
 
-  void DeliverLocked(ipc::Frame frame, uint64_t generation,
-                     std::vector<Pending*>* completed)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    ResponseView response;
+  static bool IsDone(Pending* p) {
+    MutexLock lock(&p->mu);
+    return p->done;
+  }
+
+  void Deliver(ipc::Frame frame, uint64_t generation, Pending* mine,
+               ResponseView* response, std::vector<Pending*>* completed)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     absl::Status parsed = EnvelopeParser::ThreadLocal(options_.max_json_depth)
-                              .ParseResponse(frame.body, &response);
+                              .ParseResponse(frame.body, response);
     if (!parsed.ok()) {
       if (absl::IsInvalidArgument(parsed)) return;  // Wrong shape: ignored.
       LogError("RPC client error: ", parsed.message());
-      LoseConnectionLocked(generation, parsed, completed);
+      LoseConnection(generation, parsed, completed);
       return;
     }
-    auto it = pending_.find(response.id);
-    if (it == pending_.end()) return;  // Late or unknown: ignored.
-    Pending* p = it->second;
-    pending_.erase(it);
-    if (response.error.ok()) {
-      p->result = RawResult(std::move(frame), response.result);
+    const uint64_t number = ParseIdNumber(response->id, id_prefix_);
+    Pending* p = number == 0 ? nullptr : table_.Take(number);
+    if (p == nullptr) return;  // Late (timed out), unknown: ignored.
+    if (response->error.ok()) {
+      Complete(p, RawResult(std::move(frame), response->result), mine,
+               completed);
     } else {
-      p->result = response.error;
+      Complete(p, response->error, mine, completed);
     }
-    CompleteLocked(p, completed);
   }
 
-  void CompleteLocked(Pending* p, std::vector<Pending*>* completed)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    p->done = true;
+  // Completes `p`, which the caller took from the table. A synchronous call
+  // is woken, unless it is `mine` (the reading caller itself, awake); an
+  // asynchronous one leaves the deadline index and is appended to
+  // `completed`, for RunCallbacks outside any lock.
+  void Complete(Pending* p, absl::StatusOr<RawResult> result, Pending* mine,
+                std::vector<Pending*>* completed) ABSL_LOCKS_EXCLUDED(mu_) {
     if (p->callback) {
-      --async_waiting_;
-      completed->push_back(p);
-    } else {
-      p->cv.Signal();
+      MutexLock lock(&mu_);
+      CompleteAsyncLocked(p, std::move(result), completed);
+      return;
     }
+    MutexLock lock(&p->mu);
+    p->result = std::move(result);
+    p->done = true;
+    if (p != mine) p->cv.Signal();
   }
 
-  void FailAllLocked(const absl::Status& status,
-                     std::vector<Pending*>* completed)
+  void CompleteLocked(Pending* p, absl::StatusOr<RawResult> result,
+                      std::vector<Pending*>* completed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (auto& [id, p] : pending_) {
-      p->result = status;
-      CompleteLocked(p, completed);
+    if (p->callback) {
+      CompleteAsyncLocked(p, std::move(result), completed);
+      return;
     }
-    pending_.clear();
+    MutexLock lock(&p->mu);
+    p->result = std::move(result);
+    p->done = true;
+    p->cv.Signal();
+  }
+
+  void CompleteAsyncLocked(Pending* p, absl::StatusOr<RawResult> result,
+                           std::vector<Pending*>* completed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (p->in_async_index) async_deadlines_.erase(p->async_entry);
+    p->in_async_index = false;
+    async_waiting_.fetch_sub(1);
+    {
+      MutexLock lock(&p->mu);  // No one else holds it: for the annotation.
+      p->result = std::move(result);
+      p->done = true;
+    }
+    completed->push_back(p);
+  }
+
+  // Takes every call matching `pred` out of the table and fails it.
+  template <typename Pred>
+  void FailLocked(Pred pred, const absl::Status& status,
+                  std::vector<Pending*>* completed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<Pending*> taken;
+    table_.TakeIf(pred, &taken);
+    for (Pending* p : taken) CompleteLocked(p, status, completed);
+  }
+
+  void LoseConnection(uint64_t generation, const absl::Status& status,
+                      std::vector<Pending*>* completed)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    LoseConnectionLocked(generation, status, completed);
   }
 
   void LoseConnectionLocked(uint64_t generation, const absl::Status& status,
@@ -343,49 +452,60 @@ class Channel::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (generation != generation_ || stream_ == nullptr) return;
     LogInfo("RPC client disconnected: ", status.message());
+    // First refuse new registrations on it (PendingTable::InsertIf), then
+    // fail what was registered: those calls can never be answered now.
+    live_generation_.store(0);
     stream_->Shutdown();
     stream_ = nullptr;
-    // Calls of that connection can never be answered now.
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      Pending* p = it->second;
-      if (p->generation == generation) {
-        p->result = status;
-        CompleteLocked(p, completed);
-        pending_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    FailLocked([generation](Pending* p) { return p->generation == generation; },
+               status, completed);
     state_changed_.SignalAll();
   }
 
+  void SetStreamLocked(std::unique_ptr<ipc::SocketStream> stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    stream_ = std::shared_ptr<ipc::SocketStream>(std::move(stream));
+    ++generation_;
+    live_generation_.store(generation_);
+  }
+
+  absl::Time EarliestAsyncDeadline() ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    return EarliestAsyncDeadlineLocked();
+  }
+
   absl::Time EarliestAsyncDeadlineLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::Time earliest = absl::InfiniteFuture();
-    if (async_waiting_ == 0) return earliest;
-    for (auto& [id, p] : pending_) {
-      if (p->callback) earliest = std::min(earliest, p->deadline);
-    }
-    return earliest;
+    return async_deadlines_.empty() ? absl::InfiniteFuture()
+                                    : async_deadlines_.begin()->first;
+  }
+
+  void ExpireAsync(std::vector<Pending*>* completed) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (async_waiting_.load() == 0) return;
+    MutexLock lock(&mu_);
+    ExpireAsyncLocked(completed);
   }
 
   void ExpireAsyncLocked(std::vector<Pending*>* completed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (async_waiting_ == 0) return;
     const absl::Time now = zen::Now();
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      Pending* p = it->second;
-      if (p->callback && now >= p->deadline) {
-        p->result = absl::DeadlineExceededError("call timed out");
-        CompleteLocked(p, completed);
-        pending_.erase(it++);
+    while (!async_deadlines_.empty() &&
+           async_deadlines_.begin()->first <= now) {
+      Pending* p = async_deadlines_.begin()->second;
+      if (table_.Take(p->number) == p) {
+        CompleteAsyncLocked(p, absl::DeadlineExceededError("call timed out"),
+                            completed);
       } else {
-        ++it;
+        // A completer took it and waits for mu_ to finish: it must not
+        // find the entry again, and we must not see it as due forever.
+        async_deadlines_.erase(p->async_entry);
+        p->in_async_index = false;
       }
     }
   }
 
   // Runs and frees completed asynchronous calls. Sync ones are not listed.
-  static void RunCallbacks(const std::vector<Pending*>& completed) {
+  static void RunCallbacks(const std::vector<Pending*>& completed)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Sole owner of each `p` by now.
     for (Pending* p : completed) {
       ResultCallback callback = std::move(p->callback);
       absl::StatusOr<RawResult> result = std::move(p->result);
@@ -397,11 +517,15 @@ class Channel::Impl {
   void AsyncReaderLoop() ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock lock(&mu_);
     while (!stopped_) {
-      if (async_waiting_ > 0 && !reading_ && stream_ != nullptr) {
-        ReadAsLeaderLocked(nullptr);
+      if (async_waiting_.load() > 0 && stream_ != nullptr && TryTakeToken()) {
+        std::shared_ptr<ipc::SocketStream> stream = stream_;
+        const uint64_t generation = generation_;
+        mu_.Unlock();
+        LeadReading(nullptr, std::move(stream), generation);
+        mu_.Lock();
         continue;
       }
-      if (async_waiting_ > 0) {
+      if (async_waiting_.load() > 0) {
         // Another thread reads (or there is no connection): expiring calls
         // needs no token, so asynchronous deadlines hold either way.
         std::vector<Pending*> completed;
@@ -442,8 +566,7 @@ class Channel::Impl {
         continue;
       }
       if (stopped_) break;
-      stream_ = std::shared_ptr<ipc::SocketStream>(std::move(*stream));
-      ++generation_;
+      SetStreamLocked(std::move(*stream));
       policy_.Reset();
       LogInfo("RPC client connected");
       state_changed_.SignalAll();
@@ -498,17 +621,25 @@ class Channel::Impl {
   std::shared_ptr<ipc::SocketStream> stream_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t async_waiting_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_call_ ABSL_GUARDED_BY(mu_) = zen::Now();
-  absl::flat_hash_map<std::string, Pending*> pending_ ABSL_GUARDED_BY(mu_);
+  // Asynchronous calls by deadline, for expiry without a scan.
+  std::multimap<absl::Time, Pending*> async_deadlines_ ABSL_GUARDED_BY(mu_);
   ipc::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);
+
+  // Read without mu_ on every call. Written under mu_ where they change
+  // with the state above.
+  std::atomic<uint64_t> live_generation_{0};  // generation_, or 0 if none.
+  std::atomic<size_t> async_waiting_{0};      // Asynchronous calls pending.
+  // Lock-free by design: taken by compare-and-swap, released by a store.
+  std::atomic<bool> reading_{false};  // The reading token is held.
+  std::atomic<int> followers_{0};     // Sync callers blocked for the token.
+  std::atomic<uint64_t> next_id_{0};
+
+  PendingTable table_;
   ForkGuardRegistration fork_guard_{&mu_};
   ipc::ConnectCanceller connecting_;  // The reconnect in progress.
   ThreadGroup threads_;
 };
-
 absl::StatusOr<std::unique_ptr<Channel>> Channel::Create(
     const ipc::Secret* secret, ChannelOptions options) {
   if (secret == nullptr || secret->empty()) {
