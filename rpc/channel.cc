@@ -27,6 +27,14 @@
 #include "rpc/pending_table.h"
 
 namespace zen::rpc {
+namespace {
+
+// While asynchronous calls wait, the reading thread wakes at least this
+// often to expire those whose deadline passed (one may have been made, with
+// a sooner deadline, while it was blocked in a read).
+constexpr absl::Duration kAsyncExpirySlice = absl::Milliseconds(20);
+
+}  // namespace
 
 using internal::CallId;
 using internal::ParseIdNumber;
@@ -148,15 +156,19 @@ class Channel::Impl {
   absl::Status Send(absl::string_view method, absl::string_view args,
                     absl::string_view kwargs, const CallOptions& options,
                     Pending* pending) ABSL_LOCKS_EXCLUDED(mu_) {
-    pending->number = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
-    absl::Status registered = Register(pending, options.wait_for_ready);
-    if (!registered.ok()) return registered;
     // Once registered, `pending` may be completed (and, for an async call,
-    // freed) by another thread at any moment: only copies are safe to use.
-    const std::shared_ptr<ipc::SocketStream> stream = pending->stream;
-    const uint64_t generation = pending->generation;
-    const uint64_t number = pending->number;
+    // freed) by another thread at any moment: what the write needs is copied
+    // before (number, deadline) or by Register under mu_ (stream,
+    // generation), never read from `pending` after.
+    const uint64_t number =
+        next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     const absl::Time deadline = pending->deadline;
+    pending->number = number;
+    std::shared_ptr<ipc::SocketStream> stream;
+    uint64_t generation = 0;
+    absl::Status registered =
+        Register(pending, options.wait_for_ready, &stream, &generation);
+    if (!registered.ok()) return registered;
     const CallId id(id_prefix_, number);
     const std::string method_json = JsonString(method);
     RequestParts parts(id.view(), method_json, args, kwargs);
@@ -166,9 +178,11 @@ class Channel::Impl {
   }
 
   // Waits for the connection if asked to, then puts `p` in the table (and,
-  // when asynchronous, in the deadline index).
-  absl::Status Register(Pending* p, bool wait_for_ready)
-      ABSL_LOCKS_EXCLUDED(mu_) {
+  // when asynchronous, in the deadline index). Sets *stream and *generation
+  // to the connection it was registered on.
+  absl::Status Register(Pending* p, bool wait_for_ready,
+                        std::shared_ptr<ipc::SocketStream>* stream,
+                        uint64_t* generation) ABSL_LOCKS_EXCLUDED(mu_) {
     {
       MutexLock lock(&mu_);
       for (;;) {
@@ -185,6 +199,8 @@ class Channel::Impl {
       }
       p->stream = stream_;
       p->generation = generation_;
+      *stream = stream_;
+      *generation = generation_;
       last_call_ = zen::Now();
       // Asynchronous calls enter table and index together under mu_, so
       // that ExpireAsyncLocked finds every indexed call in the table unless
@@ -197,9 +213,8 @@ class Channel::Impl {
         return absl::OkStatus();
       }
     }
-    const uint64_t generation = p->generation;
     if (table_.InsertIf(
-            p, [&] { return live_generation_.load() == generation; })) {
+            p, [&] { return live_generation_.load() == *generation; })) {
       return absl::OkStatus();
     }
     // The connection was lost (or the channel stopped) since we looked.
@@ -335,8 +350,19 @@ class Channel::Impl {
       if (live_generation_.load() != generation) break;
       absl::Time deadline =
           mine != nullptr ? mine->deadline : absl::InfiniteFuture();
-      if (async_waiting_.load() > 0) {
-        deadline = std::min(deadline, EarliestAsyncDeadline());
+      {
+        // Asked in one hold of mu_: the async calls may all complete
+        // meanwhile, and the async reader must then leave rather than read
+        // without a deadline.
+        MutexLock lock(&mu_);
+        if (async_deadlines_.empty()) {
+          if (mine == nullptr) break;
+        } else {
+          // A call registered while we read may expire sooner than what we
+          // read toward; only the reader can expire it, so read in slices.
+          deadline = std::min({deadline, async_deadlines_.begin()->first,
+                               zen::Now() + kAsyncExpirySlice});
+        }
       }
       absl::StatusOr<ipc::Frame> frame = stream->Read(deadline);
       if (!frame.ok()) {
@@ -467,11 +493,6 @@ class Channel::Impl {
     stream_ = std::shared_ptr<ipc::SocketStream>(std::move(stream));
     ++generation_;
     live_generation_.store(generation_);
-  }
-
-  absl::Time EarliestAsyncDeadline() ABSL_LOCKS_EXCLUDED(mu_) {
-    MutexLock lock(&mu_);
-    return EarliestAsyncDeadlineLocked();
   }
 
   absl::Time EarliestAsyncDeadlineLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -258,6 +258,60 @@ TEST(RpcTest, AsyncCallsComplete) {
   EXPECT_EQ(ok.load(), 50);
 }
 
+TEST(RpcTest, AsyncCallsRacingStopAreEachCompletedOnce) {
+  // Found in review: Send read an async call's Pending after registering
+  // it, when Stop may already have completed and freed it (ASan: heap use
+  // after free).
+  const int rounds = testing::UnderSanitizer() ? 20 : 50;
+  for (int round = 0; round < rounds; ++round) {
+    Fixture f;
+    auto channel = f.Connect();
+    std::atomic<int> done{0};
+    std::atomic<int> issued{0};
+    std::thread caller([&] {
+      for (int i = 0; i < 200; ++i) {
+        ++issued;
+        channel->CallAsync("slow", "[1]", "{}", {},
+                           [&](absl::StatusOr<RawResult>) { ++done; });
+      }
+    });
+    absl::SleepFor(absl::Microseconds(200 + 10 * round));
+    channel->Stop();
+    caller.join();
+    EXPECT_EQ(done.load(), issued.load()) << "round " << round;
+  }
+}
+
+TEST(RpcTest, AsyncDeadlineIsKeptWhileTheAsyncReaderReads) {
+  // Found in review: the async reader, blocked in a read toward a far
+  // deadline, expired a later call with a sooner deadline only when some
+  // frame arrived.
+  Fixture f;
+  auto channel = f.Connect();
+  std::atomic<bool> long_done{false};
+  channel->CallAsync("slow", "[1.5]", "{}",
+                     CallOptions::WithTimeout(absl::Seconds(10)),
+                     [&](absl::StatusOr<RawResult>) { long_done = true; });
+  absl::SleepFor(absl::Milliseconds(100));  // The async reader now reads.
+  const absl::Time start = zen::Now();
+  std::atomic<int64_t> late_ms{-1};
+  channel->CallAsync(
+      "slow", "[3]", "{}", CallOptions::WithTimeout(absl::Milliseconds(100)),
+      [&](absl::StatusOr<RawResult> r) {
+        EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+        late_ms = absl::ToInt64Milliseconds(zen::Now() - start);
+      });
+  const absl::Time give_up = In(absl::Seconds(10));
+  while (late_ms.load() < 0 && zen::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GE(late_ms.load(), 100);
+  EXPECT_LT(late_ms.load(), 600) << "the async call expired late";
+  while (!long_done.load() && zen::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
 TEST(RpcTest, InFlightCapAnswersResourceExhausted) {
   ServerOptions options;
   options.max_in_flight_per_connection = 2;
