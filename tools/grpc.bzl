@@ -16,7 +16,7 @@ makes `echo.grpc.pb.h` / `echo.grpc.pb.cc` (included as
 with `pkg-config grpc++` (the @system_grpc repository).
 """
 
-load("//tools:proto_plugin.bzl", "run_proto_plugin")
+load("//tools:proto_plugin.bzl", "proto_plugin_attrs", "run_proto_plugin")
 
 def _grpc_gen_impl(ctx):
     outs = run_proto_plugin(
@@ -31,21 +31,7 @@ def _grpc_gen_impl(ctx):
 grpc_gen = rule(
     implementation = _grpc_gen_impl,
     doc = "Runs grpc_cpp_plugin on the direct sources of `srcs`.",
-    attrs = {
-        "srcs": attr.label_list(providers = [ProtoInfo], mandatory = True),
-        "_plugin": attr.label(
-            default = Label("@system_grpc//:grpc_cpp_plugin"),
-            executable = True,
-            cfg = "exec",
-            allow_single_file = True,
-        ),
-        "_protoc": attr.label(
-            default = Label("@com_google_protobuf//:protoc"),
-            executable = True,
-            cfg = "exec",
-            allow_single_file = True,
-        ),
-    },
+    attrs = proto_plugin_attrs(Label("@system_grpc//:grpc_cpp_plugin")),
 )
 
 def cc_grpc_library(name, srcs, deps, visibility = None, tags = None, **kwargs):

@@ -12,6 +12,32 @@ def _import_path(src):
         fail("%s: protos of external repositories are not supported" % src.short_path)
     return src.short_path
 
+def proto_plugin_attrs(plugin):
+    """The attributes of a rule that calls run_proto_plugin.
+
+    Args:
+      plugin: the label of the protoc plugin executable.
+
+    Returns:
+      `srcs` (the proto_library targets) and the hidden `_plugin` and
+      `_protoc` executables.
+    """
+    return {
+        "srcs": attr.label_list(providers = [ProtoInfo], mandatory = True),
+        "_plugin": attr.label(
+            default = plugin,
+            executable = True,
+            cfg = "exec",
+            allow_single_file = True,
+        ),
+        "_protoc": attr.label(
+            default = Label("@com_google_protobuf//:protoc"),
+            executable = True,
+            cfg = "exec",
+            allow_single_file = True,
+        ),
+    }
+
 def run_proto_plugin(ctx, plugin, plugin_name, suffixes, mnemonic):
     """Runs protoc with `plugin` on the direct sources of ctx.attr.srcs.
 

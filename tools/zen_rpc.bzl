@@ -15,7 +15,7 @@ makes `echo.zenrpc.h` / `echo.zenrpc.cc` (included as
 See docs/codegen.md.
 """
 
-load("//tools:proto_plugin.bzl", "run_proto_plugin")
+load("//tools:proto_plugin.bzl", "proto_plugin_attrs", "run_proto_plugin")
 
 def _zen_rpc_gen_impl(ctx):
     outs = run_proto_plugin(
@@ -32,20 +32,7 @@ def _zen_rpc_gen_impl(ctx):
 zen_rpc_gen = rule(
     implementation = _zen_rpc_gen_impl,
     doc = "Runs protoc-gen-zenrpc on the direct sources of `srcs`.",
-    attrs = {
-        "srcs": attr.label_list(providers = [ProtoInfo], mandatory = True),
-        "_plugin": attr.label(
-            default = Label("//tools/codegen:protoc-gen-zenrpc"),
-            executable = True,
-            cfg = "exec",
-        ),
-        "_protoc": attr.label(
-            default = Label("@com_google_protobuf//:protoc"),
-            executable = True,
-            cfg = "exec",
-            allow_single_file = True,
-        ),
-    },
+    attrs = proto_plugin_attrs(Label("//tools/codegen:protoc-gen-zenrpc")),
 )
 
 def zen_cc_rpc_library(name, srcs, deps, visibility = None, testonly = None, **kwargs):
