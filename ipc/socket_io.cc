@@ -158,28 +158,30 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
   return fd;
 }
 
+absl::StatusOr<size_t> ReceiveOnce(int fd, absl::Span<uint8_t> out, int flags) {
+  const ssize_t n = ::recv(fd, out.data(), out.size(), flags);
+  if (n > 0) return static_cast<size_t>(n);
+  if (n == 0) return absl::UnavailableError("connection closed");
+  const int err = errno;
+  if (err == EINTR || WouldBlock(err)) return 0;
+  if (err == ECONNRESET || err == EPIPE) {
+    return absl::UnavailableError("connection closed");
+  }
+  return ErrnoStatus("read", err);
+}
+
 absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
                                 absl::Time deadline) {
   for (;;) {
     // MSG_DONTWAIT: the wait is ours (deadline-bound) even on a socket whose
     // reads block (SocketStream's).
-    const ssize_t n = ::recv(fd, out.data(), out.size(), MSG_DONTWAIT);
-    if (n > 0) return static_cast<size_t>(n);
-    if (n == 0) return absl::UnavailableError("connection closed");
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (WouldBlock(err)) {
-      absl::Status waited = WaitFor(fd, POLLIN, deadline);
-      if (absl::IsDeadlineExceeded(waited)) {
-        return absl::DeadlineExceededError("read timed out");
-      }
-      if (!waited.ok()) return waited;
-      continue;
+    absl::StatusOr<size_t> n = ReceiveOnce(fd, out, MSG_DONTWAIT);
+    if (!n.ok() || *n > 0) return n;
+    absl::Status waited = WaitFor(fd, POLLIN, deadline);
+    if (absl::IsDeadlineExceeded(waited)) {
+      return absl::DeadlineExceededError("read timed out");
     }
-    if (err == ECONNRESET || err == EPIPE) {
-      return absl::UnavailableError("connection closed");
-    }
-    return ErrnoStatus("read", err);
+    if (!waited.ok()) return waited;
   }
 }
 

@@ -68,6 +68,12 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
 // before that; kDeadlineExceeded ("read timed out").
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline);
 
+// One recv(2) of at most `out.size()` bytes with `flags`: the count (> 0);
+// 0 when nothing came (EAGAIN: none yet, or an SO_RCVTIMEO ran out; EINTR);
+// kUnavailable ("connection closed") on end of stream or a reset peer; other
+// errors as kUnavailable with errno's text.
+absl::StatusOr<size_t> ReceiveOnce(int fd, absl::Span<uint8_t> out, int flags);
+
 // Reads what is available from socket `fd` (blocking or not: the wait is
 // bounded by `deadline` either way), at least one byte, at most `out.size()`.
 // Returns the count. kUnavailable on EOF.

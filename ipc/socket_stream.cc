@@ -51,13 +51,6 @@ BlockingWait PlanBlockingWait(absl::Duration left) {
   return {timeout, tail / 4, std::max(timeout / 4, absl::Milliseconds(100))};
 }
 
-absl::Status ReceiveError(int err) {
-  if (err == ECONNRESET || err == EPIPE) {
-    return absl::UnavailableError("connection closed");
-  }
-  return ErrnoStatus("read", err);
-}
-
 }  // namespace
 
 SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
@@ -108,12 +101,9 @@ absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
       }
       receive_timeout_ = wait.timeout;
     }
-    const ssize_t n = ::recv(fd_.get(), space.data(), space.size(), 0);
-    if (n > 0) return static_cast<size_t>(n);
-    if (n == 0) return absl::UnavailableError("connection closed");
-    const int err = errno;
-    if (err == EINTR || WouldBlock(err)) continue;  // Timed out: re-judge.
-    return ReceiveError(err);
+    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, 0);
+    if (!n.ok() || *n > 0) return n;
+    // Timed out (or interrupted): judge the deadline again.
   }
 }
 
@@ -122,12 +112,8 @@ absl::StatusOr<size_t> SocketStream::ReceiveSpinning(absl::Span<uint8_t> space,
   const absl::Time until =
       std::min(deadline, zen::Now() + options_.spin_before_block);
   do {
-    const ssize_t n =
-        ::recv(fd_.get(), space.data(), space.size(), MSG_DONTWAIT);
-    if (n > 0) return static_cast<size_t>(n);
-    if (n == 0) return absl::UnavailableError("connection closed");
-    const int err = errno;
-    if (err != EINTR && !WouldBlock(err)) return ReceiveError(err);
+    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, MSG_DONTWAIT);
+    if (!n.ok() || *n > 0) return n;
     if (shut_down_.load(std::memory_order_relaxed)) {
       return absl::UnavailableError("connection closed");
     }
@@ -150,13 +136,8 @@ absl::StatusOr<size_t> SocketStream::ReceivePrecisely(absl::Span<uint8_t> space,
       }
       if (!ready.ok()) return ready;
     }
-    const ssize_t n =
-        ::recv(fd_.get(), space.data(), space.size(), MSG_DONTWAIT);
-    if (n > 0) return static_cast<size_t>(n);
-    if (n == 0) return absl::UnavailableError("connection closed");
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (!WouldBlock(err)) return ReceiveError(err);
+    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, MSG_DONTWAIT);
+    if (!n.ok() || *n > 0) return n;
     drained_ = true;
     if (zen::Now() >= deadline) {
       return absl::DeadlineExceededError("read timed out");
