@@ -50,9 +50,16 @@ struct CollectorEvent {
   // kRoute: the route as the framework names it (e.g. "/users/:id").
   std::string method;
   std::string path;
+  // kRoute: the request's shape, the reference's Request::Schema#as_json
+  // (one JSON object: "body", "query", "auth"); empty when none was given.
+  // Forwarded as text, validated by whoever parsed it.
+  std::string schema_json;
 
-  // kScan and kAttack: the sink (operation) scanned or attacked, e.g. "pg".
+  // kScan and kAttack: the sink (library) scanned or attacked, e.g. "pg",
+  // and its kind as the reference names it, e.g. "sql_injection" (the
+  // reference's `sink_kind`; heartbeats group operations by name with it).
   std::string sink_name;
+  std::string sink_kind;
   // kAttack: the kind of attack, e.g. "sql_injection"; may be empty.
   std::string attack_kind;
   // kAttack and kAttackWave: the request was blocked (the reference's
@@ -69,7 +76,8 @@ struct CollectorEvent {
   int64_t first_seen_ms = 0;  // 0: use timestamp_ms
   int64_t last_seen_ms = 0;   // 0: use timestamp_ms
 
-  // kOutbound: the host a worker connected to.
+  // kOutbound: the host a worker connected to. Each event is one sighting
+  // (the reference counts hits in the parent; a worker sends none).
   std::string hostname;
   int port = 0;
 
