@@ -140,10 +140,11 @@ BENCHMARK(BM_EnvelopeWriteResponse);
 
 void BM_StubEncodeRequest(benchmark::State& state) {
   const EchoMessage request = Payload();
-  std::string kwargs;
+  std::string args, kwargs;
   for (auto _ : state) {
+    args.clear();
     kwargs.clear();
-    absl::Status status = EchoCodec().EncodeRequest(request, &kwargs);
+    absl::Status status = EchoCodec().EncodeRequest(request, &args, &kwargs);
     benchmark::DoNotOptimize(status);
   }
 }

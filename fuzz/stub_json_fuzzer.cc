@@ -108,9 +108,9 @@ Harness& TheHarness() {
 
 // Encodes `decoded` as our stubs send it and checks it decodes back.
 void CheckRequestRoundTrip(const Method& method, const pb::Message& decoded) {
-  std::string kwargs;
-  FUZZ_CHECK(method.codec->EncodeRequest(decoded, &kwargs).ok());
-  const stubs::PaddedJsonString args("[]");
+  std::string args_text, kwargs;
+  FUZZ_CHECK(method.codec->EncodeRequest(decoded, &args_text, &kwargs).ok());
+  const stubs::PaddedJsonString args(args_text);
   const stubs::PaddedJsonString padded(kwargs);
   std::unique_ptr<pb::Message> again(decoded.New());
   FUZZ_CHECK(

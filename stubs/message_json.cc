@@ -263,23 +263,35 @@ absl::Status MessageJson::EncodeField(
     }
     return internal::AppendFieldValue(message, entry, out);
   }
-  // A fallback field: print `{"name":value}` and keep the value.
+  // A fallback field that is unset has its default's form.
+  if (!set) {
+    if (field->is_map()) {
+      out->append("{}");
+    } else if (field->is_repeated()) {
+      out->append("[]");
+    } else if (field->type() == FieldDescriptor::TYPE_BYTES) {
+      out->append("\"\"");
+    } else {
+      out->append("null");  // A message, or the NullValue enum.
+    }
+    return absl::OkStatus();
+  }
+  // A set one: print a copy holding only it, `{"name":value}`, and keep
+  // the value.
   pb::FieldMask mask;
   mask.add_paths(field->name());
   std::unique_ptr<pb::Message> subset(message.New());
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, mask, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
-  pb::util::JsonPrintOptions options = PrintOptions();
-  options.always_print_primitive_fields = true;
   std::string text;
-  absl::Status status =
-      FromProtobuf(pb::util::MessageToJsonString(*subset, &text, options));
+  absl::Status status = FromProtobuf(
+      pb::util::MessageToJsonString(*subset, &text, PrintOptions()));
   if (!status.ok()) return status;
   const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
   if (text.size() < prefix.size() + 1 ||
-      text.compare(0, prefix.size(), prefix)) {
-    out->append("null");  // An unset message field prints nothing.
-    return absl::OkStatus();
+      text.compare(0, prefix.size(), prefix) != 0) {
+    return absl::InternalError(
+        absl::StrCat("field '", field->name(), "': unexpected form ", text));
   }
   out->append(text, prefix.size(), text.size() - prefix.size() - 1);
   return absl::OkStatus();

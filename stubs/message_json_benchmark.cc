@@ -62,8 +62,8 @@ void Run() {
   response.set_max_requests(100);
   response.set_time_remaining(42);
 
-  std::string kwargs, result;
-  (void)rate.EncodeRequest(request, &kwargs);
+  std::string args, kwargs, result;
+  (void)rate.EncodeRequest(request, &args, &kwargs);
   (void)rate.EncodeResult(response, &result);
   const PaddedJsonString padded_kwargs(kwargs), padded_result(result);
   const PaddedJsonString empty_args("[]");
@@ -71,17 +71,21 @@ void Run() {
       R"([{"method":"GET","path":"/api/users/:id"},"203.0.113.7",)"
       R"({"id":"user-42","lastSeenAt":1700000000000}])");
   const PaddedJsonString empty_kwargs("{}");
-  std::printf("request  %s\nresult   %s\n\n", kwargs.c_str(), result.c_str());
+  std::printf("request  %s %s\nresult   %s\n\n", args.c_str(), kwargs.c_str(),
+              result.c_str());
 
   std::string out;
   agent::CalculateRateLimitsRequest request_in;
   agent::CalculateRateLimitsResponse response_in;
+  std::string out_kwargs;
+  const PaddedJsonString padded_args(args);
   const double encode_request = Measure([&] {
     out.clear();
-    (void)rate.EncodeRequest(request, &out);
+    out_kwargs.clear();
+    (void)rate.EncodeRequest(request, &out, &out_kwargs);
   });
   const double decode_request = Measure([&] {
-    (void)rate.DecodeRequest(empty_args.view(), padded_kwargs.view(),
+    (void)rate.DecodeRequest(padded_args.view(), padded_kwargs.view(),
                              &request_in);
   });
   const double encode_result = Measure([&] {
@@ -111,7 +115,8 @@ void Run() {
   agent::PingResponse ping_response;
   Report("ping: the four together", Measure([&] {
            out.clear();
-           (void)ping.EncodeRequest(ping_request, &out);
+           out_kwargs.clear();
+           (void)ping.EncodeRequest(ping_request, &out, &out_kwargs);
            (void)ping.DecodeRequest(empty_args.view(), empty_kwargs.view(),
                                     &ping_request);
            out.clear();

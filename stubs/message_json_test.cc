@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -20,6 +22,7 @@ using ::zen::stubs::testing::Color;
 using ::zen::stubs::testing::Mixed;
 using ::zen::stubs::testing::Scalars;
 using ::zen::stubs::testing::Tree;
+using ::zen::stubs::testing::WithValue;
 
 template <typename T>
 T FromText(const std::string& text) {
@@ -120,7 +123,7 @@ TEST(MessageJsonTest, DecodesWhatProtobufPrintsToTheSameMessage) {
   EXPECT_TRUE(Equal(decoded, message)) << decoded.DebugString();
 }
 
-TEST(MessageJsonTest, UsesProtoFieldNamesAndProtobufsValueForms) {
+TEST(MessageJsonTest, UsesProtoFieldNamesAndIntegersAsNumbers) {
   MessageJson codec(Scalars::descriptor(), {});
   Scalars message;
   message.set_camel_case_name("x");
@@ -130,7 +133,7 @@ TEST(MessageJsonTest, UsesProtoFieldNamesAndProtobufsValueForms) {
   message.set_db(std::numeric_limits<double>::infinity());
   message.add_r_fl(std::nanf(""));
   EXPECT_EQ(Encode(codec, message),
-            R"({"i64":"5","db":"Infinity","color":"RED","opt_i32":0,)"
+            R"({"i64":5,"db":"Infinity","color":"RED","opt_i32":0,)"
             R"("camel_case_name":"x","r_fl":["NaN"]})");
 }
 
@@ -378,15 +381,83 @@ TEST(MessageJsonTest, HandsWholeMessagesToProtobufWhenNoFieldIsFast) {
   MessageJson codec(AllFallback::descriptor(), {});
   const AllFallback message = FromText<AllFallback>(R"pb(
     labels { key: "a" value: "b" }
-    value { string_value: "s" }
+    value {
+      fields {
+        key: "k"
+        value { string_value: "s" }
+      }
+    }
   )pb");
   const std::string json = Encode(codec, message);
   EXPECT_EQ(json, ProtobufPrint(message));
   AllFallback decoded;
-  ASSERT_TRUE(
-      Decode(codec, R"({"labels":{"a":"b"},"value":"s","new":1})", &decoded)
-          .ok());
+  ASSERT_TRUE(Decode(codec, R"({"labels":{"a":"b"},"value":{"k":"s"},"new":1})",
+                     &decoded)
+                  .ok());
   EXPECT_TRUE(Equal(decoded, message));
+}
+
+TEST(MessageJsonTest, PrintsAnyJsonValueOnItsOwnPathWithSortedKeys) {
+  MessageJson codec(WithValue::descriptor(), {});
+  WithValue message;
+  message.set_name("n");
+  message.set_big(1700000000000);
+  message.mutable_inner()->set_count(1700000000001);
+  const std::string any = R"({"query":{"type":"object","properties":{)"
+                          R"("b":{"type":"number"},"a":{"type":"string"}}},)"
+                          R"("auth":[{"type":"http","scheme":"bearer"}],)"
+                          R"("n":-2.5,"t":true,"z":null,"e":"\u00e9\n"})";
+  ASSERT_TRUE(pb::util::JsonStringToMessage(any, message.mutable_any()).ok());
+  message.add_list()->set_number_value(3);
+  message.add_list()->set_null_value(pb::NULL_VALUE);
+  // Explicit json_name is the key, 64-bit integers are numbers, and the
+  // Value keeps its content with keys sorted.
+  EXPECT_EQ(Encode(codec, message),
+            R"({"name":"n","any":{"auth":[{"scheme":"bearer","type":"http"}],)"
+            R"("e":"é\n","n":-2.5,"query":{"properties":{"a":{"type":)"
+            R"("string"},"b":{"type":"number"}},"type":"object"},"t":true,)"
+            R"("z":null},"list":[3,null],"bigNumber":1700000000000,)"
+            R"("inner":{"count":1700000000001}})");
+  EXPECT_TRUE(Equal(ProtobufParse<WithValue>(Encode(codec, message)), message));
+}
+
+TEST(MessageJsonTest, ParsesAnyJsonValueAndBothKeyAndNumberForms) {
+  MessageJson codec(WithValue::descriptor(), {});
+  WithValue decoded;
+  ASSERT_TRUE(Decode(codec,
+                     R"({"any":{"a":[1,"x",{"b":false}],"a":{"last":1}},)"
+                     R"("list":["s",2],"big":"12","inner":{"count":5}})",
+                     &decoded)
+                  .ok());
+  EXPECT_EQ(decoded.any()
+                .struct_value()
+                .fields()
+                .at("a")
+                .struct_value()
+                .fields()
+                .at("last")
+                .number_value(),
+            1);  // A repeated key keeps its last value.
+  EXPECT_EQ(decoded.list(0).string_value(), "s");
+  EXPECT_EQ(decoded.big(), 12);  // protobuf's quoted form, proto name.
+  WithValue camel;
+  ASSERT_TRUE(Decode(codec, R"({"bigNumber":7})", &camel).ok());
+  EXPECT_EQ(camel.big(), 7);
+}
+
+TEST(MessageJsonTest, RefusesNonFiniteNumbersAndDeepNestingInAValue) {
+  MessageJson codec(WithValue::descriptor(), {});
+  WithValue message;
+  message.mutable_any()->set_number_value(
+      std::numeric_limits<double>::infinity());
+  std::string out;
+  EXPECT_EQ(codec.Encode(message, &out).code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string deep = absl::StrCat("{\"any\":", std::string(200, '['),
+                                        std::string(200, ']'), "}");
+  WithValue decoded;
+  EXPECT_EQ(Decode(codec, deep, &decoded).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MessageJsonTest, HandlesRecursiveTypesWithFieldsLeftToProtobuf) {

@@ -1,7 +1,9 @@
 #include "stubs/method_codec.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -64,8 +66,51 @@ absl::Status MethodCodec::Annotate(absl::string_view what,
 }
 
 absl::Status MethodCodec::EncodeRequest(
-    const google::protobuf::Message& request, std::string* kwargs) const {
-  return Annotate("request", request_json_.Encode(request, kwargs));
+    const google::protobuf::Message& request, std::string* args,
+    std::string* kwargs) const {
+  if (positional_args_.empty()) {
+    args->append("[]");
+    return Annotate("request", request_json_.Encode(request, kwargs));
+  }
+  const pb::Reflection* r = request.GetReflection();
+  args->push_back('[');
+  for (size_t i = 0; i < positional_args_.size(); ++i) {
+    const pb::FieldDescriptor* f = positional_args_[i];
+    if (i > 0) args->push_back(',');
+    // What the reference's `nil` is: a field with presence that is unset.
+    // An implicit-presence scalar has no "unset" and sends its value.
+    if (!f->is_repeated() && f->has_presence() && !r->HasField(request, f)) {
+      args->append("null");
+      continue;
+    }
+    absl::Status status = request_json_.EncodeField(request, f, args);
+    if (!status.ok()) return Annotate("request", status);
+  }
+  args->push_back(']');
+  // Whatever is set outside the positional fields travels as kwargs, where
+  // a reference handler drops it as a surplus argument. Usually nothing is:
+  // then no copy is made.
+  const pb::Descriptor* type = request.GetDescriptor();
+  bool others_set = false;
+  for (int i = 0; i < type->field_count() && !others_set; ++i) {
+    const pb::FieldDescriptor* f = type->field(i);
+    if (std::find(positional_args_.begin(), positional_args_.end(), f) !=
+        positional_args_.end()) {
+      continue;
+    }
+    others_set = f->is_repeated() ? r->FieldSize(request, f) > 0
+                                  : r->HasField(request, f);
+  }
+  if (!others_set) {
+    kwargs->append("{}");
+    return absl::OkStatus();
+  }
+  std::unique_ptr<pb::Message> rest(request.New());
+  rest->CopyFrom(request);
+  for (const pb::FieldDescriptor* f : positional_args_) {
+    rest->GetReflection()->ClearField(rest.get(), f);
+  }
+  return Annotate("request", request_json_.Encode(*rest, kwargs));
 }
 
 absl::Status MethodCodec::DecodeResult(

@@ -66,9 +66,14 @@ class MethodSpec {
 // Turns one method's messages into the JSON texts of the wire and back
 // (DESIGN.md, "Wire protocol"):
 //
-// * The client sends the request message as `kwargs` (a JSON object) with
-//   `args` empty, and reads `result` into the response message; a `null`
-//   result is the empty response.
+// * The client sends the request as the reference Ruby client does: for a
+//   method with positional_args, each of those fields is one element of
+//   `args` (an unset field with presence, or an unset message, is `null`)
+//   and any other set field goes in `kwargs`; a method without them sends
+//   the whole message as `kwargs` with `args` empty. (The reference's
+//   handlers take positional parameters only: a request sent as `kwargs`
+//   alone would reach them as one stray Hash.) It reads `result` into the
+//   response message; a `null` result is the empty response.
 // * The server reads the request from `kwargs`, merged with positional
 //   `args` when the method declares positional_args and `args` is not empty
 //   (the reference Ruby client sends those); it sends the response as
@@ -90,9 +95,10 @@ class MethodCodec {
   // The method's name on the wire; a view of the spec's string.
   absl::string_view wire_name() const { return wire_name_; }
 
-  // Client side: appends the `kwargs` object for `request` to *kwargs.
+  // Client side: appends the `args` array and the `kwargs` object for
+  // `request` to *args and *kwargs. On error both may hold partial texts.
   absl::Status EncodeRequest(const google::protobuf::Message& request,
-                             std::string* kwargs) const;
+                             std::string* args, std::string* kwargs) const;
 
   // Client side: clears *response and fills it from the call's `result`.
   absl::Status DecodeResult(PaddedJsonView result,

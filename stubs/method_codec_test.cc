@@ -66,19 +66,47 @@ const MethodCodec& SamplesCodec() {
   return *codec;
 }
 
-TEST(MethodCodecTest, SendsRequestAsKwargsObject) {
+TEST(MethodCodecTest, SendsPositionalFieldsAsArgsLikeTheReferenceClient) {
   Positional request;
   request.set_first(0);
   request.set_raw("{\"k\": 1}");
-  std::string kwargs;
-  ASSERT_TRUE(PositionalCodec().EncodeRequest(request, &kwargs).ok());
-  EXPECT_EQ(kwargs, "{\"first\":0,\"raw\":{\"k\": 1}}");
+  std::string args, kwargs;
+  ASSERT_TRUE(PositionalCodec().EncodeRequest(request, &args, &kwargs).ok());
+  // Unset fields with presence and unset messages are the reference's nil.
+  EXPECT_EQ(args, "[0,null,{\"k\": 1},null,{}]");
+  EXPECT_EQ(kwargs, "{}");
 }
 
-TEST(MethodCodecTest, SendsEmptyRequestAsEmptyObjectEvenWhenNullWhenEmpty) {
-  std::string kwargs;
-  ASSERT_TRUE(PositionalCodec().EncodeRequest(Positional(), &kwargs).ok());
+TEST(MethodCodecTest, SendsEmptyPositionalRequestAsNullsAndEmptyKwargs) {
+  std::string args, kwargs;
+  ASSERT_TRUE(
+      PositionalCodec().EncodeRequest(Positional(), &args, &kwargs).ok());
+  EXPECT_EQ(args, "[null,null,null,null,{}]");
   EXPECT_EQ(kwargs, "{}");
+}
+
+TEST(MethodCodecTest, SendsRequestWithoutPositionalArgsAsKwargsObject) {
+  const MethodCodec codec(
+      Spec("keyword", Inner::descriptor(), Empty::descriptor()));
+  Inner request;
+  request.set_name("n");
+  std::string args, kwargs;
+  ASSERT_TRUE(codec.EncodeRequest(request, &args, &kwargs).ok());
+  EXPECT_EQ(args, "[]");
+  EXPECT_EQ(kwargs, "{\"name\":\"n\"}");
+}
+
+TEST(MethodCodecTest, PositionalRequestDecodesBackToTheSameMessage) {
+  Positional request;
+  request.set_second(-3);
+  request.mutable_inner()->set_name("x");
+  (*request.mutable_counts())["c"] = 4;
+  std::string args, kwargs;
+  ASSERT_TRUE(PositionalCodec().EncodeRequest(request, &args, &kwargs).ok());
+  Positional decoded;
+  ASSERT_TRUE(DecodeRequest(PositionalCodec(), args, kwargs, &decoded).ok());
+  EXPECT_EQ(decoded.SerializeAsString(), request.SerializeAsString())
+      << args << " " << kwargs;
 }
 
 TEST(MethodCodecTest, MapsPositionalArgsToNamedFields) {

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string_view>
 #include <system_error>
@@ -13,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "stubs/json_value.h"
 
 namespace zen::stubs::internal {
 namespace {
@@ -146,19 +149,17 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       absl::StrAppend(out, repeated ? r->GetRepeatedUInt32(message, f, index)
                                     : r->GetUInt32(message, f));
       break;
-    // 64-bit integers are JSON strings in protobuf's mapping, so that
-    // parsers with double-only numbers (JavaScript) keep every digit.
+    // 64-bit integers are JSON numbers, as the reference's Ruby writes
+    // every integer; it reads a quoted one as a String, which breaks its
+    // arithmetic (an actor's `firstSeenAt / 1000`). protobuf's quoted form
+    // is still accepted when parsing.
     case FieldDescriptor::CPPTYPE_INT64:
-      absl::StrAppend(out, "\"",
-                      repeated ? r->GetRepeatedInt64(message, f, index)
-                               : r->GetInt64(message, f),
-                      "\"");
+      absl::StrAppend(out, repeated ? r->GetRepeatedInt64(message, f, index)
+                                    : r->GetInt64(message, f));
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      absl::StrAppend(out, "\"",
-                      repeated ? r->GetRepeatedUInt64(message, f, index)
-                               : r->GetUInt64(message, f),
-                      "\"");
+      absl::StrAppend(out, repeated ? r->GetRepeatedUInt64(message, f, index)
+                                    : r->GetUInt64(message, f));
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
       AppendFloat(repeated ? r->GetRepeatedDouble(message, f, index)
@@ -204,10 +205,12 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       break;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
-      absl::Status status =
-          AppendObject(repeated ? r->GetRepeatedMessage(message, f, index)
-                                : r->GetMessage(message, f),
-                       *entry.message, out);
+      const pb::Message& sub = repeated
+                                   ? r->GetRepeatedMessage(message, f, index)
+                                   : r->GetMessage(message, f);
+      absl::Status status = entry.message == nullptr
+                                ? AppendJsonValue(sub, out)
+                                : AppendObject(sub, *entry.message, out);
       if (!status.ok()) return Nested(f, status);
       break;
     }
@@ -426,6 +429,13 @@ absl::Status ParseOne(od::value& value, od::json_type type,
       break;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
+      if (entry.message == nullptr) {  // A google.protobuf.Value: any JSON.
+        pb::Message* sub = repeated ? r->AddMessage(message, f)
+                                    : r->MutableMessage(message, f);
+        absl::Status s = ParseJsonValue(value, sub, depth + 1);
+        if (!s.ok()) return Nested(f, s);
+        break;
+      }
       od::object object;
       if (type != od::json_type::object ||
           value.get_object().get(object) != simdjson::SUCCESS) {
@@ -495,6 +505,24 @@ void TypeTables::ComputeFastTypes(const google::protobuf::Descriptor* root) {
   }
 }
 
+// An explicit json_name is printed as it is (WireKey), so it must need no
+// escaping; and protobuf's printer, which prints fallback fields, would not
+// use it. Either is a .proto the stubs cannot honour: a build error.
+static void CheckExplicitJsonName(const FieldDescriptor* f, FieldKind kind) {
+  const char* why = nullptr;
+  if (kind == FieldKind::kFallback) {
+    why = "json_name is not supported on a map, bytes or well-known field";
+  }
+  for (const char c : f->json_name()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
+      why = "json_name must need no JSON escaping";
+    }
+  }
+  if (why == nullptr) return;
+  std::fprintf(stderr, "zen stubs: %s: %s\n", f->full_name().c_str(), why);
+  std::abort();
+}
+
 bool TypeTables::IsFastField(const google::protobuf::FieldDescriptor* f) const {
   if (f->is_map()) return false;
   switch (f->type()) {
@@ -504,6 +532,7 @@ bool TypeTables::IsFastField(const google::protobuf::FieldDescriptor* f) const {
     case FieldDescriptor::TYPE_ENUM:
       return !IsWellKnown(f->enum_type()->file());
     case FieldDescriptor::TYPE_MESSAGE: {
+      if (IsJsonValueType(f->message_type())) return true;
       if (IsWellKnown(f->message_type()->file())) return false;
       auto it = fast_.find(f->message_type());
       return it != fast_.end() && it->second;
@@ -543,13 +572,15 @@ void TypeTables::Fill(TypeTable* table,
       table->has_fallback_ = true;
     } else {
       entry.kind = FieldKind::kFast;
-      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+          !IsJsonValueType(f->message_type())) {
         // TableFor may grow tables_, which holds pointers: `table` and
         // `entry` stay valid.
         const TypeTable* sub = TableFor(f->message_type());
         table->fields_[i].message = sub;
       }
     }
+    if (f->has_json_name()) CheckExplicitJsonName(f, entry.kind);
     table->by_key_.emplace(f->name(), i);
     table->by_key_.emplace(f->json_name(), i);
   }
@@ -585,7 +616,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
       if (!*first) out->push_back(',');
       *first = false;
       out->push_back('"');
-      out->append(f->name());
+      out->append(WireKey(f));
       out->append("\":");
       splicing->spliced->AppendBorrowed(splice->json.text());
       continue;
@@ -600,7 +631,9 @@ absl::Status AppendFields(const google::protobuf::Message& message,
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
-    out->append(f->name());  // Proto names are identifiers: no escaping.
+    // Proto names are identifiers and protoc checks json_name for quotes
+    // and backslashes: no escaping.
+    out->append(WireKey(f));
     out->append("\":");
     absl::Status status = AppendFieldValue(message, entry, out);
     if (!status.ok()) return status;
@@ -698,6 +731,17 @@ absl::string_view TrimJsonWhitespace(absl::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+absl::Status AppendJsonString(absl::string_view s, std::string* out) {
+  if (AppendEscaped(s, out) && !simdjson::validate_utf8(s.data(), s.size())) {
+    return absl::InvalidArgumentError("string is not valid UTF-8");
+  }
+  return absl::OkStatus();
+}
+
+void AppendFiniteDouble(double value, std::string* out) {
+  AppendFloat(value, out);
 }
 
 absl::Status JsonError(simdjson::error_code error, absl::string_view what) {

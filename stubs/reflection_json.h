@@ -40,10 +40,18 @@ enum class FieldKind {
 
 class TypeTable;
 
+// The key a field is printed under: its `json_name` when the .proto sets one
+// explicitly (`[json_name = "lastIpAddress"]`, how a message matches a peer
+// that writes lowerCamel keys), else its proto name as written.
+inline const std::string& WireKey(const google::protobuf::FieldDescriptor* f) {
+  return f->has_json_name() ? f->json_name() : f->name();
+}
+
 struct FieldEntry {
   const google::protobuf::FieldDescriptor* field = nullptr;
   FieldKind kind = FieldKind::kFast;
-  // For kFast message-typed fields: the table of the field's type.
+  // For kFast message-typed fields: the table of the field's type; nullptr
+  // for a google.protobuf.Value, which holds any JSON (json_value.h).
   const TypeTable* message = nullptr;
 };
 
@@ -165,6 +173,14 @@ absl::Status RawValueText(simdjson::ondemand::value value,
 
 // Strips JSON whitespace (space, tab, newline, carriage return) at both ends.
 absl::string_view TrimJsonWhitespace(absl::string_view text);
+
+// Appends `s` as a JSON string: control characters, quotes and backslashes
+// escaped, everything else as it is. kInvalidArgument (with a partial text
+// in *out) if `s` is not UTF-8.
+absl::Status AppendJsonString(absl::string_view s, std::string* out);
+
+// Appends a finite number in its shortest form that reads back exactly.
+void AppendFiniteDouble(double value, std::string* out);
 
 // kInvalidArgument with simdjson's description of `error`.
 absl::Status JsonError(simdjson::error_code error, absl::string_view what);

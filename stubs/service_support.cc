@@ -11,9 +11,6 @@ absl::Status UnimplementedError(absl::string_view method) {
 
 namespace internal {
 
-// The stubs' own args: none (the request travels as kwargs).
-constexpr absl::string_view kNoArgs = "[]";
-
 absl::Status DecodeRequest(rpc::ServerCall& call, const MethodCodec& codec,
                            google::protobuf::Message* request) {
   // ServerCall guarantees padding after args() and kwargs().
@@ -25,11 +22,11 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
                        const google::protobuf::Message& request,
                        const rpc::CallOptions& options,
                        google::protobuf::Message* response) {
-  std::string kwargs;
-  absl::Status status = codec.EncodeRequest(request, &kwargs);
+  std::string args, kwargs;
+  absl::Status status = codec.EncodeRequest(request, &args, &kwargs);
   if (!status.ok()) return status;
   absl::StatusOr<rpc::RawResult> result =
-      channel->Call(codec.wire_name(), kNoArgs, kwargs, options);
+      channel->Call(codec.wire_name(), args, kwargs, options);
   if (!result.ok()) return result.status();
   // RawResult guarantees padding after json().
   return codec.DecodeResult(PaddedJsonView(result->json()), response);
@@ -38,15 +35,14 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
 void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
                     const google::protobuf::Message& request,
                     const rpc::CallOptions& options, rpc::ResultCallback done) {
-  std::string kwargs;
-  absl::Status status = codec.EncodeRequest(request, &kwargs);
+  std::string args, kwargs;
+  absl::Status status = codec.EncodeRequest(request, &args, &kwargs);
   if (!status.ok()) {
     done(status);
     return;
   }
-  // The channel is done with `kwargs` when CallAsync returns.
-  channel->CallAsync(codec.wire_name(), kNoArgs, kwargs, options,
-                     std::move(done));
+  // The channel is done with `args` and `kwargs` when CallAsync returns.
+  channel->CallAsync(codec.wire_name(), args, kwargs, options, std::move(done));
 }
 
 }  // namespace internal

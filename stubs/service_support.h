@@ -70,8 +70,9 @@ void RegisterUnary(rpc::Server* server, const MethodCodec& codec,
       });
 }
 
-// A blocking call: the request goes as kwargs with args `[]`, the result
-// comes back as the response (a `null` result is the empty message).
+// A blocking call: the request goes as args and kwargs (MethodCodec says
+// which fields go where), the result comes back as the response (a `null`
+// result is the empty message).
 template <typename Response>
 absl::StatusOr<Response> CallUnary(rpc::Channel* channel,
                                    const MethodCodec& codec,

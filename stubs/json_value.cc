@@ -1,0 +1,183 @@
+#include "stubs/json_value.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "stubs/reflection_json.h"
+
+namespace zen::stubs::internal {
+namespace {
+
+namespace pb = google::protobuf;
+namespace od = simdjson::ondemand;
+
+absl::Status ValueError(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("JSON value: ", what));
+}
+
+absl::Status Append(const pb::Value& value, int depth, std::string* out) {
+  if (depth > kMaxMessageDepth) return ValueError("nested too deeply");
+  switch (value.kind_case()) {
+    case pb::Value::KIND_NOT_SET:
+    case pb::Value::kNullValue:
+      out->append("null");
+      return absl::OkStatus();
+    case pb::Value::kBoolValue:
+      out->append(value.bool_value() ? "true" : "false");
+      return absl::OkStatus();
+    case pb::Value::kNumberValue:
+      if (!std::isfinite(value.number_value())) {
+        return ValueError("a number must be finite");
+      }
+      AppendFiniteDouble(value.number_value(), out);
+      return absl::OkStatus();
+    case pb::Value::kStringValue:
+      return AppendJsonString(value.string_value(), out);
+    case pb::Value::kListValue: {
+      out->push_back('[');
+      bool first = true;
+      for (const pb::Value& element : value.list_value().values()) {
+        if (!first) out->push_back(',');
+        first = false;
+        absl::Status status = Append(element, depth + 1, out);
+        if (!status.ok()) return status;
+      }
+      out->push_back(']');
+      return absl::OkStatus();
+    }
+    case pb::Value::kStructValue: {
+      const auto& fields = value.struct_value().fields();
+      std::vector<const std::string*> keys;
+      keys.reserve(fields.size());
+      for (const auto& member : fields) keys.push_back(&member.first);
+      std::sort(
+          keys.begin(), keys.end(),
+          [](const std::string* a, const std::string* b) { return *a < *b; });
+      out->push_back('{');
+      bool first = true;
+      for (const std::string* key : keys) {
+        if (!first) out->push_back(',');
+        first = false;
+        absl::Status status = AppendJsonString(*key, out);
+        if (!status.ok()) return status;
+        out->push_back(':');
+        status = Append(fields.at(*key), depth + 1, out);
+        if (!status.ok()) return status;
+      }
+      out->push_back('}');
+      return absl::OkStatus();
+    }
+  }
+  return ValueError("unknown kind");
+}
+
+absl::Status Parse(od::value& json, int depth, pb::Value* value) {
+  if (depth > kMaxMessageDepth) return ValueError("nested too deeply");
+  od::json_type type;
+  if (auto error = json.type().get(type)) return JsonError(error, "value");
+  switch (type) {
+    case od::json_type::null: {
+      bool is_null = false;
+      if (json.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+        return ValueError("invalid null");
+      }
+      value->set_null_value(pb::NULL_VALUE);
+      return absl::OkStatus();
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if (auto error = json.get_bool().get(b)) return JsonError(error, "bool");
+      value->set_bool_value(b);
+      return absl::OkStatus();
+    }
+    case od::json_type::number: {
+      double d = 0;
+      if (auto error = json.get_double().get(d)) {
+        return JsonError(error, "number");
+      }
+      value->set_number_value(d);
+      return absl::OkStatus();
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto error = json.get_string().get(s)) {
+        return JsonError(error, "string");
+      }
+      value->set_string_value(std::string(s));
+      return absl::OkStatus();
+    }
+    case od::json_type::array: {
+      od::array array;
+      if (auto error = json.get_array().get(array)) {
+        return JsonError(error, "array");
+      }
+      pb::ListValue* list = value->mutable_list_value();
+      for (auto element : array) {
+        od::value v;
+        if (auto error = std::move(element).get(v)) {
+          return JsonError(error, "array");
+        }
+        absl::Status status = Parse(v, depth + 1, list->add_values());
+        if (!status.ok()) return status;
+      }
+      return absl::OkStatus();
+    }
+    case od::json_type::object: {
+      od::object object;
+      if (auto error = json.get_object().get(object)) {
+        return JsonError(error, "object");
+      }
+      auto* fields = value->mutable_struct_value()->mutable_fields();
+      for (auto member : object) {
+        od::field field;
+        if (auto error = std::move(member).get(field)) {
+          return JsonError(error, "object");
+        }
+        std::string_view key;
+        if (auto error = field.unescaped_key().get(key)) {
+          return JsonError(error, "object key");
+        }
+        pb::Value& slot = (*fields)[std::string(key)];
+        slot.Clear();  // A repeated key: the last one wins.
+        absl::Status status = Parse(field.value(), depth + 1, &slot);
+        if (!status.ok()) return status;
+      }
+      return absl::OkStatus();
+    }
+  }
+  return ValueError("unknown JSON type");
+}
+
+// Generated code links libprotobuf's own Value; a dynamic message of that
+// type (from another pool) is not one and is refused.
+const pb::Value* AsValue(const pb::Message& message) {
+  return pb::DynamicCastToGenerated<pb::Value>(&message);
+}
+
+}  // namespace
+
+bool IsJsonValueType(const google::protobuf::Descriptor* type) {
+  return type == pb::Value::descriptor();
+}
+
+absl::Status AppendJsonValue(const google::protobuf::Message& value,
+                             std::string* out) {
+  const pb::Value* v = AsValue(value);
+  if (v == nullptr) return ValueError("not a google.protobuf.Value");
+  return Append(*v, 0, out);
+}
+
+absl::Status ParseJsonValue(simdjson::ondemand::value& json,
+                            google::protobuf::Message* value, int depth) {
+  pb::Value* v = pb::DynamicCastToGenerated<pb::Value>(value);
+  if (v == nullptr) return ValueError("not a google.protobuf.Value");
+  v->Clear();
+  return Parse(json, depth, v);
+}
+
+}  // namespace zen::stubs::internal
