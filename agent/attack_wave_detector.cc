@@ -1,34 +1,46 @@
 #include "agent/attack_wave_detector.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace zen {
 
 AttackWaveDetector::AttackWaveDetector(AttackWaveOptions options)
-    : options_(options) {}
+    : options_(options), ips_(options.max_tracked_ips) {}
 
 std::optional<std::vector<AttackWaveSample>> AttackWaveDetector::Record(
-    absl::string_view ip, absl::string_view method, absl::string_view url) {
+    absl::string_view ip, absl::string_view method, absl::string_view url,
+    absl::Time now) {
   MutexLock lock(&mu_);
-  auto it = ips_.find(ip);
-  if (it == ips_.end()) {
-    if (ips_.size() >= options_.max_tracked_ips) {
-      // Forget the IP seen least recently (O(n), only when full).
-      auto oldest = ips_.begin();
-      for (auto e = ips_.begin(); e != ips_.end(); ++e) {
-        if (e->second.last_seen < oldest->second.last_seen) oldest = e;
-      }
-      ips_.erase(oldest);
+  Entry& entry = *ips_.FindOrInsert(ip).value;
+  if (now < entry.flagged_until) return std::nullopt;
+
+  // An expired count or sample set starts again, as a fresh one would.
+  if (now >= entry.count_expires) entry.count = 0;
+  ++entry.count;
+  entry.count_expires = now + options_.request_ttl;
+
+  if (now >= entry.samples_expire) entry.samples.clear();
+  entry.samples_expire = now + options_.request_ttl;
+  const bool seen = std::any_of(entry.samples.begin(), entry.samples.end(),
+                                [&](const AttackWaveSample& s) {
+                                  return s.method == method && s.url == url;
+                                });
+  if (!seen) {
+    if (entry.samples.size() >= std::max<size_t>(options_.max_samples, 1)) {
+      entry.samples.erase(entry.samples.begin());
     }
-    it = ips_.emplace(std::string(ip), Entry()).first;
+    entry.samples.push_back({std::string(method), std::string(url)});
   }
-  Entry& entry = it->second;
-  entry.last_seen = ++clock_;
-  if (entry.flagged) return std::nullopt;
-  entry.samples.push_back({std::string(method), std::string(url)});
-  if (entry.samples.size() < options_.threshold) return std::nullopt;
-  entry.flagged = true;
-  return std::exchange(entry.samples, {});
+
+  if (entry.count < options_.threshold) return std::nullopt;
+  entry.flagged_until = now + options_.cooldown;
+  return entry.samples;
+}
+
+size_t AttackWaveDetector::tracked_ips() const {
+  MutexLock lock(&mu_);
+  return ips_.size();
 }
 
 }  // namespace zen
