@@ -65,6 +65,13 @@ class AgentClient::Impl {
   }
 
   void RecordEvent(CollectorEvent event) ABSL_LOCKS_EXCLUDED(mu_) {
+    // The reference tracks no user-agent or IP-list event without keys, and
+    // its parent could not read one.
+    if ((event.type == CollectorEventType::kUserAgent ||
+         event.type == CollectorEventType::kIpList) &&
+        event.keys.empty()) {
+      return;
+    }
     MutexLock lock(&mu_);
     ++stats_.events_recorded;
     if (events_.size() >= options_.max_buffered_events) {
@@ -88,8 +95,14 @@ class AgentClient::Impl {
         events_.erase(events_.begin(), events_.begin() + n);
       }
       agent::SendCollectorEventsRequest request;
-      for (const CollectorEvent& e : batch)
-        EventToProto(e, request.add_events());
+      absl::Status encoded = EncodeEventsJson(batch, request.mutable_events());
+      if (!encoded.ok()) {
+        // An event the host built badly (a schema that is not JSON) would
+        // fail every retry: drop the batch, say why.
+        MutexLock lock(&mu_);
+        stats_.events_dropped += batch.size();
+        return encoded;
+      }
       absl::StatusOr<agent::SendCollectorEventsResponse> sent =
           stub_.SendCollectorEvents(
               request, rpc::CallOptions::WithTimeout(options_.call_timeout));
@@ -176,7 +189,18 @@ class AgentClient::Impl {
     request.mutable_route()->set_method(route.method);
     request.mutable_route()->set_path(route.path);
     request.set_client_ip(std::string(client_ip));
-    if (actor_id) request.mutable_actor()->set_id(std::string(*actor_id));
+    if (actor_id && !actor_id->empty()) {
+      // As the reference builds the current request's actor: seen now (in
+      // whole seconds, as it stores times), from this request's IP. Its
+      // parent reads both times unchecked.
+      agent::Actor* actor = request.mutable_actor();
+      actor->set_id(std::string(*actor_id));
+      if (!client_ip.empty())
+        actor->set_last_ip_address(std::string(client_ip));
+      const int64_t now_ms = absl::ToUnixSeconds(zen::Now()) * 1000;
+      actor->set_first_seen_at(now_ms);
+      actor->set_last_seen_at(now_ms);
+    }
     absl::StatusOr<agent::CalculateRateLimitsResponse> response =
         stub_.CalculateRateLimits(request, rpc::CallOptions::WithTimeout(
                                                options_.rate_limit_timeout));
@@ -185,12 +209,14 @@ class AgentClient::Impl {
       if (response->has_throttled() || response->has_max_requests()) {
         RateLimitResult result;
         result.throttled = response->throttled();
-        result.discriminator_kind = actor_id ? RateLimitDiscriminator::kUser
-                                             : RateLimitDiscriminator::kIp;
+        result.discriminator_kind = request.has_actor()
+                                        ? RateLimitDiscriminator::kUser
+                                        : RateLimitDiscriminator::kIp;
         result.discriminator = response->discriminator();
         result.current_requests = response->current_requests();
         result.max_requests = response->max_requests();
-        result.time_remaining_ms = response->time_remaining();
+        result.time_remaining_seconds = response->time_remaining();
+        result.time_remaining_ms = int64_t{response->time_remaining()} * 1000;
         answer.result = std::move(result);
       }
       return answer;
@@ -207,9 +233,9 @@ class AgentClient::Impl {
     return answer;
   }
 
-  absl::StatusOr<std::optional<std::vector<AttackWaveSample>>> RecordAttackWave(
-      absl::string_view client_ip, absl::string_view method,
-      absl::string_view url) {
+  AttackWaveAnswer RecordAttackWave(absl::string_view client_ip,
+                                    absl::string_view method,
+                                    absl::string_view url) {
     agent::RecordAttackWaveRequest request;
     request.set_client_ip(std::string(client_ip));
     request.set_verb(std::string(method));
@@ -217,14 +243,28 @@ class AgentClient::Impl {
     absl::StatusOr<agent::RecordAttackWaveResponse> response =
         stub_.RecordAttackWave(request, rpc::CallOptions::WithTimeout(
                                             options_.attack_wave_timeout));
-    if (!response.ok()) return response.status();
-    if (response->samples_size() == 0) {
-      return std::optional<std::vector<AttackWaveSample>>();
+    AttackWaveAnswer answer;
+    if (response.ok()) {
+      if (response->samples_size() > 0) {
+        std::vector<AttackWaveSample> samples;
+        for (const auto& s : response->samples()) {
+          samples.push_back({s.method(), s.url()});
+        }
+        answer.samples = std::move(samples);
+      }
+      return answer;
     }
-    std::vector<AttackWaveSample> samples;
-    for (const auto& s : response->samples())
-      samples.push_back({s.method(), s.url()});
-    return std::optional<std::vector<AttackWaveSample>>(std::move(samples));
+    // Short timeout, as the reference's: attackers can trigger this at will.
+    // Then this worker's own detector decides (waves may be missed or
+    // doubled while the parent does not answer, as in the reference).
+    LogWarning("failed to record attack wave sample with parent: ",
+               response.status().message());
+    answer.from_parent = false;
+    answer.samples =
+        local_attack_waves_.Record(client_ip, method, url, zen::Now());
+    MutexLock lock(&mu_);
+    ++stats_.attack_wave_fallbacks;
+    return answer;
   }
 
   bool connected() const { return channel_->connected(); }
@@ -280,6 +320,7 @@ class AgentClient::Impl {
   std::unique_ptr<rpc::Channel> channel_;
   agent::WorkerAgent::Stub stub_;
   RateLimiter local_limiter_;
+  AttackWaveDetector local_attack_waves_{options_.attack_wave};
 
   Mutex flush_mu_;
   Mutex poll_mu_;
@@ -328,9 +369,9 @@ RateLimitAnswer AgentClient::CalculateRateLimits(
     std::optional<absl::string_view> actor_id) {
   return impl_->CalculateRateLimits(route, client_ip, actor_id);
 }
-absl::StatusOr<std::optional<std::vector<AttackWaveSample>>>
-AgentClient::RecordAttackWave(absl::string_view client_ip,
-                              absl::string_view method, absl::string_view url) {
+AttackWaveAnswer AgentClient::RecordAttackWave(absl::string_view client_ip,
+                                               absl::string_view method,
+                                               absl::string_view url) {
   return impl_->RecordAttackWave(client_ip, method, url);
 }
 bool AgentClient::connected() const { return impl_->connected(); }

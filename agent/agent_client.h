@@ -43,7 +43,11 @@ struct AgentClientOptions {
   // request path; we default to 1 s and fall back to the local limiter).
   absl::Duration call_timeout = absl::Seconds(4);
   absl::Duration rate_limit_timeout = absl::Seconds(1);
+  // The reference's ATTACK_WAVE_TIMEOUT: short, since attackers can trigger
+  // the call at will. Past it the worker's local detector decides.
   absl::Duration attack_wave_timeout = absl::Seconds(1);
+  // The local detector's settings (the parent's are its own).
+  AttackWaveOptions attack_wave;
   // Events kept while the parent cannot take them; past this the oldest are
   // dropped and counted.
   size_t max_buffered_events = 100000;
@@ -65,6 +69,9 @@ struct AgentClientStats {
   uint64_t settings_polls = 0;
   uint64_t settings_applied = 0;
   uint64_t rate_limit_fallbacks = 0;
+  // record_attack_wave calls the parent did not answer within
+  // attack_wave_timeout, decided by the local detector instead.
+  uint64_t attack_wave_fallbacks = 0;
   std::optional<int64_t> config_generation;
   std::optional<int64_t> firewall_lists_generation;
 };
@@ -74,6 +81,15 @@ struct RateLimitAnswer {
   std::optional<RateLimitResult> result;  // nullopt: no limit applies.
   bool from_parent = true;  // false: the parent could not answer in time and
                             // the worker's local limiter decided.
+};
+
+// The answer to an attack-wave report, and who gave it.
+struct AttackWaveAnswer {
+  // The wave's samples, oldest first, when this request completed one (the
+  // client IP is then flagged for the detector's cooldown); else nullopt.
+  std::optional<std::vector<AttackWaveSample>> samples;
+  bool from_parent = true;  // false: the parent did not answer within
+                            // attack_wave_timeout; the local detector decided.
 };
 
 // Runs in a worker: one authenticated connection to the parent, with a
@@ -107,16 +123,20 @@ class AgentClient {
   absl::Status PollSettings();
 
   // Asks the parent's shared rate limiter; falls back to a local limiter
-  // when the parent does not answer within rate_limit_timeout.
+  // when the parent does not answer within rate_limit_timeout. An actor
+  // (non-empty id) goes on the wire as the reference builds the current
+  // request's: the id, this client IP, first and last seen now.
   RateLimitAnswer CalculateRateLimits(
       const RouteKey& route, absl::string_view client_ip,
       std::optional<absl::string_view> actor_id);
 
-  // Reports a suspicious request; returns the wave's samples once the
-  // parent's detector flags the IP. Errors if the parent does not answer.
-  absl::StatusOr<std::optional<std::vector<AttackWaveSample>>> RecordAttackWave(
-      absl::string_view client_ip, absl::string_view method,
-      absl::string_view url);
+  // Reports a suspicious request (a probe for /.env, /.git, ...) to the
+  // parent's one detector; the answer carries the wave's samples once this
+  // request completes one. Falls back to a local detector when the parent
+  // does not answer within attack_wave_timeout (counted in stats()).
+  AttackWaveAnswer RecordAttackWave(absl::string_view client_ip,
+                                    absl::string_view method,
+                                    absl::string_view url);
 
   bool connected() const;
   AgentClientStats stats() const;

@@ -6,10 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/agent_server.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
+#include "rpc/server.h"
 
 namespace zen {
 namespace {
@@ -155,18 +157,73 @@ TEST(AgentClientTest, AttackWaveIsReportedOnceAtTheThreshold) {
   Fixture f;
   auto client = f.Client();
   for (int i = 1; i < 15; ++i) {
-    auto r = client->RecordAttackWave("198.51.100.7", "GET", "/.env");
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_FALSE(r->has_value()) << i;
+    AttackWaveAnswer r = client->RecordAttackWave(
+        "198.51.100.7", "GET", absl::StrCat("/probe", i % 3));
+    EXPECT_TRUE(r.from_parent);
+    EXPECT_FALSE(r.samples.has_value()) << i;
   }
-  auto wave = client->RecordAttackWave("198.51.100.7", "GET", "/.git/config");
-  ASSERT_TRUE(wave.ok());
-  ASSERT_TRUE(wave->has_value());
-  EXPECT_EQ((*wave)->size(), 15u);
-  EXPECT_EQ((*wave)->back().url, "/.git/config");
-  auto after = client->RecordAttackWave("198.51.100.7", "GET", "/x");
-  ASSERT_TRUE(after.ok());
-  EXPECT_FALSE(after->has_value());  // Flagged: reported once.
+  AttackWaveAnswer wave =
+      client->RecordAttackWave("198.51.100.7", "GET", "/.git/config");
+  ASSERT_TRUE(wave.samples.has_value());
+  // Every request counts; the samples are the distinct ones.
+  ASSERT_EQ(wave.samples->size(), 4u);
+  EXPECT_EQ(wave.samples->front().url, "/probe1");
+  EXPECT_EQ(wave.samples->back().url, "/.git/config");
+  AttackWaveAnswer after =
+      client->RecordAttackWave("198.51.100.7", "GET", "/x");
+  EXPECT_FALSE(after.samples.has_value());  // Flagged: reported once.
+  EXPECT_EQ(client->stats().attack_wave_fallbacks, 0u);
+}
+
+TEST(AgentClientTest, AttackWaveFallsBackToALocalDetectorWhenTheParentIsGone) {
+  Fixture f;
+  AgentClientOptions options;
+  options.attack_wave.threshold = 3;
+  auto client = f.Client(options);
+  f.server->Stop();
+  const absl::Time start = zen::Now();
+  EXPECT_FALSE(client->RecordAttackWave("ip", "GET", "/a").samples);
+  EXPECT_FALSE(client->RecordAttackWave("ip", "GET", "/b").samples);
+  AttackWaveAnswer wave = client->RecordAttackWave("ip", "GET", "/c");
+  EXPECT_FALSE(wave.from_parent);
+  ASSERT_TRUE(wave.samples.has_value());
+  EXPECT_EQ(wave.samples->size(), 3u);
+  EXPECT_EQ(client->stats().attack_wave_fallbacks, 3u);
+  // A parent that is gone fails fast (the connection is refused or closed),
+  // well within the 1 s timeout each.
+  EXPECT_LT(zen::Now() - start, absl::Seconds(3));
+}
+
+TEST(AgentClientTest, AttackWaveFallbackWaitsNoLongerThanItsTimeout) {
+  // A parent that accepts the call but never answers: a server whose
+  // record_attack_wave handler blocks.
+  ipc::Secret secret = *ipc::Secret::Generate();
+  auto server = *rpc::Server::Create(&secret, {});
+  std::atomic<bool> release{false};
+  server->RegisterHandler("record_attack_wave", [&](rpc::ServerCall&) {
+    const absl::Time limit = zen::Now() + absl::Seconds(10);
+    while (!release.load() && zen::Now() < limit) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(server->Start().ok());
+  AgentClientOptions options;
+  options.port = server->port();
+  options.polling_jitter = absl::ZeroDuration();
+  options.attack_wave_timeout = absl::Milliseconds(200);
+  options.attack_wave.threshold = 1;
+  auto client = *AgentClient::Create(&secret, options);
+  const absl::Time start = zen::Now();
+  AttackWaveAnswer wave = client->RecordAttackWave("ip", "GET", "/.env");
+  const absl::Duration took = zen::Now() - start;
+  EXPECT_FALSE(wave.from_parent);
+  EXPECT_TRUE(wave.samples.has_value());
+  EXPECT_GE(took, absl::Milliseconds(200));
+  EXPECT_LT(took, absl::Seconds(2));
+  release.store(true);
+  client->Stop();
+  server->Stop();
 }
 
 TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {

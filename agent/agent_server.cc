@@ -83,28 +83,29 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     return absl::OkStatus();
   }
 
-  // Acknowledged first (respond-early), then folded.
+  // Acknowledged first (respond-early), then decoded one event at a time
+  // and folded: an event that cannot be read costs only itself.
   absl::Status SendCollectorEvents(
       rpc::ServerContext* context,
       const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
     absl::Status acked = context->RespondNow();
     if (!acked.ok()) return acked;
-    std::vector<CollectorEvent> events;
-    events.reserve(static_cast<size_t>(request.events_size()));
-    size_t unknown = 0;
-    for (const agent::CollectorEvent& e : request.events()) {
-      std::optional<CollectorEvent> converted = EventFromProto(e);
-      if (converted) {
-        events.push_back(std::move(*converted));
-      } else {
-        ++unknown;
-      }
+    if (request.events().empty()) return absl::OkStatus();  // `null`: none.
+    absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
+    if (!decoded.ok()) {
+      LogWarning("agent server: ignored a worker's events: ",
+                 decoded.status().message());
+      owner_->unreadable_events_.fetch_add(1, std::memory_order_relaxed);
+      return absl::OkStatus();
     }
-    owner_->collector_.RecordBatch(events);
-    if (unknown > 0) {
-      LogWarning("agent server: ignored ", unknown,
-                 " events of unknown type from a worker");
+    owner_->collector_.RecordBatch(decoded->events);
+    const size_t bad = decoded->unknown_type + decoded->undecodable;
+    if (bad > 0) {
+      owner_->unreadable_events_.fetch_add(bad, std::memory_order_relaxed);
+      LogWarning("agent server: ignored ", decoded->unknown_type,
+                 " events of unknown type and ", decoded->undecodable,
+                 " unreadable events from a worker");
     }
     return absl::OkStatus();
   }
@@ -113,6 +114,8 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
       rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
       agent::CalculateRateLimitsResponse* response) override {
     RouteKey route{request.route().method(), request.route().path()};
+    // The reference keys an actor's window by its id alone; the rest of the
+    // actor (name, IP, times) does not change the answer.
     std::optional<absl::string_view> actor;
     if (request.has_actor() && !request.actor().id().empty()) {
       actor = request.actor().id();
@@ -127,7 +130,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         static_cast<int32_t>(result->current_requests));
     response->set_max_requests(static_cast<int32_t>(result->max_requests));
     response->set_time_remaining(
-        static_cast<int32_t>(result->time_remaining_ms));
+        static_cast<int32_t>(result->time_remaining_seconds));
     return absl::OkStatus();
   }
 
@@ -136,7 +139,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
       agent::RecordAttackWaveResponse* response) override {
     std::optional<std::vector<AttackWaveSample>> samples =
         owner_->attack_waves_.Record(request.client_ip(), request.verb(),
-                                     request.path());
+                                     request.path(), zen::Now());
     if (!samples) return absl::OkStatus();
     for (const AttackWaveSample& s : *samples) {
       agent::AttackWaveSample* out = response->add_samples();

@@ -2,6 +2,7 @@
 #ifndef ZEN_AGENT_AGENT_SERVER_H_
 #define ZEN_AGENT_AGENT_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,12 @@ class AgentServer {
   RateLimiter& rate_limiter() { return rate_limiter_; }
   AttackWaveDetector& attack_waves() { return attack_waves_; }
   rpc::ServerStats server_stats() const { return server_->stats(); }
+  // Events workers sent that could not be folded: not an object of an
+  // event's shape, or of a type this version does not know. Counted here,
+  // not by the Collector, which only sees events that were read.
+  uint64_t unreadable_events() const {
+    return unreadable_events_.load(std::memory_order_relaxed);
+  }
 
   // For a forked child that inherited this object: closes this process's
   // copies of the server's sockets (never shutdown) and forgets its threads.
@@ -85,6 +92,7 @@ class AgentServer {
   mutable Mutex settings_mu_;
   std::shared_ptr<const RuntimeSettings> settings_
       ABSL_GUARDED_BY(settings_mu_);
+  std::atomic<uint64_t> unreadable_events_{0};
   std::unique_ptr<Service> service_;
   std::unique_ptr<rpc::Server> server_;
 };

@@ -1,8 +1,65 @@
 #include "agent/event_conversion.h"
 
 #include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "simdjson.h"
+#include "stubs/message_json.h"
+#include "stubs/padded_json.h"
 
 namespace zen {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+const stubs::MessageJson& EventCodec() {
+  static const stubs::MessageJson* codec =
+      new stubs::MessageJson(agent::CollectorEvent::descriptor(), {});
+  return *codec;
+}
+
+// The reference's Actor#as_json: nil name and IP dropped, both times sent.
+void ActorToProto(const CollectorEvent& in, agent::Actor* out) {
+  out->set_id(in.user_id);
+  if (!in.user_name.empty()) out->set_name(in.user_name);
+  if (!in.ip_address.empty()) out->set_last_ip_address(in.ip_address);
+  out->set_first_seen_at(in.first_seen_ms != 0 ? in.first_seen_ms
+                                               : in.timestamp_ms);
+  out->set_last_seen_at(in.last_seen_ms != 0 ? in.last_seen_ms
+                                             : in.timestamp_ms);
+}
+
+absl::Status SchemaToProto(absl::string_view schema_json,
+                           google::protobuf::Value* out) {
+  if (absl::StripAsciiWhitespace(schema_json).empty()) {
+    out->mutable_struct_value();  // `{}`: the reference reads it unchecked.
+    return absl::OkStatus();
+  }
+  google::protobuf::util::Status status =
+      google::protobuf::util::JsonStringToMessage(std::string(schema_json),
+                                                  out);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "route schema is not JSON: ", status.message().ToString()));
+  }
+  return absl::OkStatus();
+}
+
+std::string SchemaFromProto(const agent::CollectorEvent& in) {
+  if (!in.has_schema()) return std::string();
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(in.schema(), &text).ok()) {
+    return std::string();
+  }
+  return text == "{}" ? std::string() : text;
+}
+
+}  // namespace
 
 std::optional<CollectorEvent> EventFromProto(const agent::CollectorEvent& in) {
   std::optional<CollectorEventType> type =
@@ -13,7 +70,9 @@ std::optional<CollectorEvent> EventFromProto(const agent::CollectorEvent& in) {
   out.timestamp_ms = in.timestamp_ms();
   out.method = in.route().method();
   out.path = in.route().path();
+  out.schema_json = SchemaFromProto(in);
   out.sink_name = in.sink_name();
+  out.sink_kind = in.sink_kind();
   out.attack_kind = in.kind();
   out.blocked = in.being_blocked();
   out.duration = absl::Seconds(in.duration());
@@ -23,7 +82,8 @@ std::optional<CollectorEvent> EventFromProto(const agent::CollectorEvent& in) {
   out.ip_address = in.actor().last_ip_address();
   out.first_seen_ms = in.actor().first_seen_at();
   out.last_seen_ms = in.actor().last_seen_at();
-  out.hostname = in.connection().hostname();
+  // The reference's OutboundConnection lower-cases the host it is given.
+  out.hostname = absl::AsciiStrToLower(in.connection().hostname());
   out.port = in.connection().port();
   if (*type == CollectorEventType::kUserAgent) {
     out.keys.assign(in.user_agent_keys().begin(), in.user_agent_keys().end());
@@ -33,37 +93,111 @@ std::optional<CollectorEvent> EventFromProto(const agent::CollectorEvent& in) {
   return out;
 }
 
-void EventToProto(const CollectorEvent& in, agent::CollectorEvent* out) {
+absl::Status EventToProto(const CollectorEvent& in,
+                          agent::CollectorEvent* out) {
   out->set_type(std::string(CollectorEventTypeName(in.type)));
-  out->set_timestamp_ms(in.timestamp_ms);
-  if (!in.method.empty() || !in.path.empty()) {
-    out->mutable_route()->set_method(in.method);
-    out->mutable_route()->set_path(in.path);
+  if (in.timestamp_ms != 0) out->set_timestamp_ms(in.timestamp_ms);
+  switch (in.type) {
+    case CollectorEventType::kRequest:
+    case CollectorEventType::kRateLimitedRequest:
+      break;
+    case CollectorEventType::kUserAgent:
+      for (const std::string& k : in.keys) out->add_user_agent_keys(k);
+      break;
+    case CollectorEventType::kIpList:
+      for (const std::string& k : in.keys) out->add_ip_list_keys(k);
+      break;
+    case CollectorEventType::kAttackWave:
+      out->set_being_blocked(in.blocked);
+      break;
+    case CollectorEventType::kScan:
+      out->set_sink_name(in.sink_name);
+      out->set_sink_kind(in.sink_kind);
+      out->set_duration(absl::ToDoubleSeconds(in.duration));
+      out->set_has_errors(in.has_errors);
+      break;
+    case CollectorEventType::kAttack:
+      out->set_sink_name(in.sink_name);
+      out->set_sink_kind(in.sink_kind);
+      out->set_being_blocked(in.blocked);
+      if (!in.attack_kind.empty()) out->set_kind(in.attack_kind);
+      break;
+    case CollectorEventType::kUser:
+      ActorToProto(in, out->mutable_actor());
+      break;
+    case CollectorEventType::kOutbound:
+      out->mutable_connection()->set_hostname(
+          absl::AsciiStrToLower(in.hostname));
+      out->mutable_connection()->set_port(in.port);
+      break;
+    case CollectorEventType::kRoute:
+      out->mutable_route()->set_method(in.method);
+      out->mutable_route()->set_path(in.path);
+      return SchemaToProto(in.schema_json, out->mutable_schema());
   }
-  if (!in.sink_name.empty()) out->set_sink_name(in.sink_name);
-  if (!in.attack_kind.empty()) out->set_kind(in.attack_kind);
-  out->set_being_blocked(in.blocked);
-  if (in.duration != absl::ZeroDuration()) {
-    out->set_duration(absl::ToDoubleSeconds(in.duration));
+  return absl::OkStatus();
+}
+
+absl::Status EncodeEventsJson(absl::Span<const CollectorEvent> events,
+                              std::string* json) {
+  json->push_back('[');
+  agent::CollectorEvent message;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) json->push_back(',');
+    message.Clear();
+    absl::Status status = EventToProto(events[i], &message);
+    if (status.ok()) status = EventCodec().Encode(message, json);
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("event ", i, ": ", status.message()));
+    }
   }
-  out->set_has_errors(in.has_errors);
-  if (!in.user_id.empty() || !in.user_name.empty() || !in.ip_address.empty()) {
-    agent::Actor* actor = out->mutable_actor();
-    actor->set_id(in.user_id);
-    actor->set_name(in.user_name);
-    actor->set_last_ip_address(in.ip_address);
-    actor->set_first_seen_at(in.first_seen_ms);
-    actor->set_last_seen_at(in.last_seen_ms);
+  json->push_back(']');
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DecodedEvents> DecodeEventsJson(absl::string_view json_array) {
+  const stubs::PaddedJsonString padded(json_array);
+  od::parser parser;
+  od::document doc;
+  od::array array;
+  if (parser.iterate(padded.view().data(), json_array.size(),
+                     json_array.size() + stubs::kJsonPadding)
+              .get(doc) != simdjson::SUCCESS ||
+      doc.get_array().get(array) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("events: expected a JSON array");
   }
-  if (!in.hostname.empty()) {
-    out->mutable_connection()->set_hostname(in.hostname);
-    out->mutable_connection()->set_port(in.port);
+  DecodedEvents decoded;
+  agent::CollectorEvent message;
+  for (auto element : array) {
+    od::value value;
+    if (std::move(element).get(value) != simdjson::SUCCESS) {
+      // Not JSON at all (the raw_json check lets none through): stop, the
+      // rest cannot be trusted.
+      ++decoded.undecodable;
+      break;
+    }
+    od::object object;
+    std::string_view raw;
+    if (value.get_object().get(object) != simdjson::SUCCESS ||
+        object.raw_json().get(raw) != simdjson::SUCCESS) {
+      ++decoded.undecodable;  // A scalar or array: skipped by the iterator.
+      continue;
+    }
+    const stubs::PaddedJsonString one(
+        absl::string_view(raw.data(), raw.size()));
+    if (!EventCodec().Decode(one.view(), &message).ok()) {
+      ++decoded.undecodable;
+      continue;
+    }
+    std::optional<CollectorEvent> event = EventFromProto(message);
+    if (!event) {
+      ++decoded.unknown_type;
+      continue;
+    }
+    decoded.events.push_back(std::move(*event));
   }
-  if (in.type == CollectorEventType::kUserAgent) {
-    for (const std::string& k : in.keys) out->add_user_agent_keys(k);
-  } else if (in.type == CollectorEventType::kIpList) {
-    for (const std::string& k : in.keys) out->add_ip_list_keys(k);
-  }
+  return decoded;
 }
 
 }  // namespace zen

@@ -138,7 +138,8 @@ std::optional<RateLimitResult> RateLimiter::Check(
   RateLimitResult result;
   result.discriminator_kind =
       has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;
-  result.discriminator = std::string(has_actor ? *actor_id : client_ip);
+  result.discriminator =
+      has_actor ? absl::StrCat("actor:", *actor_id) : std::string(client_ip);
   result.max_requests = endpoint->rate_limiting.max_requests;
   const int64_t length_ns =
       absl::ToInt64Nanoseconds(endpoint->rate_limiting.window);
@@ -169,6 +170,7 @@ std::optional<RateLimitResult> RateLimiter::Check(
     result.time_remaining_ms = CeilMillis(length_ns);  // maxRequests 0
   }
   windows_->ReclaimExpired(now_ns);
+  result.time_remaining_seconds = (result.time_remaining_ms + 999) / 1000;
   return result;
 }
 

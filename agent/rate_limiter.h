@@ -3,8 +3,9 @@
 // all workers together (REFERENCE-BEHAVIORS items 69, 78).
 //
 // Exact sliding windows. Each (endpoint, discriminator) pair has its own log
-// of admitted requests; the discriminator is the actor (user) id when the
-// request has one, else the client IP. A request is admitted iff fewer than
+// of admitted requests; the discriminator is `actor:<id>` when the request
+// has an actor (user), else the client IP, as the reference's default
+// rate_limiting_discriminator. A request is admitted iff fewer than
 // maxRequests requests were admitted in the window ending now; a request
 // admitted at time t holds its slot during [t, t + windowSizeInMS), so at
 // t + window it is free again. Throttled requests are not recorded: a client
@@ -49,7 +50,7 @@ absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind);
 struct RateLimitResult {
   bool throttled = false;
   RateLimitDiscriminator discriminator_kind = RateLimitDiscriminator::kIp;
-  // The client IP or the actor id the window is kept for.
+  // What the window is kept for: `actor:<id>`, or the client IP.
   std::string discriminator;
   // Requests counted in the window, this one included if admitted.
   int64_t current_requests = 0;
@@ -57,8 +58,12 @@ struct RateLimitResult {
   // Milliseconds (rounded up) until the oldest counted request leaves the
   // window, i.e. until a throttled client may succeed again; 0 when the
   // window is empty. With maxRequests 0 nothing is ever admitted, and this is
-  // the window length.
+  // the window length. From a parent's answer (whole seconds on the wire),
+  // time_remaining_seconds * 1000.
   int64_t time_remaining_ms = 0;
+  // The same in whole seconds, rounded up: the wire's `time_remaining` and
+  // what a throttled client is told in `Retry-After`.
+  int64_t time_remaining_seconds = 0;
 };
 
 struct RateLimiterOptions {

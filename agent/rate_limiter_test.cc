@@ -55,6 +55,7 @@ TEST(RateLimiterTest, AdmitsExactlyMaxRequestsPerWindow) {
   EXPECT_TRUE(fourth->throttled);
   EXPECT_EQ(fourth->current_requests, 3);
   EXPECT_EQ(fourth->time_remaining_ms, 1000);
+  EXPECT_EQ(fourth->time_remaining_seconds, 1);
   EXPECT_EQ(fourth->discriminator_kind, RateLimitDiscriminator::kIp);
   EXPECT_EQ(fourth->discriminator, "1.1.1.1");
 }
@@ -68,6 +69,7 @@ TEST(RateLimiterTest, SlotFreesExactlyWhenTheWindowHasPassed) {
       limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(999));
   EXPECT_TRUE(early->throttled);
   EXPECT_EQ(early->time_remaining_ms, 1);
+  EXPECT_EQ(early->time_remaining_seconds, 1);  // Rounded up.
   std::optional<RateLimitResult> on_time =
       limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(1000));
   EXPECT_FALSE(on_time->throttled);
@@ -152,7 +154,7 @@ TEST(RateLimiterTest, ActorIdTakesPrecedenceOverIp) {
       limiter.Check(kLogin, "1.1.1.1", "alice", settings, At(0));
   EXPECT_FALSE(first->throttled);
   EXPECT_EQ(first->discriminator_kind, RateLimitDiscriminator::kUser);
-  EXPECT_EQ(first->discriminator, "alice");
+  EXPECT_EQ(first->discriminator, "actor:alice");
   EXPECT_EQ(RateLimitDiscriminatorName(first->discriminator_kind), "user");
   // Same user from another address: same window.
   EXPECT_TRUE(

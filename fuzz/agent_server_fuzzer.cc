@@ -11,13 +11,15 @@
 //   and after any update `updated_settings` succeeds, splices the cached
 //   bytes unchanged, and parses in the child to the parent's settings; a
 //   child that is up to date gets nothing;
-// * an events call is acknowledged iff its request decodes, and then every
-//   decoded event of a known type is counted exactly once (no loss, no
-//   double count), nothing else is.
+// * an events call is acknowledged iff its request decodes (the events are
+//   one JSON array), and then every event that decodes on its own and is of
+//   a known type is counted exactly once (no loss, no double count),
+//   nothing else is.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -178,9 +180,14 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
           ->DecodeRequest(padded_args.view(), padded_kwargs.view(), &request)
           .ok();
   Totals expected;
-  for (const agent::CollectorEvent& e : request.events()) {
-    std::optional<CollectorEvent> event = EventFromProto(e);
-    if (!event) continue;
+  std::vector<CollectorEvent> events;
+  if (decodes && !request.events().empty()) {
+    // Each event on its own: the server keeps the ones it can read.
+    absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
+    if (decoded.ok()) events = std::move(decoded->events);
+  }
+  for (const CollectorEvent* event = events.data();
+       event != events.data() + events.size(); ++event) {
     switch (event->type) {
       case CollectorEventType::kRequest:
         ++expected.requests;

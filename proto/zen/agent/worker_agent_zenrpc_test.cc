@@ -70,6 +70,14 @@ class RecordingStream : public ipc::MessageStream {
   std::vector<std::string> responses_ ABSL_GUARDED_BY(mu_);
 };
 
+// Elements of a JSON array (0 for anything else).
+int CountArrayElements(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array array;
+  if (parser.parse(json).get(array) != simdjson::SUCCESS) return 0;
+  return static_cast<int>(array.size());
+}
+
 // A parent-side agent with canned answers.
 class FakeAgent : public WorkerAgent::Service {
  public:
@@ -93,7 +101,7 @@ class FakeAgent : public WorkerAgent::Service {
   absl::Status SendCollectorEvents(rpc::ServerContext* context,
                                    const SendCollectorEventsRequest& request,
                                    SendCollectorEventsResponse*) override {
-    events_received = request.events_size();
+    events_received = CountArrayElements(request.events());
     absl::Status early = context->RespondNow();
     // Still "folding the events in" after answering.
     if (hold_after_responding.valid()) hold_after_responding.wait();
@@ -302,7 +310,7 @@ std::vector<std::string> SplitResponse(const std::string& frame) {
 }
 
 TEST_F(WorkerAgentEndToEndTest,
-       StubSendsTheRequestAsSnakeCaseKwargsWithEmptyArgs) {
+       StubSendsPositionalArgsAsTheReferenceClientDoes) {
   StartWithAgent();
   CalculateRateLimitsRequest request;
   request.mutable_route()->set_method("GET");
@@ -316,13 +324,15 @@ TEST_F(WorkerAgentEndToEndTest,
       stub_->CalculateRateLimits(request, Timeout());
   ASSERT_TRUE(response.ok()) << response.status();
 
+  // The reference's handlers take positional parameters only; the actor
+  // has its lowerCamel keys and its times are numbers.
   EXPECT_EQ(SplitRequest(LastRequest()),
             (std::vector<std::string>{
-                "calculate_rate_limits", "[]",
-                R"({"route":{"method":"GET","path":"/api/users/:id"},)"
-                R"("client_ip":"203.0.113.7","actor":{"id":"u1",)"
-                R"("last_ip_address":"198.51.100.2",)"
-                R"("first_seen_at":"1700000000000"}})"}))
+                "calculate_rate_limits",
+                R"([{"method":"GET","path":"/api/users/:id"},"203.0.113.7",)"
+                R"({"id":"u1","lastIpAddress":"198.51.100.2",)"
+                R"("firstSeenAt":1700000000000}])",
+                "{}"}))
       << LastRequest();
   EXPECT_EQ(SplitResponse(LastResponse()),
             (std::vector<std::string>{
@@ -360,7 +370,10 @@ TEST_F(WorkerAgentEndToEndTest, UnchangedSettingsAreAnEmptyObject) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->has_config_generation());
   EXPECT_EQ(SplitResponse(LastResponse())[0], "{}");
-  EXPECT_EQ(SplitRequest(LastRequest())[2], R"({"known_config_generation":3})");
+  // Positional, as the reference client sends them: a generation it does
+  // not know is `null`.
+  EXPECT_EQ(SplitRequest(LastRequest())[1], "[3,null]");
+  EXPECT_EQ(SplitRequest(LastRequest())[2], "{}");
 }
 
 TEST_F(WorkerAgentEndToEndTest, PingAndNoRateLimitAnswerNull) {
@@ -463,8 +476,7 @@ TEST_F(WorkerAgentEndToEndTest, RespondNowAnswersBeforeTheMethodFinishes) {
   agent_.hold_after_responding = release.get_future().share();
   StartWithAgent();
   SendCollectorEventsRequest request;
-  request.add_events()->set_type("track_request");
-  request.add_events()->set_type("track_attack");
+  request.set_events(R"([{"type":"track_request"},{"type":"track_attack"}])");
   absl::StatusOr<SendCollectorEventsResponse> response =
       stub_->SendCollectorEvents(request, Timeout());
   // Answered while the method is still working.
