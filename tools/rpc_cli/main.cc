@@ -22,6 +22,7 @@
 #include "rpc/channel.h"
 #include "rpc/server.h"
 #include "tools/rpc_cli/builtin_handlers.h"
+#include "tools/rpc_cli/stdin_secret.h"
 
 namespace {
 
@@ -34,41 +35,6 @@ int Usage() {
       "The secret (64 hex characters) is read from the first line of "
       "standard input.\n");
   return 2;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Reads the first line of stdin byte by byte (no buffering past it, so
-// `serve` can then watch stdin for end of file).
-absl::StatusOr<zen::ipc::Secret> ReadSecret() {
-  std::string line;
-  char c;
-  while (line.size() <= 130 && ::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') {
-    line.push_back(c);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.size() != 64) {
-    return absl::InvalidArgumentError(
-        "the first line of stdin must be exactly 64 hex characters");
-  }
-  uint8_t key[32];
-  for (size_t i = 0; i < 32; ++i) {
-    const int hi = HexValue(line[2 * i]);
-    const int lo = HexValue(line[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError("the secret is not hexadecimal");
-    }
-    key[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  auto secret = zen::ipc::Secret::FromBytes(key);
-  std::fill(std::begin(key), std::end(key), 0);
-  std::fill(line.begin(), line.end(), '\0');
-  return secret;
 }
 
 volatile sig_atomic_t g_stop = 0;
@@ -154,7 +120,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
   if (command != "serve" && command != "call") return Usage();
-  auto secret = ReadSecret();
+  auto secret = zen::rpc_cli::ReadSecretFromStdin();
   if (!secret.ok()) {
     std::fprintf(stderr, "rpc_cli: %s\n", secret.status().ToString().c_str());
     return 2;
