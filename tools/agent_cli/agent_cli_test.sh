@@ -92,14 +92,18 @@ got=$(call calculate_rate_limits "$LIMITED")
 expect 'null' calculate_rate_limits '[{"method":"GET","path":"/free"},"203.0.113.7",null]'
 # With an actor, limits count per user.
 got=$(call calculate_rate_limits '[{"method":"GET","path":"/limited"},"203.0.113.7",{"id":"u1","name":"Ann"}]')
-[[ "$got" == '{"throttled":false,"discriminator":"u1","current_requests":1,'* ]] ||
+[[ "$got" == '{"throttled":false,"discriminator":"actor:u1","current_requests":1,'* ]] ||
   fail "calculate_rate_limits with actor: $got"
 
-# Attack waves: null until the 15th sample, then the samples (unwrapped).
-for i in $(seq 14); do expect 'null' record_attack_wave '["198.51.100.9","GET","/.env"]'; done
-got=$(call record_attack_wave '["198.51.100.9","GET","/.env"]')
-[[ "$got" == '[{"method":"GET","url":"/.env"},'*'{"method":"GET","url":"/.env"}]' ]] ||
-  fail "record_attack_wave #15: $got"
+# Attack waves: null until the 15th request, then the distinct samples
+# (unwrapped), oldest first.
+for i in $(seq 14); do
+  expect 'null' record_attack_wave "[\"198.51.100.9\",\"GET\",\"/probe$((i % 2))\"]"
+done
+expect '[{"method":"GET","url":"/probe1"},{"method":"GET","url":"/probe0"},{"method":"POST","url":"/.env"}]' \
+  record_attack_wave '["198.51.100.9","POST","/.env"]'
+# Flagged: the next one is null again.
+expect 'null' record_attack_wave '["198.51.100.9","GET","/x"]'
 
 expect 'null' send_collector_events '[[{"type":"track_request"}]]'
 
