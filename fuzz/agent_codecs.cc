@@ -5,39 +5,12 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
-#include "proto/zen/rpc/options.pb.h"
+#include "stubs/descriptor_codec.h"
 
 namespace zen::fuzz {
 namespace {
 
 namespace pb = google::protobuf;
-
-std::unique_ptr<stubs::MethodCodec> CodecFromOptions(
-    const pb::MethodDescriptor* method, absl::string_view wire_name) {
-  stubs::MethodSpec spec(wire_name, method->input_type(),
-                         method->output_type());
-  for (int i = 0; i < method->input_type()->field_count(); ++i) {
-    const pb::FieldDescriptor* f = method->input_type()->field(i);
-    if (f->options().GetExtension(rpc::raw_json)) {
-      spec.AddRequestRawJson(f->name());
-    }
-  }
-  for (int i = 0; i < method->output_type()->field_count(); ++i) {
-    const pb::FieldDescriptor* f = method->output_type()->field(i);
-    if (f->options().GetExtension(rpc::raw_json)) {
-      spec.AddResponseRawJson(f->name());
-    }
-  }
-  const pb::MethodOptions& options = method->options();
-  for (int i = 0; i < options.ExtensionSize(rpc::positional_args); ++i) {
-    spec.AddPositionalArg(options.GetExtension(rpc::positional_args, i));
-  }
-  if (options.HasExtension(rpc::result_field)) {
-    spec.SetResultField(options.GetExtension(rpc::result_field));
-  }
-  spec.SetNullWhenEmpty(options.GetExtension(rpc::null_when_empty));
-  return std::make_unique<stubs::MethodCodec>(spec);
-}
 
 std::string Bytes(const pb::Message& message) {
   std::string out;
@@ -63,8 +36,8 @@ const std::vector<AgentMethod>& AgentMethods() {
                agent::WorkerAgent::kMethodNames.size());
     for (int i = 0; i < service->method_count(); ++i) {
       const pb::MethodDescriptor* m = service->method(i);
-      out->push_back(
-          {m, CodecFromOptions(m, agent::WorkerAgent::kMethodNames[i])});
+      out->push_back({m, stubs::MethodCodecFromDescriptor(
+                             agent::WorkerAgent::kMethodNames[i], m)});
     }
     return out;
   }();

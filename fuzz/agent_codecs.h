@@ -17,7 +17,7 @@ namespace zen::fuzz {
 
 struct AgentMethod {
   const google::protobuf::MethodDescriptor* descriptor;
-  std::unique_ptr<stubs::MethodCodec> codec;
+  std::unique_ptr<const stubs::MethodCodec> codec;
 };
 
 // In declaration order (ping, updated_settings, send_collector_events,

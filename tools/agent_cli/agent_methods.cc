@@ -10,6 +10,7 @@
 #include "base/status_macros.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/rpc/options.pb.h"
+#include "stubs/descriptor_codec.h"
 #include "stubs/message_json.h"
 #include "stubs/padded_json.h"
 
@@ -102,7 +103,7 @@ std::vector<AgentMethod>* BuildAgentMethods() {
     AgentMethod method;
     method.wire_name = wire_name;
     method.descriptor = descriptor;
-    method.codec = CodecFromDescriptor(wire_name, descriptor);
+    method.codec = stubs::MethodCodecFromDescriptor(wire_name, descriptor);
     method.new_request = std::move(binding.new_request);
     method.new_response = std::move(binding.new_response);
     method.call = std::move(binding.call);
@@ -123,33 +124,6 @@ const AgentMethod* FindAgentMethod(absl::string_view wire_name) {
     if (method.wire_name == wire_name) return &method;
   }
   return nullptr;
-}
-
-std::unique_ptr<const stubs::MethodCodec> CodecFromDescriptor(
-    absl::string_view wire_name, const pb::MethodDescriptor* method) {
-  stubs::MethodSpec spec(wire_name, method->input_type(),
-                         method->output_type());
-  const pb::Descriptor* request = method->input_type();
-  for (int i = 0; i < request->field_count(); ++i) {
-    const pb::FieldDescriptor* field = request->field(i);
-    if (field->options().GetExtension(::zen::rpc::raw_json)) {
-      spec.AddRequestRawJson(field->name());
-    }
-  }
-  const pb::Descriptor* response = method->output_type();
-  for (int i = 0; i < response->field_count(); ++i) {
-    const pb::FieldDescriptor* field = response->field(i);
-    if (field->options().GetExtension(::zen::rpc::raw_json)) {
-      spec.AddResponseRawJson(field->name());
-    }
-  }
-  const pb::MethodOptions& options = method->options();
-  for (int i = 0; i < options.ExtensionSize(::zen::rpc::positional_args); ++i) {
-    spec.AddPositionalArg(options.GetExtension(::zen::rpc::positional_args, i));
-  }
-  spec.SetResultField(options.GetExtension(::zen::rpc::result_field));
-  spec.SetNullWhenEmpty(options.GetExtension(::zen::rpc::null_when_empty));
-  return std::make_unique<const stubs::MethodCodec>(spec);
 }
 
 absl::StatusOr<std::unique_ptr<pb::Message>> DecodeJsonArgs(

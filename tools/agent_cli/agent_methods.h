@@ -50,14 +50,6 @@ const std::vector<AgentMethod>& AgentMethods();
 // The method named `wire_name`, or nullptr.
 const AgentMethod* FindAgentMethod(absl::string_view wire_name);
 
-// The MethodCodec that generated code would build for `method` from its
-// options (wire name, raw_json fields, positional_args, result_field,
-// null_when_empty). `method` must outlive the codec (descriptors of the
-// generated pool live forever).
-std::unique_ptr<const stubs::MethodCodec> CodecFromDescriptor(
-    absl::string_view wire_name,
-    const google::protobuf::MethodDescriptor* method);
-
 // Decodes `args_json` into a new request of `method`, as the server would
 // have decoded the reference Ruby client's call: a JSON array fills the
 // fields named by the method's positional_args (`null` leaves a field unset,
