@@ -95,14 +95,17 @@ TEST_F(AgentServerTest, NothingCachedYetIsSentAsNull) {
 }
 
 TEST_F(AgentServerTest, EmptyConfigIsSentAsNull) {
+  // Blank is `null`, which over nothing cached is no change (the
+  // reference's nil == nil): generation 0 still.
   ASSERT_TRUE(server_->UpdateConfig("").ok());
   EXPECT_EQ(
       Call(
           R"(["c1","updated_settings",[],{"known_firewall_lists_generation":0}])"),
-      R"(["c1",{"config":null,"config_generation":1},null])");
-  ASSERT_TRUE(server_->UpdateConfig(" \n").ok());  // Blank: the same `null`.
+      R"(["c1",{"config":null,"config_generation":0},null])");
+  ASSERT_TRUE(server_->UpdateConfig(R"({"block":true})").ok());
+  ASSERT_TRUE(server_->UpdateConfig(" \n").ok());  // Blank: back to `null`.
   EXPECT_EQ(Call(R"(["c2","updated_settings",[null,0],{}])"),
-            R"(["c2",{"config":null,"config_generation":1},null])");
+            R"(["c2",{"config":null,"config_generation":2},null])");
 }
 
 // The cached text is spliced without being parsed again, so what is not one
@@ -117,7 +120,7 @@ TEST_F(AgentServerTest, TextThatIsNotOneJsonValueIsNeverCached) {
   }
   EXPECT_EQ(Call(R"(["f1","updated_settings",[],{}])"),
             R"(["f1",{"config":{"block":true},"config_generation":1,)"
-            R"("firewall_lists":null,"firewall_lists_generation":1},null])");
+            R"("firewall_lists":null,"firewall_lists_generation":0},null])");
 }
 
 TEST_F(AgentServerTest, LargeConfigIsSplicedWhole) {

@@ -22,7 +22,9 @@ uint64_t SettingsCache::Update(Which which, std::string json) {
   // Only writers change documents_, and writer_mu_ excludes the others, so
   // `current` stays current while the (possibly megabytes long) comparison
   // runs without blocking readers.
-  if (current.text != nullptr && *current.text == json) {
+  // Nothing cached is `null` (the reference's nil): storing `null` then is
+  // no change either.
+  if (current.text != nullptr ? *current.text == json : json == "null") {
     return current.generation;
   }
   auto next = std::make_shared<const std::string>(std::move(json));

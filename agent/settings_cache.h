@@ -13,8 +13,8 @@
 // `null`) and increases by exactly 1 whenever a stored text differs from the
 // one before it. "Differs" is byte comparison: an API response re-serialized
 // with other spacing or key order counts as a change; the cost is a spurious
-// re-apply in the children, never a missed update. Storing the first text
-// always counts as a change, even the text `null`.
+// re-apply in the children, never a missed update. Storing `null` while
+// nothing is cached is no change (the reference compares nil with nil).
 #ifndef ZEN_AGENT_SETTINGS_CACHE_H_
 #define ZEN_AGENT_SETTINGS_CACHE_H_
 

@@ -54,11 +54,13 @@ TEST(SettingsCacheTest, DocumentsHaveIndependentGenerations) {
   EXPECT_EQ(snapshot.firewall_lists_generation, 1u);
 }
 
-TEST(SettingsCacheTest, FirstStoreCountsAsChangeEvenForNullText) {
+TEST(SettingsCacheTest, NullWhileNothingIsCachedIsNoChange) {
   SettingsCache cache;
-  EXPECT_EQ(cache.UpdateFirewallLists("null"), 1u);
-  EXPECT_EQ(cache.UpdateFirewallLists("null"), 1u);
-  EXPECT_EQ(cache.UpdateConfig(""), 1u);
+  // As the reference: a nil value stored over nil is no change.
+  EXPECT_EQ(cache.UpdateFirewallLists("null"), 0u);
+  EXPECT_EQ(cache.UpdateFirewallLists("{}"), 1u);
+  EXPECT_EQ(cache.UpdateFirewallLists("null"), 2u);  // Back to null: changed.
+  EXPECT_EQ(cache.UpdateFirewallLists("null"), 2u);
 }
 
 TEST(SettingsCacheTest, OldSnapshotKeepsOldTextAlive) {
