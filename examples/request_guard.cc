@@ -11,6 +11,7 @@
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "base/clock.h"
+#include "examples/scan_probe.h"
 
 namespace zen::examples {
 namespace {
@@ -63,7 +64,7 @@ Verdict Decide(AgentClient* client, const RuntimeSettings& settings,
   verdict.http_status = 429;
   verdict.reason = "rate_limited";
   verdict.retry_after_seconds =
-      std::max<int64_t>(1, (answer.result->time_remaining_ms + 999) / 1000);
+      std::max<int64_t>(1, answer.result->time_remaining_seconds);
   return verdict;
 }
 
@@ -88,6 +89,17 @@ Verdict CheckRequest(AgentClient* client, const RequestFacts& facts,
 
   const int64_t now_ms = absl::ToUnixMillis(zen::Now());
   client->RecordEvent(Event(CollectorEventType::kRequest, now_ms));
+  // A scanner's probe goes to the parent's one attack-wave detector, which
+  // answers with the wave's samples once, whichever worker asks.
+  if (IsScanProbe(facts.method, facts.path)) {
+    const AttackWaveAnswer wave =
+        client->RecordAttackWave(facts.client_ip, facts.method, facts.path);
+    if (wave.samples.has_value()) {
+      CollectorEvent event = Event(CollectorEventType::kAttackWave, now_ms);
+      event.blocked = false;  // Reported, not refused (as the reference).
+      client->RecordEvent(std::move(event));
+    }
+  }
   std::vector<std::string> lists = settings->MonitoredIpLists(facts.client_ip);
   if (!lists.empty()) {
     CollectorEvent event = Event(CollectorEventType::kIpList, now_ms);

@@ -35,8 +35,10 @@ struct Verdict {
 
 // Checks one request against the settings this worker last received from
 // the parent and, for rate-limited endpoints, asks the parent's shared rate
-// limiter; records the request's events in the client for the parent's
-// statistics, and counts it in `metrics`.
+// limiter; reports a scanner's probe (IsScanProbe) to the parent's
+// attack-wave detector; records the request's events in the client for the
+// parent's statistics (a detected wave as `track_attack_wave`), and counts it
+// in `metrics`.
 //
 // In order: an address in the config's allowedIPAddresses bypasses every
 // check; then the firewall lists' allowed lists (when there are any) and

@@ -309,6 +309,7 @@ void SelfTest::Scenario() {
   absl::SleepFor(traffic_started + absl::Seconds(1) - zen::Now());
   ChangeSettings();
   RunBurst("203.0.113.20", kLimitAfter);
+  RunAttackWave();
   const absl::Time traffic_until =
       std::min(std::max(traffic_started + options_.traffic,
                         settings_confirmed_at_ + absl::Seconds(1)),
@@ -414,6 +415,8 @@ bool SelfTest::Finish(RunTotals* totals) {
                " unprotected, ", sum.rate_limit_fallbacks,
                " local rate-limit fallbacks, ", sum.events_dropped,
                " events dropped, ", totals->invalid_events, " invalid events"));
+
+  CheckAttackWave(*totals);
 
   // Only the killed worker may have died; the rest stop cleanly.
   std::vector<std::string> bad_exits;

@@ -86,6 +86,11 @@ class SelfTest {
   bool RestartOneWorker();
   void ChangeSettings();
   BurstOutcome RunBurst(const std::string& client_ip, int64_t max_requests);
+  // One client probes like a scanner, across workers
+  // (self_test_attack_wave.cc); CheckAttackWave, from Finish, checks the parent
+  // flagged it exactly once.
+  void RunAttackWave();
+  void CheckAttackWave(const RunTotals& totals);
 
   // Asks /_zen/status until each worker in `pids` answered with a status
   // that `accept` takes, or `deadline`. Returns the accepted ones.
@@ -118,6 +123,8 @@ class SelfTest {
       settings_confirmed_at_;  // When statuses showed every worker had it.
   std::map<pid_t, absl::Duration> settings_applied_after_;
   std::map<pid_t, WorkerStatus> final_statuses_;
+  uint64_t wave_probes_ = 0;       // Scanner probes answered.
+  size_t wave_probe_workers_ = 0;  // Distinct workers that answered them.
 };
 
 }  // namespace zen::examples

@@ -13,6 +13,7 @@ void RunTotals::Add(const CollectorStats& period) {
   ++periods;
   requests += period.requests;
   rate_limited_requests += period.rate_limited_requests;
+  attack_waves += period.attack_waves_detected;
   invalid_events += period.invalid_events;
   for (const CollectorStats::Route& route : period.routes) {
     route_hits[absl::StrCat(route.method, " ", route.path)] += route.hits;

@@ -20,6 +20,7 @@ struct RunTotals {
   uint64_t periods = 0;
   uint64_t requests = 0;
   uint64_t rate_limited_requests = 0;
+  uint64_t attack_waves = 0;  // track_attack_wave events folded
   uint64_t invalid_events = 0;
   // "METHOD /path" -> hits. Collections are capped per period (see
   // CollectorOptions); what a period dropped is not here.
