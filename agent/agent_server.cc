@@ -26,9 +26,14 @@ stubs::ValidatedJson Cached(std::shared_ptr<const std::string> text) {
 
 // RuntimeSettings reads empty or blank text as "none yet"; the cache must
 // then hold a JSON value too, since workers get the bytes spliced into a JSON
-// response.
+// response. Whitespace around the value (a file's final newline) is dropped,
+// so the frame stays as compact as the reference's; inside, the bytes are
+// kept as received.
 std::string NormalizeNone(std::string json) {
-  return absl::StripAsciiWhitespace(json).empty() ? "null" : json;
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(json);
+  if (trimmed.empty()) return "null";
+  if (trimmed.size() == json.size()) return json;
+  return std::string(trimmed);
 }
 
 }  // namespace

@@ -68,16 +68,18 @@ std::string LargeConfig(size_t bytes) {
 
 // Captured from the server as it was before splicing (commit 6b7b5b2).
 TEST_F(AgentServerTest, UpdatedSettingsFrameIsByteForByteTheCachedText) {
-  // Spacing, key order and escapes are the API's, kept as received.
+  // Spacing, key order and escapes inside are the API's, kept as received;
+  // whitespace around the value (a file's final newline) is not.
   ASSERT_TRUE(server_
                   ->UpdateConfig(R"( {"block": true, "endpoints" : [],)"
-                                 R"( "x":"\u00e9\n"} )")
+                                 R"( "x":"\u00e9\n"} )"
+                                 "\n")
                   .ok());
   ASSERT_TRUE(
       server_->UpdateFirewallLists(R"({"blockedIPAddresses":[]})").ok());
   EXPECT_EQ(
       Call(R"(["a1","updated_settings",[],{}])"),
-      R"(["a1",{"config": {"block": true, "endpoints" : [], "x":"\u00e9\n"} ,)"
+      R"(["a1",{"config":{"block": true, "endpoints" : [], "x":"\u00e9\n"},)"
       R"("config_generation":1,"firewall_lists":{"blockedIPAddresses":[]},)"
       R"("firewall_lists_generation":1},null])");
   // A child that knows both generations gets `{}`; one that knows only the

@@ -279,7 +279,9 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
   ASSERT_EQ(::write(go[1], "g", 1), 1);
   ChildOutcome outcome = child->Wait(In(absl::Seconds(30)));
   EXPECT_TRUE(outcome.ok()) << outcome.ToString();
-  EXPECT_EQ((*again)->collector().Snapshot().requests, 1);
+  // Acknowledged before it is folded: wait for the fold.
+  EXPECT_TRUE(Eventually(
+      [&] { return (*again)->collector().Snapshot().requests == 1; }));
   ::close(go[0]);
   ::close(go[1]);
 }

@@ -56,8 +56,8 @@ struct CollectorEvent {
   std::string schema_json;
 
   // kScan and kAttack: the sink (library) scanned or attacked, e.g. "pg",
-  // and its kind as the reference names it, e.g. "sql_injection" (the
-  // reference's `sink_kind`; heartbeats group operations by name with it).
+  // and its kind, the category of operation it wraps, e.g. "sql_op" (the
+  // reference's `sink_kind`; heartbeats report it per operation).
   std::string sink_name;
   std::string sink_kind;
   // kAttack: the kind of attack, e.g. "sql_injection"; may be empty.

@@ -295,20 +295,21 @@ std::vector<EventCase> ReferenceEvents() {
          EXPECT_FALSE(e.blocked);
        }},
       {R"({"type":"track_scan","sink_name":"mysql2",)"
-       R"("sink_kind":"sql_injection","duration":0.000125,"has_errors":false})",
+       R"("sink_kind":"sql_op","duration":0.000125,"has_errors":false})",
        [](const CollectorEvent& e) {
          EXPECT_EQ(e.type, CollectorEventType::kScan);
          EXPECT_EQ(e.sink_name, "mysql2");
-         EXPECT_EQ(e.sink_kind, "sql_injection");
+         EXPECT_EQ(e.sink_kind, "sql_op");
          EXPECT_EQ(e.duration, absl::Microseconds(125));  // seconds on the wire
          EXPECT_FALSE(e.has_errors);
        }},
-      {R"({"type":"track_attack","sink_name":"net-http","sink_kind":"ssrf",)"
+      {R"({"type":"track_attack","sink_name":"net-http",)"
+       R"("sink_kind":"outgoing_http_op",)"
        R"("being_blocked":true})",
        [](const CollectorEvent& e) {
          EXPECT_EQ(e.type, CollectorEventType::kAttack);
          EXPECT_EQ(e.sink_name, "net-http");
-         EXPECT_EQ(e.sink_kind, "ssrf");
+         EXPECT_EQ(e.sink_kind, "outgoing_http_op");
          EXPECT_TRUE(e.blocked);
        }},
       {R"({"type":"track_user","actor":{"id":"u1","name":"Ann",)"

@@ -91,7 +91,7 @@ got=$(call calculate_rate_limits "$LIMITED")
 [[ "$got" == '{"throttled":true,'* ]] || fail "not throttled after $MAX_REQUESTS: $got"
 expect 'null' calculate_rate_limits '[{"method":"GET","path":"/free"},"203.0.113.7",null]'
 # With an actor, limits count per user.
-got=$(call calculate_rate_limits '[{"method":"GET","path":"/limited"},"203.0.113.7",{"id":"u1","name":"Ann"}]')
+got=$(call calculate_rate_limits '[{"method":"GET","path":"/limited"},"203.0.113.7",{"id":"u1","name":"Ann","firstSeenAt":1700000000000,"lastSeenAt":1700000000000}]')
 [[ "$got" == '{"throttled":false,"discriminator":"actor:u1","current_requests":1,'* ]] ||
   fail "calculate_rate_limits with actor: $got"
 
