@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "agent/bounded_key.h"
+
 namespace zen {
 
 AttackWaveDetector::AttackWaveDetector(AttackWaveOptions options)
@@ -11,8 +13,13 @@ AttackWaveDetector::AttackWaveDetector(AttackWaveOptions options)
 std::optional<std::vector<AttackWaveSample>> AttackWaveDetector::Record(
     absl::string_view ip, absl::string_view method, absl::string_view url,
     absl::Time now) {
+  // Attacker-chosen bytes: the key and the sample are bounded before any
+  // is kept (the count is not affected).
+  const std::string key = ClientIpKey(ip);
+  method = TruncateUtf8(method, kMaxSampleMethodBytes);
+  url = TruncateUtf8(url, kMaxSampleUrlBytes);
   MutexLock lock(&mu_);
-  Entry& entry = *ips_.FindOrInsert(ip).value;
+  Entry& entry = *ips_.FindOrInsert(key).value;
   if (now < entry.flagged_until) return std::nullopt;
 
   // An expired count or sample set starts again, as a fresh one would.

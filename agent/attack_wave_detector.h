@@ -14,7 +14,12 @@
 //    are not reset by the wave: they expire as above (by the end of the
 //    default cooldown they have).
 // At most `max_tracked_ips` IPs are tracked; the least recently seen one is
-// forgotten (O(1)) to make room.
+// forgotten (O(1)) to make room. An IP is kept in canonical form (another
+// spelling of one address is the same client) and at most kMaxKeyBytes; a
+// sample's method and url are cut to kMaxSampleMethodBytes and
+// kMaxSampleUrlBytes (at a UTF-8 boundary) before they are kept or
+// compared. So memory stays within about max_tracked_ips * (max_samples *
+// 400 B + 300 B), 63 MB by default, whatever clients send.
 #ifndef ZEN_AGENT_ATTACK_WAVE_DETECTOR_H_
 #define ZEN_AGENT_ATTACK_WAVE_DETECTOR_H_
 
@@ -30,6 +35,10 @@
 #include "base/mutex.h"
 
 namespace zen {
+
+// Bytes of a sample kept; the rest of a longer method or url is dropped.
+inline constexpr size_t kMaxSampleMethodBytes = 32;
+inline constexpr size_t kMaxSampleUrlBytes = 256;
 
 struct AttackWaveSample {
   std::string method;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/bounded_key.h"
 #include "agent/ip_set.h"
 #include "agent/lru_map.h"
 
@@ -77,14 +78,34 @@ absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind) {
   return kind == RateLimitDiscriminator::kUser ? "user" : "ip";
 }
 
+// The LRU map of windows, and the count of timestamps they hold together
+// (what their memory grows with), both bounded.
 class RateLimiter::Windows {
  public:
-  explicit Windows(size_t capacity) : map_(capacity) {}
+  Windows(size_t capacity, size_t max_timestamps)
+      : map_(capacity), max_timestamps_(max_timestamps) {}
 
   Window* FindOrInsert(absl::string_view key) {
-    auto result = map_.FindOrInsert(key);
-    if (result.evicted) ++evicted_;
-    return result.value;
+    if (Window* window = map_.Find(key)) return window;
+    if (map_.size() >= map_.capacity()) EvictLeastRecent();
+    return map_.FindOrInsert(key).value;
+  }
+
+  // Admits one request into `window` (the most recently used one).
+  void Admit(Window* window, int64_t at_ns) {
+    window->admitted.push_back(at_ns);
+    ++timestamps_;
+    // Over the budget: the least recently used windows go first; never the
+    // one just used, which is at the front.
+    while (timestamps_ > max_timestamps_ && map_.size() > 1) {
+      EvictLeastRecent();
+    }
+  }
+
+  void Expire(Window* window, int64_t now_ns) {
+    const size_t before = window->admitted.size();
+    window->Expire(now_ns);
+    timestamps_ -= before - window->admitted.size();
   }
 
   // Drops windows at the LRU tail whose every request has expired; they
@@ -98,6 +119,7 @@ class RateLimiter::Windows {
           window.admitted.back() + window.length_ns > now_ns) {
         return;
       }
+      timestamps_ -= window.admitted.size();
       map_.PopLeastRecent();
     }
   }
@@ -106,12 +128,23 @@ class RateLimiter::Windows {
   uint64_t evicted() const { return evicted_; }
 
  private:
+  void EvictLeastRecent() {
+    LruMap<Window>::Entry* oldest = map_.LeastRecent();
+    if (oldest == nullptr) return;
+    timestamps_ -= oldest->value.admitted.size();
+    map_.PopLeastRecent();
+    ++evicted_;
+  }
+
   LruMap<Window> map_;
+  const size_t max_timestamps_;
+  size_t timestamps_ = 0;
   uint64_t evicted_ = 0;
 };
 
 RateLimiter::RateLimiter(RateLimiterOptions options)
-    : windows_(std::make_unique<Windows>(options.max_tracked_windows)) {}
+    : windows_(std::make_unique<Windows>(options.max_tracked_windows,
+                                         options.max_tracked_requests)) {}
 
 RateLimiter::~RateLimiter() = default;
 
@@ -143,24 +176,26 @@ std::optional<RateLimitResult> RateLimiter::Check(
   result.max_requests = endpoint->rate_limiting.max_requests;
   const int64_t length_ns =
       absl::ToInt64Nanoseconds(endpoint->rate_limiting.window);
-  // Built before locking: the lock guards only the window itself.
+  // Built before locking: the lock guards only the window itself. The
+  // client's part is bounded (an IP in canonical form, a long id digested);
+  // the endpoint's comes from settings.
   const std::string key = absl::StrCat(
       endpoint->method, kKeySeparator, endpoint->route, kKeySeparator,
       RateLimitDiscriminatorName(result.discriminator_kind), kKeySeparator,
-      result.discriminator);
+      has_actor ? BoundedKey(*actor_id) : ClientIpKey(client_ip));
   const int64_t now_ns = absl::ToUnixNanos(now);
 
   MutexLock lock(&mu_);
   Window* window = windows_->FindOrInsert(key);
   window->length_ns = length_ns;
-  window->Expire(now_ns);
+  windows_->Expire(window, now_ns);
   TimestampRing& admitted = window->admitted;
   result.throttled =
       static_cast<int64_t>(admitted.size()) >= result.max_requests;
   if (!result.throttled) {
     // Keep the log sorted even if a racing caller's `now` was later.
-    admitted.push_back(admitted.empty() ? now_ns
-                                        : std::max(now_ns, admitted.back()));
+    windows_->Admit(
+        window, admitted.empty() ? now_ns : std::max(now_ns, admitted.back()));
   }
   result.current_requests = static_cast<int64_t>(admitted.size());
   if (!admitted.empty()) {

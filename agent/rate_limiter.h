@@ -15,10 +15,12 @@
 // `* /login` counts GET and POST /login together, and the endpoint's limits
 // are read on every check, so new settings apply at once to existing windows.
 //
-// Memory is bounded: at most `max_tracked_windows` windows (the least
-// recently used is evicted, forgetting its history), each holding at most
-// maxRequests timestamps of 8 bytes; windows whose requests have all expired
-// are also reclaimed as checks go by.
+// Memory is bounded: at most `max_tracked_windows` windows and
+// `max_tracked_requests` timestamps of 8 bytes across them (the least
+// recently used window is evicted, forgetting its history); each window's
+// key holds at most kMaxKeyBytes of client data (bounded_key.h), a client
+// IP in canonical form; windows whose requests have all expired are also
+// reclaimed as checks go by.
 #ifndef ZEN_AGENT_RATE_LIMITER_H_
 #define ZEN_AGENT_RATE_LIMITER_H_
 
@@ -69,6 +71,12 @@ struct RateLimitResult {
 struct RateLimiterOptions {
   // Most (endpoint, discriminator) windows kept at once.
   size_t max_tracked_windows = 100000;
+  // Most admitted requests remembered across all windows (8 bytes each):
+  // past it the least recently used windows are forgotten. With the keys'
+  // bound (kMaxKeyBytes for the client's part), memory stays within about
+  // max_tracked_windows * 300 B + max_tracked_requests * 8 B (62 MB by
+  // default) whatever clients send.
+  size_t max_tracked_requests = size_t{4} << 20;
 };
 
 // Thread-safe: Check may be called from any number of threads; checks of

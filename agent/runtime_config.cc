@@ -70,9 +70,18 @@ absl::StatusOr<RateLimitSettings> ParseRateLimiting(
     return absl::InvalidArgumentError(
         absl::StrCat(path, ".maxRequests: must not be negative"));
   }
+  if (settings.max_requests > RateLimitSettings::kMaxRequests) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ".maxRequests: at most ", RateLimitSettings::kMaxRequests));
+  }
   if (window_ms < 0 || (settings.enabled && window_ms == 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ".windowSizeInMS: must be positive"));
+  }
+  if (window_ms > RateLimitSettings::kMaxWindowMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".windowSizeInMS: at most ",
+                     RateLimitSettings::kMaxWindowMs, " (a year)"));
   }
   settings.window = absl::Milliseconds(window_ms);
   return settings;

@@ -35,6 +35,13 @@
 namespace zen {
 
 struct RateLimitSettings {
+  // The largest values a config may give: a window a year long, a million
+  // requests per window (the wire's max_requests is 32-bit, and a window
+  // keeps a timestamp per admitted request). Larger is a config error, not
+  // a silent clamp or an overflow.
+  static constexpr int64_t kMaxWindowMs = int64_t{366} * 24 * 3600 * 1000;
+  static constexpr int64_t kMaxRequests = 1000000;
+
   bool enabled = false;
   // Requests admitted per window; 0 admits none.
   int64_t max_requests = 0;

@@ -174,6 +174,17 @@ TEST(RuntimeConfigTest, RejectsMalformedDocumentsNamingTheProblem) {
                           "rateLimiting": {"enabled": true,
                                            "maxRequests": 1}}]})",
        "endpoints[0].rateLimiting.windowSizeInMS"},
+      // 1e13 ms overflowed a nanosecond sum; 3e9 would not fit the wire's
+      // 32-bit max_requests.
+      {R"({"endpoints": [{"method": "GET", "route": "/",
+                          "rateLimiting": {"enabled": true, "maxRequests": 1,
+                                           "windowSizeInMS": 10000000000000}}]})",
+       "endpoints[0].rateLimiting.windowSizeInMS: at most"},
+      {R"({"endpoints": [{"method": "GET", "route": "/",
+                          "rateLimiting": {"enabled": true,
+                                           "maxRequests": 3000000000,
+                                           "windowSizeInMS": 1000}}]})",
+       "endpoints[0].rateLimiting.maxRequests: at most"},
       {R"({"endpoints": [{"method": "GET", "route": "/",
                           "allowedIPAddresses": ["1.2.3.4", "1.2.3.4/40"]}]})",
        "endpoints[0].allowedIPAddresses[1]: invalid IP address or CIDR block "
