@@ -143,6 +143,13 @@ absl::StatusOr<std::vector<ApiSchema::Auth>> ParseAuth(object schema) {
   return schemes;
 }
 
+size_t CountDefinitions(const Definition& d) {
+  size_t count = 1;
+  for (const Property& p : d.properties) count += CountDefinitions(p.schema);
+  for (const Definition& item : d.items) count += CountDefinitions(item);
+  return count;
+}
+
 // --- Merging: the reference's Definition#merge, case by case. ---
 
 bool IsType(const Definition& d, absl::string_view name) {
@@ -345,6 +352,11 @@ absl::StatusOr<ApiSchema> ApiSchema::FromJson(absl::string_view json) {
     ZEN_ASSIGN_OR_RETURN(schema.query_, ParseDefinition(*query, "query", 1));
   }
   ZEN_ASSIGN_OR_RETURN(schema.auth_, ParseAuth(fields));
+  schema.size_ = 1 + schema.auth_.size();
+  if (schema.body_.has_value()) schema.size_ += CountDefinitions(*schema.body_);
+  if (schema.query_.has_value()) {
+    schema.size_ += CountDefinitions(*schema.query_);
+  }
   return schema;
 }
 
@@ -354,6 +366,7 @@ void ApiSchema::Merge(const ApiSchema& sample) {
     *this = sample;  // EMPTY_SCHEMA | sample
     return;
   }
+  size_ += sample.size_;  // a merge holds no more than both did
   content_type_ = sample.content_type_;
   MergeInto(&body_, sample.body_);
   MergeInto(&query_, sample.query_);

@@ -89,8 +89,14 @@ class ApiSchema {
   // No sample was ever merged.
   bool empty() const { return !sampled_; }
 
+  // What this schema holds, in parts (definitions, auth schemes, plus one),
+  // for memory budgets: exact for a sample from FromJson, and an upper
+  // bound after merges (the sum of the samples'). 0 when empty().
+  size_t size() const { return size_; }
+
  private:
   bool sampled_ = false;
+  size_t size_ = 0;
   std::optional<std::string> content_type_;
   std::optional<Definition> body_;   // nullopt: EMPTY_SCHEMA
   std::optional<Definition> query_;  // nullopt: EMPTY_SCHEMA

@@ -127,6 +127,21 @@ TEST(ApiSchemaTest, AuthSchemesAreAddedOnceInOrder) {
       R"({"type":"apiKey","name":"k"}]})");
 }
 
+TEST(ApiSchemaTest, SizeCountsPartsAndBoundsMerges) {
+  EXPECT_EQ(ApiSchema().size(), 0u);
+  EXPECT_EQ(ApiSchema::FromJson("{}")->size(), 1u);
+  absl::StatusOr<ApiSchema> sample = ApiSchema::FromJson(
+      R"({"body":{"schema":{"type":"object","properties":{"a":{"type":)"
+      R"("array","items":{"type":"string"}}}}},"query":{"type":"null"},)"
+      R"("auth":[{"type":"http","scheme":"basic"}]})");
+  ASSERT_TRUE(sample.ok());
+  EXPECT_EQ(sample->size(), 6u);  // itself, 3 + 1 definitions, 1 scheme
+  ApiSchema merged;
+  merged.Merge(*sample);
+  merged.Merge(*sample);
+  EXPECT_EQ(merged.size(), 12u);
+}
+
 TEST(ApiSchemaTest, RejectsWhatTheReferenceRejects) {
   for (const char* bad : {
            R"([])",

@@ -103,6 +103,7 @@ struct Collector::Period {
       : max_timing_samples(std::max<size_t>(options.max_timing_samples, 1)),
         max_compressed_timings(options.max_compressed_timings),
         api_schema_max_samples(options.api_schema_max_samples),
+        max_schema_parts(options.max_schema_parts),
         started_at(started_at),
         sinks(options.max_sinks),
         attack_kinds(options.max_attack_kinds),
@@ -141,7 +142,9 @@ struct Collector::Period {
   const size_t max_timing_samples;
   const size_t max_compressed_timings;
   const size_t api_schema_max_samples;
+  const size_t max_schema_parts;
   const absl::Time started_at;
+  size_t schema_parts = 0;  // of the samples merged in this period
   uint64_t next_order = 0;
   uint64_t requests = 0;
   uint64_t rate_limited_requests = 0;
@@ -303,10 +306,13 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
         if (!event.schema_json.empty()) {
           absl::StatusOr<ApiSchema> sample =
               ApiSchema::FromJson(event.schema_json);
-          if (sample.ok()) {
-            route->schema.Merge(*sample);
-          } else {
+          if (!sample.ok()) {
             ++invalid_schemas;
+          } else if (sample->size() > max_schema_parts - schema_parts) {
+            ++dropped.schema_samples;
+          } else {
+            schema_parts += sample->size();
+            route->schema.Merge(*sample);
           }
         }
       }

@@ -11,8 +11,8 @@
 // most api_schema_max_samples request schemas. Plain counters are never
 // capped. So the worst case is about max_sinks * max_timing_samples * 16
 // bytes of durations (80 MB with the defaults; a real application has a
-// few dozen sinks) plus max_routes merged schemas of at most
-// api_schema_max_samples samples of ApiSchema::kMaxJsonBytes each.
+// few dozen sinks) plus max_schema_parts parts of merged route schemas
+// (about 30 MB with the defaults).
 //
 // What the reference's parent keeps for its heartbeat (lib/aikido/zen/
 // collector.rb and collector/*.rb in aikido-zen 1.8.0) is all here;
@@ -56,6 +56,12 @@ struct CollectorOptions {
   // Per route: the request schemas merged into its API spec; later hits
   // only count. The reference's api_schema_max_samples.
   size_t api_schema_max_samples = 10;
+  // Per period: the parts (ApiSchema::size) of all the schema samples
+  // merged, over all routes; a sample past it is not merged and is counted
+  // in CollectorStats::dropped.schema_samples. Bounds the merged schemas'
+  // memory (a few hundred bytes a part) whatever the workers send; real
+  // samples have a few dozen parts. The reference has no such bound.
+  size_t max_schema_parts = 100000;
   // Stamps the start and end of each statistics period and each timing
   // compression. Called without the collector's lock, from whichever thread
   // constructs, records, snapshots or flushes, so it must be thread-safe.
@@ -138,6 +144,8 @@ struct CollectorStats {
     uint64_t attack_kinds = 0;
     uint64_t user_agents = 0;
     uint64_t ip_lists = 0;
+    // Route schema samples not merged for CollectorOptions::max_schema_parts.
+    uint64_t schema_samples = 0;
   };
 
   absl::Time started_at = absl::UnixEpoch();

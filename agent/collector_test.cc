@@ -419,6 +419,28 @@ TEST(CollectorTest, MergesRouteSchemasUpToTheSampleLimit) {
   EXPECT_TRUE(stats.routes[0].schema.empty());
 }
 
+TEST(CollectorTest, SchemaPartsBudgetBoundsMergedSchemas) {
+  CollectorOptions options;
+  // {"query":{"type":"string"}} is two parts (the schema and one
+  // definition): two such samples fit, the third does not.
+  options.max_schema_parts = 5;
+  Collector collector(options);
+  const std::string sample = R"({"query":{"type":"string"}})";
+  collector.Record(RouteWithSchema("GET", "/a", sample));
+  collector.Record(RouteWithSchema("GET", "/b", sample));
+  collector.Record(RouteWithSchema("GET", "/c", sample));
+  CollectorStats stats = collector.Snapshot();
+  EXPECT_EQ(stats.dropped.schema_samples, 1u);
+  ASSERT_EQ(stats.routes.size(), 3u);
+  EXPECT_TRUE(stats.routes[0].schema.empty());  // /c, most recent
+  EXPECT_EQ(stats.routes[0].hits, 1u);
+  EXPECT_FALSE(stats.routes[1].schema.empty());
+  // A new period has the whole budget again.
+  collector.Flush();
+  collector.Record(RouteWithSchema("GET", "/c", sample));
+  EXPECT_FALSE(collector.Snapshot().routes[0].schema.empty());
+}
+
 TEST(CollectorTest, HostnamesAreCaseFolded) {
   Collector collector;
   collector.Record(Outbound("API.Example.COM", 443));
