@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,9 +21,11 @@ namespace {
 // the whole document invalid.
 constexpr size_t kMaxAgentJsonBytes = 64 * 1024;
 
-// Ruby's `time.to_i * 1000`: whole seconds (floored), in ms.
+// Ruby's `time.to_i * 1000`: whole seconds (floored), in ms. Saturates
+// instead of overflowing for times beyond year 292 million.
 int64_t SecondsAsMs(absl::Time time) {
-  return absl::ToUnixSeconds(time) * 1000;
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1000;
+  return std::clamp<int64_t>(absl::ToUnixSeconds(time), -kLimit, kLimit) * 1000;
 }
 
 // An actor's times travel as ms and the reference's parent reads them with
@@ -36,11 +39,11 @@ int64_t MsTruncatedToSeconds(int64_t ms) {
 
 // A Float as Ruby's Float#to_s (so JSON.dump) writes it (flo_to_s in
 // Ruby's numeric.c): the shortest digits that read back the same, in fixed
-// notation with at least one fraction digit ("2.0", "0.0005", "1234.5")
-// while the point falls inside the digits, or at most 15 places right of
-// them, or at most 3 zeros left of them; otherwise "d.ddde[+-]XX"
-// ("1.0e-05", "1.0e+16"). Non-finite values, which JSON cannot hold
-// (the reference fails to write them), are written as null.
+// notation with at least one fraction digit ("1234.5", "2.0", "0.0005")
+// when the point falls among the digits, or the value is whole and has at
+// most 15 digits, or it is below 1 with at most 3 zeros after the point;
+// otherwise as "d.ddde[+-]XX" ("1.0e-05", "1.0e+16"). Non-finite values, which
+// JSON cannot hold (the reference fails to write them), are written as null.
 void AppendRubyFloat(std::string* out, double value) {
   if (!std::isfinite(value)) {
     out->append("null");

@@ -457,6 +457,20 @@ TEST(HeartbeatTest, EmptyPeriodHasEveryKey) {
             R"("middlewareInstalled":false})");
 }
 
+TEST(HeartbeatTest, FarTimesSaturateInsteadOfOverflowing) {
+  CollectorStats stats;
+  stats.started_at = absl::InfinitePast();
+  stats.ended_at = absl::InfiniteFuture();
+  absl::StatusOr<std::string> document = HeartbeatJson(stats);
+  ASSERT_TRUE(document.ok());
+  EXPECT_NE(document->find(R"("startedAt":-9223372036854775000,)"),
+            std::string::npos)
+      << *document;
+  EXPECT_NE(document->find(R"("endedAt":9223372036854775000,)"),
+            std::string::npos)
+      << *document;
+}
+
 TEST(HeartbeatTest, TimeOptionOverridesTheEndOfThePeriod) {
   CollectorStats stats;
   stats.ended_at = At(160);
