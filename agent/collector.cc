@@ -1,8 +1,11 @@
 #include "agent/collector.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "agent/lru_map.h"
 
@@ -24,6 +27,52 @@ std::vector<Value> Values(const LruMap<Value>& map) {
   return values;
 }
 
+// The sum of `values` as Ruby's Array#sum adds floats (Kahan-Babuska
+// compensated summation), so the mean matches the reference's to the bit.
+double RubyFloatSum(const std::vector<double>& values) {
+  double sum = 0.0;
+  double compensation = 0.0;
+  for (double x : values) {
+    const double t = sum + x;
+    if (std::fabs(sum) >= std::fabs(x)) {
+      compensation += (sum - t) + x;
+    } else {
+      compensation += (x - t) + sum;
+    }
+    sum = t;
+  }
+  return sum + compensation;
+}
+
+// The reference's SinkStats#compress_timings over the (distinct) durations
+// in `timings`: their mean, and for p in 50, 75, 90, 95, 99 the sorted
+// list's element at floor(n * p / 100.0).
+CollectorStats::CompressedTiming Compress(
+    const absl::flat_hash_set<double>& timings, absl::Time at) {
+  std::vector<double> sorted(timings.begin(), timings.end());
+  std::sort(sorted.begin(), sorted.end());
+  CollectorStats::CompressedTiming timing;
+  timing.mean_seconds =
+      RubyFloatSum(sorted) / static_cast<double>(sorted.size());
+  for (int p : {50, 75, 90, 95, 99}) {
+    const size_t index = static_cast<size_t>(
+        std::floor(static_cast<double>(sorted.size()) * (p / 100.0)));
+    timing.percentiles_seconds.emplace_back(
+        p, sorted[std::min(index, sorted.size() - 1)]);
+  }
+  timing.compressed_at = at;
+  return timing;
+}
+
+// Adds as the reference's CappedSet does: an equal entry already there is
+// kept where it is; past `capacity` the oldest entry goes.
+void AddCompressed(std::vector<CollectorStats::CompressedTiming>* list,
+                   CollectorStats::CompressedTiming timing, size_t capacity) {
+  if (std::find(list->begin(), list->end(), timing) != list->end()) return;
+  list->push_back(std::move(timing));
+  if (list->size() > std::max<size_t>(capacity, 1)) list->erase(list->begin());
+}
+
 std::vector<CollectorStats::KeyCount> KeyCounts(const LruMap<uint64_t>& map) {
   std::vector<CollectorStats::KeyCount> counts;
   counts.reserve(map.size());
@@ -35,9 +84,27 @@ std::vector<CollectorStats::KeyCount> KeyCounts(const LruMap<uint64_t>& map) {
 
 }  // namespace
 
+bool CollectorStats::CompressedTiming::operator==(
+    const CompressedTiming& other) const {
+  return mean_seconds == other.mean_seconds &&
+         percentiles_seconds == other.percentiles_seconds &&
+         compressed_at == other.compressed_at;
+}
+
 struct Collector::Period {
+  // A sink's statistics and the scan durations not yet compressed. A set,
+  // as in the reference: equal durations are sampled once.
+  struct SinkState {
+    CollectorStats::Sink stats;
+    absl::flat_hash_set<double> timings;
+  };
+
   Period(const CollectorOptions& options, absl::Time started_at)
-      : started_at(started_at),
+      : max_timing_samples(std::max<size_t>(options.max_timing_samples, 1)),
+        max_compressed_timings(options.max_compressed_timings),
+        api_schema_max_samples(options.api_schema_max_samples),
+        max_schema_parts(options.max_schema_parts),
+        started_at(started_at),
         sinks(options.max_sinks),
         attack_kinds(options.max_attack_kinds),
         routes(options.max_routes),
@@ -46,7 +113,8 @@ struct Collector::Period {
         user_agents(options.max_user_agents),
         ip_lists(options.max_ip_lists) {}
 
-  void Record(const CollectorEvent& event);
+  // `now` stamps a compression of timings.
+  void Record(const CollectorEvent& event, absl::Time now);
   CollectorStats ToStats(absl::Time ended_at) const;
 
   // Finds or adds `key` in `map`, counting an eviction in `*dropped`.
@@ -59,14 +127,25 @@ struct Collector::Period {
     return result.value;
   }
 
-  CollectorStats::Sink* SinkSlot(absl::string_view name) {
+  SinkState* SinkSlot(const CollectorEvent& event) {
     bool inserted = false;
-    CollectorStats::Sink* sink = Slot(&sinks, name, &dropped.sinks, &inserted);
-    if (inserted) sink->name = std::string(name);
+    SinkState* sink = Slot(&sinks, event.sink_name, &dropped.sinks, &inserted);
+    if (inserted) {
+      sink->stats.name = event.sink_name;
+      sink->stats.first_seen_order = next_order++;
+    }
+    // Every scan and attack sets the kind, as the reference's does.
+    sink->stats.kind = event.sink_kind;
     return sink;
   }
 
+  const size_t max_timing_samples;
+  const size_t max_compressed_timings;
+  const size_t api_schema_max_samples;
+  const size_t max_schema_parts;
   const absl::Time started_at;
+  size_t schema_parts = 0;  // of the samples merged in this period
+  uint64_t next_order = 0;
   uint64_t requests = 0;
   uint64_t rate_limited_requests = 0;
   uint64_t attacks_detected = 0;
@@ -74,7 +153,8 @@ struct Collector::Period {
   uint64_t attack_waves_detected = 0;
   uint64_t attack_waves_blocked = 0;
   uint64_t invalid_events = 0;
-  LruMap<CollectorStats::Sink> sinks;
+  uint64_t invalid_schemas = 0;
+  LruMap<SinkState> sinks;
   LruMap<CollectorStats::AttackKind> attack_kinds;
   LruMap<CollectorStats::Route> routes;
   LruMap<CollectorStats::User> users;
@@ -84,7 +164,7 @@ struct Collector::Period {
   CollectorStats::Dropped dropped;
 };
 
-void Collector::Period::Record(const CollectorEvent& event) {
+void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
   switch (event.type) {
     case CollectorEventType::kRequest:
       ++requests;
@@ -116,10 +196,19 @@ void Collector::Period::Record(const CollectorEvent& event) {
         ++invalid_events;
         return;
       }
-      CollectorStats::Sink* sink = SinkSlot(event.sink_name);
-      ++sink->scans;
-      if (event.has_errors) ++sink->scans_with_errors;
-      sink->scan_time += event.duration;
+      SinkState* sink = SinkSlot(event);
+      ++sink->stats.scans;
+      if (event.has_errors) ++sink->stats.scans_with_errors;
+      sink->stats.scan_time += event.duration;
+      const double seconds = absl::ToDoubleSeconds(event.duration);
+      if (std::isfinite(seconds)) {
+        if (sink->timings.size() >= max_timing_samples) {
+          AddCompressed(&sink->stats.compressed_timings,
+                        Compress(sink->timings, now), max_compressed_timings);
+          sink->timings.clear();
+        }
+        sink->timings.insert(seconds);
+      }
       return;
     }
 
@@ -129,9 +218,9 @@ void Collector::Period::Record(const CollectorEvent& event) {
       ++attacks_detected;
       if (event.blocked) ++attacks_blocked;
       if (!event.sink_name.empty()) {
-        CollectorStats::Sink* sink = SinkSlot(event.sink_name);
-        ++sink->attacks_detected;
-        if (event.blocked) ++sink->attacks_blocked;
+        SinkState* sink = SinkSlot(event);
+        ++sink->stats.attacks_detected;
+        if (event.blocked) ++sink->stats.attacks_blocked;
       }
       if (!event.attack_kind.empty()) {
         bool inserted = false;
@@ -159,16 +248,18 @@ void Collector::Period::Record(const CollectorEvent& event) {
       if (inserted) {
         user->id = event.user_id;
         user->first_seen_ms = first_seen;
+        user->first_seen_order = next_order++;
       } else if (first_seen != 0 && (user->first_seen_ms == 0 ||
                                      first_seen < user->first_seen_ms)) {
         user->first_seen_ms = first_seen;
       }
       // Workers report out of order; name and address come from the latest
-      // sighting.
+      // sighting, even when it has none (the reference's Actor#merge takes
+      // the newer actor's, nil included).
       if (inserted || last_seen >= user->last_seen_ms) {
         user->last_seen_ms = last_seen;
-        if (!event.user_name.empty()) user->name = event.user_name;
-        if (!event.ip_address.empty()) user->last_ip_address = event.ip_address;
+        user->name = event.user_name;
+        user->last_ip_address = event.ip_address;
       }
       return;
     }
@@ -178,13 +269,16 @@ void Collector::Period::Record(const CollectorEvent& event) {
         ++invalid_events;
         return;
       }
+      // The reference's OutboundConnection downcases the hostname.
+      std::string hostname = absl::AsciiStrToLower(event.hostname);
       bool inserted = false;
       CollectorStats::Host* host =
-          Slot(&hosts, absl::StrCat(event.hostname, kKeySeparator, event.port),
+          Slot(&hosts, absl::StrCat(hostname, kKeySeparator, event.port),
                &dropped.hosts, &inserted);
       if (inserted) {
-        host->hostname = event.hostname;
+        host->hostname = std::move(hostname);
         host->port = event.port;
+        host->first_seen_order = next_order++;
       }
       ++host->hits;
       host->last_seen_ms = std::max(host->last_seen_ms, event.timestamp_ms);
@@ -203,9 +297,25 @@ void Collector::Period::Record(const CollectorEvent& event) {
       if (inserted) {
         route->method = event.method;
         route->path = event.path;
+        route->first_seen_order = next_order++;
       }
       ++route->hits;
       route->last_seen_ms = std::max(route->last_seen_ms, event.timestamp_ms);
+      if (route->schema_samples < api_schema_max_samples) {
+        ++route->schema_samples;
+        if (!event.schema_json.empty()) {
+          absl::StatusOr<ApiSchema> sample =
+              ApiSchema::FromJson(event.schema_json);
+          if (!sample.ok()) {
+            ++invalid_schemas;
+          } else if (sample->size() > max_schema_parts - schema_parts) {
+            ++dropped.schema_samples;
+          } else {
+            schema_parts += sample->size();
+            route->schema.Merge(*sample);
+          }
+        }
+      }
       return;
     }
   }
@@ -225,7 +335,17 @@ CollectorStats Collector::Period::ToStats(absl::Time ended_at) const {
   stats.attack_waves_detected = attack_waves_detected;
   stats.attack_waves_blocked = attack_waves_blocked;
   stats.invalid_events = invalid_events;
-  stats.sinks = Values(sinks);
+  stats.invalid_schemas = invalid_schemas;
+  stats.sinks.reserve(sinks.size());
+  sinks.ForEach([&](const LruMap<SinkState>::Entry& entry) {
+    stats.sinks.push_back(entry.value.stats);
+    // What the reference's flush does at the period's end.
+    if (!entry.value.timings.empty()) {
+      AddCompressed(&stats.sinks.back().compressed_timings,
+                    Compress(entry.value.timings, ended_at),
+                    max_compressed_timings);
+    }
+  });
   stats.attacks_by_kind = Values(attack_kinds);
   stats.routes = Values(routes);
   stats.users = Values(users);
@@ -243,19 +363,31 @@ Collector::Collector(CollectorOptions options)
 Collector::~Collector() = default;
 
 void Collector::Record(const CollectorEvent& event) {
+  const absl::Time now = options_.clock();
   MutexLock lock(&mu_);
-  period_->Record(event);
+  period_->Record(event, now);
 }
 
 void Collector::RecordBatch(absl::Span<const CollectorEvent> events) {
+  const absl::Time now = options_.clock();
   MutexLock lock(&mu_);
-  for (const CollectorEvent& event : events) period_->Record(event);
+  for (const CollectorEvent& event : events) period_->Record(event, now);
+}
+
+void Collector::MarkMiddlewareInstalled() {
+  middleware_installed_.store(true, std::memory_order_relaxed);
 }
 
 CollectorStats Collector::Snapshot() const {
   const absl::Time now = options_.clock();
-  MutexLock lock(&mu_);
-  return period_->ToStats(now);
+  CollectorStats stats;
+  {
+    MutexLock lock(&mu_);
+    stats = period_->ToStats(now);
+  }
+  stats.middleware_installed =
+      middleware_installed_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 CollectorStats Collector::Flush() {
@@ -267,7 +399,10 @@ CollectorStats Collector::Flush() {
     MutexLock lock(&mu_);
     std::swap(finished, period_);
   }
-  return finished->ToStats(now);
+  CollectorStats stats = finished->ToStats(now);
+  stats.middleware_installed =
+      middleware_installed_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 }  // namespace zen

@@ -52,7 +52,9 @@ struct CollectorEvent {
   std::string path;
   // kRoute: the request's shape, the reference's Request::Schema#as_json
   // (one JSON object: "body", "query", "auth"); empty when none was given.
-  // Forwarded as text, validated by whoever parsed it.
+  // Forwarded as text; the Collector parses it (ApiSchema::FromJson) for
+  // the route's first api_schema_max_samples hits of a period and counts
+  // what it rejects.
   std::string schema_json;
 
   // kScan and kAttack: the sink (library) scanned or attacked, e.g. "pg",

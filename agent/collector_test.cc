@@ -316,6 +316,176 @@ TEST(CollectorTest, RecordBatchFoldsEveryEvent) {
   EXPECT_EQ(stats.hosts.size(), 1u);
 }
 
+CollectorEvent Scan(const std::string& sink, const std::string& kind,
+                    absl::Duration duration) {
+  CollectorEvent event = Event(CollectorEventType::kScan);
+  event.sink_name = sink;
+  event.sink_kind = kind;
+  event.duration = duration;
+  return event;
+}
+
+CollectorEvent RouteWithSchema(const std::string& method,
+                               const std::string& path,
+                               const std::string& schema_json) {
+  CollectorEvent event = Route(method, path);
+  event.schema_json = schema_json;
+  return event;
+}
+
+TEST(CollectorTest, SinkKindComesFromTheLatestScanOrAttack) {
+  Collector collector;
+  collector.Record(Scan("pg", "sql_injection", absl::Milliseconds(1)));
+  CollectorEvent attack = Attack("pg", "sql_injection", false);
+  attack.sink_kind = "nosql_injection";
+  collector.Record(attack);
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.sinks.size(), 1u);
+  EXPECT_EQ(stats.sinks[0].kind, "nosql_injection");
+}
+
+TEST(CollectorTest, CompressesDistinctTimingsWhenTheSampleIsFull) {
+  FakeClock clock;
+  CollectorOptions options;
+  options.clock = clock.AsFunction();
+  options.max_timing_samples = 3;
+  options.max_compressed_timings = 2;
+  Collector collector(options);
+  // 1, 1 (the same duration: sampled once), 2, 4 ms: three samples.
+  for (int ms : {1, 1, 2, 4}) {
+    collector.Record(Scan("pg", "sql_injection", absl::Milliseconds(ms)));
+  }
+  clock.now = absl::FromUnixSeconds(1005);
+  collector.Record(Scan("pg", "sql_injection", absl::Milliseconds(8)));
+  clock.now = absl::FromUnixSeconds(1010);
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.sinks.size(), 1u);
+  EXPECT_EQ(stats.sinks[0].scans, 5u);
+  const auto& timings = stats.sinks[0].compressed_timings;
+  ASSERT_EQ(timings.size(), 2u);
+  EXPECT_DOUBLE_EQ(timings[0].mean_seconds, 0.007 / 3);
+  EXPECT_EQ(timings[0].compressed_at, absl::FromUnixSeconds(1005));
+  // floor(3 * 0.5) = 1, floor(3 * 0.75) = 2, ...: the middle, then the top.
+  ASSERT_EQ(timings[0].percentiles_seconds.size(), 5u);
+  EXPECT_EQ(timings[0].percentiles_seconds[0],
+            (std::pair<int, double>(50, 0.002)));
+  EXPECT_EQ(timings[0].percentiles_seconds[1],
+            (std::pair<int, double>(75, 0.004)));
+  EXPECT_EQ(timings[0].percentiles_seconds[4],
+            (std::pair<int, double>(99, 0.004)));
+  // The 8 ms still waiting, compressed into the snapshot only.
+  EXPECT_DOUBLE_EQ(timings[1].mean_seconds, 0.008);
+  EXPECT_EQ(timings[1].compressed_at, absl::FromUnixSeconds(1010));
+
+  // Two more compressions: the oldest of the two kept is dropped.
+  for (int ms : {16, 32, 64, 128, 256}) {
+    collector.Record(Scan("pg", "sql_injection", absl::Milliseconds(ms)));
+  }
+  stats = collector.Flush();
+  const auto& kept = stats.sinks[0].compressed_timings;
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_DOUBLE_EQ(kept[0].mean_seconds, (0.008 + 0.016 + 0.032) / 3);
+  EXPECT_DOUBLE_EQ(kept[1].mean_seconds, (0.064 + 0.128 + 0.256) / 3);
+}
+
+TEST(CollectorTest, NonFiniteDurationsCountButAreNotSampled) {
+  Collector collector;
+  collector.Record(Scan("pg", "sql_injection", absl::InfiniteDuration()));
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.sinks.size(), 1u);
+  EXPECT_EQ(stats.sinks[0].scans, 1u);
+  EXPECT_TRUE(stats.sinks[0].compressed_timings.empty());
+}
+
+TEST(CollectorTest, MergesRouteSchemasUpToTheSampleLimit) {
+  CollectorOptions options;
+  options.api_schema_max_samples = 3;
+  Collector collector(options);
+  collector.Record(
+      RouteWithSchema("GET", "/a", R"({"query":{"type":"string"}})"));
+  collector.Record(Route("GET", "/a"));  // no schema: uses up a sample
+  collector.Record(
+      RouteWithSchema("GET", "/a", R"({"query":{"type":"oops"}})"));
+  collector.Record(
+      RouteWithSchema("GET", "/a", R"({"query":{"type":"number"}})"));
+  collector.Record(Route("GET", "/b"));
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.routes.size(), 2u);
+  const CollectorStats::Route& a = stats.routes[1];
+  EXPECT_EQ(a.hits, 4u);
+  EXPECT_EQ(a.schema_samples, 3u);
+  EXPECT_EQ(a.schema.ToJson(), R"({"query":{"type":"string"}})");
+  EXPECT_EQ(stats.invalid_schemas, 1u);
+  EXPECT_TRUE(stats.routes[0].schema.empty());
+}
+
+TEST(CollectorTest, SchemaPartsBudgetBoundsMergedSchemas) {
+  CollectorOptions options;
+  // {"query":{"type":"string"}} is two parts (the schema and one
+  // definition): two such samples fit, the third does not.
+  options.max_schema_parts = 5;
+  Collector collector(options);
+  const std::string sample = R"({"query":{"type":"string"}})";
+  collector.Record(RouteWithSchema("GET", "/a", sample));
+  collector.Record(RouteWithSchema("GET", "/b", sample));
+  collector.Record(RouteWithSchema("GET", "/c", sample));
+  CollectorStats stats = collector.Snapshot();
+  EXPECT_EQ(stats.dropped.schema_samples, 1u);
+  ASSERT_EQ(stats.routes.size(), 3u);
+  EXPECT_TRUE(stats.routes[0].schema.empty());  // /c, most recent
+  EXPECT_EQ(stats.routes[0].hits, 1u);
+  EXPECT_FALSE(stats.routes[1].schema.empty());
+  // A new period has the whole budget again.
+  collector.Flush();
+  collector.Record(RouteWithSchema("GET", "/c", sample));
+  EXPECT_FALSE(collector.Snapshot().routes[0].schema.empty());
+}
+
+TEST(CollectorTest, HostnamesAreCaseFolded) {
+  Collector collector;
+  collector.Record(Outbound("API.Example.COM", 443));
+  collector.Record(Outbound("api.example.com", 443));
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.hosts.size(), 1u);
+  EXPECT_EQ(stats.hosts[0].hostname, "api.example.com");
+  EXPECT_EQ(stats.hosts[0].hits, 2u);
+}
+
+TEST(CollectorTest, NewestUserSightingReplacesNameAndAddressEvenWhenEmpty) {
+  Collector collector;
+  collector.Record(User("u1", "Ann", "1.1.1.1", 100, 200));
+  collector.Record(User("u1", "", "", 100, 300));
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.users.size(), 1u);
+  EXPECT_EQ(stats.users[0].name, "");
+  EXPECT_EQ(stats.users[0].last_ip_address, "");
+  EXPECT_EQ(stats.users[0].last_seen_ms, 300);
+}
+
+TEST(CollectorTest, FirstSeenOrderFollowsFirstSightings) {
+  Collector collector;
+  collector.RecordBatch({Route("GET", "/1"), User("u", "", "", 1, 1),
+                         Outbound("h", 1), Route("GET", "/2"),
+                         Route("GET", "/1"),
+                         Scan("pg", "", absl::ZeroDuration())});
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.routes.size(), 2u);
+  EXPECT_EQ(stats.routes[0].path, "/1");  // most recently seen first
+  EXPECT_EQ(stats.routes[0].first_seen_order, 0u);
+  EXPECT_EQ(stats.routes[1].first_seen_order, 3u);
+  EXPECT_EQ(stats.users[0].first_seen_order, 1u);
+  EXPECT_EQ(stats.hosts[0].first_seen_order, 2u);
+  EXPECT_EQ(stats.sinks[0].first_seen_order, 4u);
+}
+
+TEST(CollectorTest, MiddlewareInstalledOutlivesFlush) {
+  Collector collector;
+  EXPECT_FALSE(collector.Snapshot().middleware_installed);
+  collector.MarkMiddlewareInstalled();
+  EXPECT_TRUE(collector.Flush().middleware_installed);
+  EXPECT_TRUE(collector.Flush().middleware_installed);
+}
+
 TEST(CollectorTest, ConcurrentRecordAndFlushLoseNothing) {
   Collector collector;
   constexpr int kThreads = 8;
@@ -336,8 +506,11 @@ TEST(CollectorTest, ConcurrentRecordAndFlushLoseNothing) {
       for (int i = 0; i < kEventsPerThread; ++i) {
         collector.Record(Event(CollectorEventType::kRequest));
         if (i % 10 == 0) {
-          collector.RecordBatch(
-              {Attack("pg", "sqli", false), Route("GET", std::to_string(t))});
+          CollectorEvent route = Route("GET", std::to_string(t));
+          route.schema_json = R"({"query":{"type":"string"}})";
+          collector.RecordBatch({Attack("pg", "sqli", false), route,
+                                 Scan("pg", "sqli", absl::Microseconds(i))});
+          if (t == 0) collector.MarkMiddlewareInstalled();
         }
       }
     });

@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(frame_fuzzer envelope_fuzzer handshake_fuzzer stub_json_fuzzer
-  settings_fuzzer agent_server_fuzzer)
+  settings_fuzzer agent_server_fuzzer heartbeat_fuzzer)
 
 seconds=60
 merge=0
