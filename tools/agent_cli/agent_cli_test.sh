@@ -105,7 +105,7 @@ expect '[{"method":"GET","url":"/probe1"},{"method":"GET","url":"/probe0"},{"met
 # Flagged: the next one is null again.
 expect 'null' record_attack_wave '["198.51.100.9","GET","/x"]'
 
-expect 'null' send_collector_events '[[{"type":"track_request"}]]'
+expect 'null' send_collector_events '[[{"type":"track_request"},{"type":"track_scan","sink_name":"mysql2","sink_kind":"sql_op","duration":0.002,"has_errors":false},{"type":"track_user","actor":{"id":"u1","firstSeenAt":1700000000000,"lastSeenAt":1700000001000}}]]'
 
 # Errors: unknown method, malformed or ill-fitting ARGS_JSON, wrong secret.
 expect_error UNIMPLEMENTED no_such_method
@@ -134,6 +134,20 @@ grep -q '^message zen.agent.Actor$' "$tmp/describe" || fail "describe lacks Acto
 exec 3>&-
 wait_exit "$SERVER"
 [ "$STATUS" = 0 ] || { cat "$tmp/err"; fail "serve exited $STATUS"; }
+# Its last line: the heartbeat the reference's parent would send, with the
+# events folded.
+STATS=$(sed -n 's/^STATS //p' "$tmp/out")
+[ -n "$STATS" ] || fail "no STATS line"
+python3 - "$STATS" <<'PY' || fail "STATS: $STATS"
+import json, sys
+doc = json.loads(sys.argv[1])
+assert doc["type"] == "heartbeat", doc
+stats = doc["stats"]
+assert stats["requests"]["total"] == 1, stats
+ops = stats["operations"]
+assert ops["mysql2"]["kind"] == "sql_op" and ops["mysql2"]["total"] == 1, ops
+assert [u["id"] for u in doc["users"]] == ["u1"], doc["users"]
+PY
 
 # SIGTERM stops it cleanly too.
 mkfifo "$tmp/in2"

@@ -32,6 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/agent_server.h"
+#include "agent/heartbeat.h"
 #include "ipc/secret.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/call_options.h"
@@ -120,6 +121,17 @@ void WaitForStdinEndOrSignal(const sigset_t& wait_mask) {
 // server->collector(): what reports statistics at exit goes here.
 int Shutdown(zen::AgentServer* server) {
   server->Stop();
+  // Stopped: every acknowledged batch has been folded. The heartbeat the
+  // reference's parent would send its API for this run.
+  absl::StatusOr<std::string> heartbeat =
+      zen::HeartbeatJson(server->collector().Flush());
+  if (!heartbeat.ok()) {
+    std::fprintf(stderr, "agent_cli: heartbeat: %s\n",
+                 heartbeat.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("STATS %s\n", heartbeat->c_str());
+  std::fflush(stdout);
   return 0;
 }
 
