@@ -99,10 +99,17 @@ void Listener::AcceptLoop() {
       continue;
     }
     const PeerVerdict verdict = CheckPeer(fd->get());
+    if (verdict != PeerVerdict::kAdmit &&
+        verdict != PeerVerdict::kAdmitUnchecked) {
+      // Closed with a reset (TCP): no FIN exchange, no TIME_WAIT, the least
+      // work for a stranger's connection.
+      const linger reset = {1, 0};
+      ::setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    }
     {
       MutexLock lock(&mu_);
       ++stats_.accepted;
-      // A refused peer is closed at once by UniqueFd; it sees EOF.
+      // A refused peer is closed at once by UniqueFd.
       switch (verdict) {
         case PeerVerdict::kAdmit:
           break;
@@ -297,7 +304,11 @@ size_t Listener::connection_count() const {
 
 ListenerStats Listener::stats() const {
   MutexLock lock(&mu_);
-  return stats_;
+  ListenerStats stats = stats_;
+  for (const auto& [fd, handshake] : handshaking_) {
+    stats.pending_handshakes += !handshake.evicted;
+  }
+  return stats;
 }
 
 size_t Listener::pending_handshakes() const {

@@ -88,6 +88,8 @@ struct ListenerStats {
   // make room (kSquatterAge).
   uint64_t handshakes = 0;
   uint64_t evicted = 0;
+  // Now, not a counter: connections in their handshake.
+  size_t pending_handshakes = 0;
 };
 
 // A pending handshake this old, when every slot is taken, gives its slot to
