@@ -60,7 +60,14 @@ Listener::Listener(const Secret* secret, ListenerOptions options,
       unix_(std::move(unix_socket)),
       uid_(::geteuid()),
       wake_fd_(std::move(wake_fd)),
-      listen_fd_(std::move(listen_fd)) {}
+      listen_fd_(std::move(listen_fd)) {
+  if (options_.transport == Transport::kTcp && options_.refuse_other_uid &&
+      !options_.peer_uid_lookup) {
+    // Now rather than at the first accept: a descriptor the listener holds
+    // from the start (a failure here is retried, and counted, per accept).
+    (void)peer_uid_query_.Open();
+  }
+}
 
 Listener::~Listener() { Stop(); }
 

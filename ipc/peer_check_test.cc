@@ -28,6 +28,13 @@
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
 
+// LeakSanitizer checks at exit; a forked child here that exits normally
+// (to run the atexit handlers on purpose) has leaked what AbandonAfterFork
+// leaks by design and never joined the parent's threads. Leaks are the
+// parent's to check.
+static const pid_t kTestPid = ::getpid();
+extern "C" int __lsan_is_turned_off() { return ::getpid() != kTestPid; }
+
 namespace zen::ipc {
 namespace {
 
@@ -100,8 +107,6 @@ bool Eventually(Predicate done) {
 }
 
 TEST(TcpPeerUidQueryTest, NamesTheUidOwningTheClientSocket) {
-  EchoServer server(ListenerOptions{});
-  std::atomic<int> seen{-1};
   absl::StatusOr<UniqueFd> listen = ListenTcp(kLoopbackHost, 0, 8);
   ASSERT_TRUE(listen.ok());
   const uint16_t port = *LocalPort(listen->get());
@@ -119,7 +124,6 @@ TEST(TcpPeerUidQueryTest, NamesTheUidOwningTheClientSocket) {
   uid = query.PeerUid(accepted->get());
   ASSERT_TRUE(uid.ok()) << uid.status();
   EXPECT_EQ(*uid, ::geteuid());
-  (void)seen;
 }
 
 TEST(PeerCheckTest, TcpPeerOfAnotherUidIsClosedBeforeAnyHandshakeByte) {

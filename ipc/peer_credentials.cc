@@ -33,6 +33,14 @@ struct DiagRequest {
 
 }  // namespace
 
+absl::Status TcpPeerUidQuery::Open() {
+  if (netlink_.valid()) return absl::OkStatus();
+  netlink_.Reset(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                          NETLINK_SOCK_DIAG));
+  if (!netlink_.valid()) return ErrnoStatus("peer uid: netlink socket", errno);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uid_t> TcpPeerUidQuery::PeerUid(int fd) {
   sockaddr_in local{};
   sockaddr_in remote{};
@@ -46,13 +54,7 @@ absl::StatusOr<uid_t> TcpPeerUidQuery::PeerUid(int fd) {
   if (local.sin_family != AF_INET || remote.sin_family != AF_INET) {
     return absl::UnavailableError("peer uid: not an IPv4 connection");
   }
-  if (!netlink_.valid()) {
-    netlink_.Reset(::socket(AF_NETLINK,
-                            SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                            NETLINK_SOCK_DIAG));
-    if (!netlink_.valid())
-      return ErrnoStatus("peer uid: netlink socket", errno);
-  }
+  if (absl::Status opened = Open(); !opened.ok()) return opened;
   DiagRequest request{};
   request.header.nlmsg_len = sizeof(request);
   request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;

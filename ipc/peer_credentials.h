@@ -21,13 +21,18 @@ namespace zen::ipc {
 // 4-tuple as the peer sees it (our address as its destination), answered by
 // the kernel within the request.
 //
-// One netlink socket (close-on-exec), opened on the first query and reused.
-// Not thread-safe: one per accepting thread.
+// One netlink socket (close-on-exec), opened by Open() or else by the first
+// query, and reused. Not thread-safe: one per accepting thread.
 class TcpPeerUidQuery {
  public:
   TcpPeerUidQuery() = default;
   TcpPeerUidQuery(TcpPeerUidQuery&&) = default;
   TcpPeerUidQuery& operator=(TcpPeerUidQuery&&) = default;
+
+  // Opens the netlink socket now, so that it is not a new descriptor later
+  // (tests count them). kUnavailable if netlink is not there; the next
+  // PeerUid tries again.
+  absl::Status Open();
 
   // The uid of the process that created the peer's socket (for a peer
   // already in TIME_WAIT the kernel says 0). Errors, all kUnavailable: no
