@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -94,9 +95,14 @@ absl::StatusOr<uid_t> TcpPeerUidQuery::PeerUid(int fd) {
       if (!waited.ok()) return absl::UnavailableError("peer uid: no answer");
       continue;
     }
-    int left = static_cast<int>(n);
-    for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buffer);
-         NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    // Walks the messages by hand: NLMSG_OK compares signed with unsigned.
+    size_t left = static_cast<size_t>(n);
+    for (const char* at = buffer; left >= sizeof(nlmsghdr);) {
+      const auto* h = reinterpret_cast<const nlmsghdr*>(at);
+      if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > left) break;
+      const size_t step = std::min<size_t>(NLMSG_ALIGN(h->nlmsg_len), left);
+      at += step;
+      left -= step;
       // An answer to an earlier query that gave up waiting: skip it.
       if (h->nlmsg_seq != sequence_) continue;
       if (h->nlmsg_type == NLMSG_ERROR) {
