@@ -204,8 +204,10 @@ TEST(TransportTest, FirstFramePipelinedBehindHandshakeIsServed) {
   uint8_t challenge[32];
   ASSERT_TRUE(ReadExactly(raw->get(), challenge, In(absl::Seconds(2))).ok());
   std::string out(64, '\0');
-  ComputeProof(server.secret, kClientAuthLabel, challenge,
-               reinterpret_cast<uint8_t*>(&out[0]));
+  ASSERT_TRUE(ComputeProof(server.secret, kClientAuthLabel, challenge,
+                           absl::Span<uint8_t>(
+                               reinterpret_cast<uint8_t*>(&out[0]), kHmacSize))
+                  .ok());
   out += std::string("\0\0\0\x05hello", 9);  // 64 bytes + a frame, one write.
   ASSERT_TRUE(WriteAll(raw->get(), out, In(absl::Seconds(2))).ok());
   uint8_t reply[32 + 9];
