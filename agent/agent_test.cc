@@ -3,9 +3,11 @@
 #include "agent/agent.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -196,6 +198,34 @@ TEST(AgentTest, RateLimitAdmitsExactlyNAcrossAllWorkers) {
             25);  // 80 requests, limit 25 per window, all workers together.
   ::close(report[0]);
   ::close(report[1]);
+}
+
+// A worker compromised before its first client() call must not hold the
+// parent's listening socket: it is closed in the child at the fork.
+TEST(AgentTest, WorkerHoldsNoListeningSocketBeforeItsFirstClientCall) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  auto agent = Agent::Create(FastOptions());
+  ASSERT_TRUE(agent.ok());
+  const uint16_t port = (*agent)->server()->port();
+  const std::set<int> listening = testing::TcpSocketsOnPort(port, true);
+  ASSERT_EQ(listening.size(), 1u);
+  const int listen_fd = *listening.begin();
+  ChildOutcome outcome = testing::RunInChild([&]() -> absl::Status {
+    if (testing::IsOpen(listen_fd)) {
+      return absl::InternalError("listening socket open in the worker");
+    }
+    if (::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC) != -1 ||
+        errno != EBADF) {
+      return absl::InternalError("accept on the listener did not fail EBADF");
+    }
+    // And the worker still gets its client afterwards.
+    if ((*agent)->client() == nullptr) {
+      return absl::UnavailableError("worker: no client");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  EXPECT_EQ(testing::TcpSocketsOnPort(port, true), listening);
 }
 
 TEST(AgentTest, GrandchildGetsItsOwnConnection) {

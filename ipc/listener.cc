@@ -193,7 +193,11 @@ void Listener::Stop() {
   threads_.JoinAll();
 }
 
-void Listener::AbandonAfterFork() {
+void Listener::CloseSocketsInForkedChild() {
+  // close(), never shutdown(): these sockets are the parent's connections.
+  // The descriptors of handshakes are owned by threads that do not exist
+  // here, so they are closed by number and forgotten; connections are
+  // closed through their streams (idempotent).
   listen_fd_.Reset();
   wake_fd_.Reset();
   for (const auto& [fd, handshake] : handshaking_) ::close(fd);
@@ -201,6 +205,10 @@ void Listener::AbandonAfterFork() {
   for (const auto& weak : connections_) {
     if (auto stream = weak.lock()) stream->CloseAfterFork();
   }
+}
+
+void Listener::AbandonAfterFork() {
+  CloseSocketsInForkedChild();  // Already done at the fork; idempotent.
   threads_.AbandonAfterFork();
   // The accept thread does not exist in this process either.
   new std::thread(std::move(accept_thread_));

@@ -84,11 +84,17 @@ class Listener {
   // Stop() afterwards still shuts them down. Idempotent.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // For a forked child that inherited this listener: closes this process's
-  // copies of the listening socket and of every connection, never with
-  // shutdown(2), and forgets the threads (they exist only in the parent).
-  // Call with no other thread running; the object must then be leaked
-  // (release() it), never destroyed.
+  // A forked child holds none of the listener's sockets from the moment of
+  // the fork: a fork handler (base/fork_guard.h) closes the child's copies
+  // of the listening socket, the wake-up eventfd and every connection, in
+  // its handshake or authenticated, never with shutdown(2). So a child
+  // compromised before it touches this object cannot accept or read its
+  // siblings' connections, nor wake the parent's accept loop.
+  //
+  // For a forked child that inherited this listener: closes whatever is left
+  // of this process's copies (nothing, after the fork handler) and forgets
+  // the threads (they exist only in the parent). Call with no other thread
+  // running; the object must then be leaked (release() it), never destroyed.
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   const std::string& host() const { return options_.host; }
@@ -116,6 +122,9 @@ class Listener {
   bool EvictSquatterLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LiveConnectionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
+  // In a forked child, at the fork (mu_ held by the forking thread): closes
+  // the child's copies of every socket of the listener.
+  void CloseSocketsInForkedChild() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   const Secret* const secret_;  // Not owned.
   const ListenerOptions options_;
@@ -138,6 +147,8 @@ class Listener {
   absl::flat_hash_map<int, Handshake> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
+  // After the fields it closes, so it is unregistered before they go.
+  ForkChildHandler fork_child_{[this] { CloseSocketsInForkedChild(); }};
   // One thread per connection, handshake first. A few finished ones stay
   // parked so that the next connection's handshake does not wait for a
   // thread to be created.
