@@ -55,7 +55,9 @@ inline constexpr size_t kMaxEvicting = 4;
 // authenticated connection to the handler.
 //
 // Thread-safe. Owns its accept thread and one thread per connection, all
-// joined by Stop() (and by the destructor).
+// joined by Stop() (and by the destructor). A connection for which no thread
+// can be created (EAGAIN under a task limit) is closed at once, before its
+// challenge, and counted (refused_no_thread()); the listener keeps accepting.
 class Listener {
  public:
   // Runs on a listener-owned thread for each authenticated connection. The
@@ -72,7 +74,9 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Starts accepting. kFailedPrecondition if already started or closed.
+  // Starts accepting. kFailedPrecondition if already started or closed;
+  // kResourceExhausted if the accept thread cannot be created (Start may be
+  // called again).
   absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Closes the listening socket (new connects are refused), shuts down every
@@ -107,6 +111,9 @@ class Listener {
   size_t connection_count() const ABSL_LOCKS_EXCLUDED(mu_);
   // Connections currently in their handshake.
   size_t pending_handshakes() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Connections closed at once because no thread could be created for their
+  // handshake (EAGAIN under a task limit), since creation.
+  uint64_t refused_no_thread() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   Listener(const Secret* secret, ListenerOptions options, Handler handler,
@@ -146,6 +153,7 @@ class Listener {
   // Sockets in their handshake, by descriptor.
   absl::flat_hash_map<int, Handshake> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
+  uint64_t refused_no_thread_ ABSL_GUARDED_BY(mu_) = 0;
   ForkGuardRegistration fork_guard_{&mu_};
   // After the fields it closes, so it is unregistered before they go.
   ForkChildHandler fork_child_{[this] { CloseSocketsInForkedChild(); }};
