@@ -25,9 +25,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   // being the reader.
   void ReadLoop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Called by the supervisor: relieves a reader stuck in a slow handler.
-  // Returns true if a new reader must be started.
-  // Sets *running when a handler runs inline (relieved or not).
+  // Called by the supervisor: relieves a reader stuck in a slow handler by
+  // starting a new reader thread. Returns true if it did. Sets *running when
+  // a handler runs inline (relieved or not).
   bool RelieveIfSlow(absl::Time now, bool* running) ABSL_LOCKS_EXCLUDED(mu_);
 
   void Shutdown() { stream_->Shutdown(); }
@@ -39,8 +39,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   void SendResponse(absl::string_view id_json,
                     absl::Span<const absl::string_view> result,
                     const absl::Status& error);
-  // Makes the next reader a new thread's; the current one leaves after its
-  // handler. Returns true (a reader must be started).
+  // Starts a new reader thread and makes it the reader; the current one
+  // leaves after its handler. false (nothing changed) at the cap or when no
+  // thread can be created.
   bool RelieveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Server* const server_;  // Not owned; outlives the connection.
@@ -234,6 +235,22 @@ bool Server::Connection::RelieveLocked() {
     server_->handoffs_refused_.fetch_add(1, std::memory_order_relaxed);
     return false;  // Asked again at the next tick.
   }
+  // The thread is started first, under mu_: the new reader takes mu_ to read
+  // its epoch, and the handler's thread checks the epoch under mu_ when its
+  // handler returns, so neither sees a relief that did not happen. If no
+  // thread can be created (EAGAIN under a task limit), the handler keeps its
+  // reading, as at the cap: its connection's later calls wait for it.
+  absl::Status started = server_->threads_.TrySpawn(
+      [self = shared_from_this()] { self->ReadLoop(); });
+  if (!started.ok()) {
+    server_->handoffs_refused_.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t failed = server_->thread_start_failures_.fetch_add(1) + 1;
+    if ((failed & (failed - 1)) == 0) {  // 1, 2, 4, ...: no log flood.
+      LogWarning("RPC server: slow handler left inline (", failed,
+                 " times so far): ", started.message());
+    }
+    return false;
+  }
   server_->relieved_running_.fetch_add(1);
   ++reader_epoch_;
   inline_running_ = false;
@@ -279,7 +296,11 @@ absl::Status Server::Start() {
   if (started_.exchange(true)) {
     return absl::FailedPreconditionError("server already started");
   }
-  threads_.Spawn([this] { SupervisorLoop(); });
+  absl::Status supervising = threads_.TrySpawn([this] { SupervisorLoop(); });
+  if (!supervising.ok()) {
+    started_.store(false);  // Nothing started: Start may be tried again.
+    return supervising;
+  }
   return listener_->Start();
 }
 
@@ -321,9 +342,7 @@ void Server::SupervisorLoop() {
     mu_.Unlock();
     size_t relieved = 0;
     for (auto& c : live) {
-      if (!c->RelieveIfSlow(now, &any_inline)) continue;
-      ++relieved;
-      threads_.Spawn([c] { c->ReadLoop(); });
+      if (c->RelieveIfSlow(now, &any_inline)) ++relieved;
     }
     live.clear();  // Last owners of closed connections release them here.
     mu_.Lock();
@@ -380,6 +399,10 @@ ServerStats Server::stats() const {
   s.dropped_non_json = dropped_non_json_.load(std::memory_order_relaxed);
   s.rejected_over_limit = rejected_over_limit_.load(std::memory_order_relaxed);
   s.handoffs_refused = handoffs_refused_.load(std::memory_order_relaxed);
+  s.thread_start_failures =
+      thread_start_failures_.load(std::memory_order_relaxed) +
+      listener_->refused_no_thread();
+  s.refused_no_thread = listener_->refused_no_thread();
   s.connections = 0;
   for (const auto& weak : connections_) s.connections += !weak.expired();
   s.parked_threads = threads_.parked() + listener_->parked_threads();

@@ -57,9 +57,13 @@ struct ServerStats {
   uint64_t dropped_non_json = 0;     // Connections dropped for non-JSON frames.
   uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
   uint64_t handoffs = 0;             // Times a slow handler's reading moved.
-  uint64_t handoffs_refused = 0;     // Slow handlers left inline at the cap.
-  size_t connections = 0;            // Authenticated connections now.
-  size_t parked_threads = 0;         // Idle threads kept for reuse.
+  uint64_t handoffs_refused = 0;     // Slow handlers left inline: at the
+                                     // cap, or no thread could be created.
+  uint64_t refused_no_thread = 0;    // Connections closed: no thread for
+                                     // their handshake (EAGAIN).
+  uint64_t thread_start_failures = 0;  // Threads that could not be created.
+  size_t connections = 0;              // Authenticated connections now.
+  size_t parked_threads = 0;           // Idle threads kept for reuse.
 };
 
 // An RPC server speaking the reference protocol (DESIGN.md): requests
@@ -84,7 +88,11 @@ class Server {
   void RegisterHandler(std::string method, Handler handler)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Starts accepting. kFailedPrecondition if already started or stopped.
+  // Starts accepting. kFailedPrecondition if already started or stopped;
+  // kResourceExhausted if its supervisor or accept thread cannot be created.
+  // Never ends the process for want of a thread: a connection whose
+  // handshake gets no thread is closed and counted (refused_no_thread), a
+  // slow handler whose relief gets none stays inline (handoffs_refused).
   absl::Status Start();
 
   // Stops accepting, marks in-flight calls cancelled and lets them finish
@@ -131,6 +139,8 @@ class Server {
   std::atomic<uint64_t> dropped_non_json_{0};
   std::atomic<uint64_t> rejected_over_limit_{0};
   std::atomic<uint64_t> handoffs_refused_{0};
+  // Relief threads that could not be created (EAGAIN under a task limit).
+  std::atomic<uint64_t> thread_start_failures_{0};
   // Relieved handlers still running (ServerOptions::max_relieved_handlers).
   std::atomic<size_t> relieved_running_{0};
 
