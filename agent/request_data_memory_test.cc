@@ -20,8 +20,14 @@ namespace {
 
 // The sanitizers' shadow memory and slower allocator make a million rounds
 // take minutes; a fifth still overflows every bound several times over.
-constexpr int kKeys =
-    testing::kAddressSanitizer || testing::kThreadSanitizer ? 200000 : 1000000;
+constexpr bool kSanitized =
+    testing::kAddressSanitizer || testing::kThreadSanitizer;
+constexpr int kKeys = kSanitized ? 200000 : 1000000;
+// The documented bounds (about 62 and 63 MB) plus the allocator's slack.
+// Under the sanitizers freed memory sits in a quarantine (256 MiB for ASan)
+// and shadow memory grows with every allocation, so only a loose bound
+// holds there; still well under what 200,000 kept keys would take (1.6 GB).
+constexpr int64_t kMaxGrowthMiB = kSanitized ? 768 : 96;
 constexpr size_t kKeyBytes = 8192;
 
 int64_t RssKiB() {
@@ -79,7 +85,8 @@ TEST(RequestDataMemoryTest, RateLimiterStaysWithinItsBound) {
   }
   const int64_t grown_mib = (RssKiB() - before) / 1024;
   // Documented: about 62 MB with the default options.
-  EXPECT_LE(grown_mib, 96) << kKeys << " keys of " << kKeyBytes << " bytes";
+  EXPECT_LE(grown_mib, kMaxGrowthMiB)
+      << kKeys << " keys of " << kKeyBytes << " bytes";
   EXPECT_EQ(limiter.tracked_windows(),
             RateLimiterOptions().max_tracked_windows);
   RecordProperty("rss_growth_mib", static_cast<int>(grown_mib));
@@ -99,7 +106,7 @@ TEST(RequestDataMemoryTest, AttackWaveDetectorStaysWithinItsBound) {
   const int64_t grown_mib = (RssKiB() - before) / 1024;
   // Documented: about 63 MB with the default options (this run keeps 4
   // samples per IP, well under it).
-  EXPECT_LE(grown_mib, 96) << kKeys << " records";
+  EXPECT_LE(grown_mib, kMaxGrowthMiB) << kKeys << " records";
   EXPECT_EQ(detector.tracked_ips(), AttackWaveOptions().max_tracked_ips);
   RecordProperty("rss_growth_mib", static_cast<int>(grown_mib));
 }
