@@ -2,6 +2,8 @@
 // that are not IPs, actor ids, probe URLs) must leave the parent's rate
 // limiter and attack-wave detector within their documented memory bounds
 // (rate_limiter.h, attack_wave_detector.h), not 8 GiB.
+#include <malloc.h>
+
 #include <fstream>
 #include <string>
 
@@ -47,6 +49,13 @@ int64_t RssKiB() {
   return 0;
 }
 
+// Bytes the allocator has handed out and not had back: what the structure
+// under test keeps, whatever RSS the process reached before (glibc; the
+// sanitizers' allocators report nothing here).
+int64_t HeldMiB() {
+  return static_cast<int64_t>(mallinfo2().uordblks) / (1024 * 1024);
+}
+
 // A distinct 8 KiB key per round: the round number over a fixed filler.
 class Keys {
  public:
@@ -72,6 +81,7 @@ TEST(RequestDataMemoryTest, RateLimiterStaysWithinItsBound) {
   RateLimiter limiter;
   Keys keys;
   const int64_t before = RssKiB();
+  const int64_t held_before = HeldMiB();
   const absl::Time now = absl::FromUnixSeconds(1700000000);
   for (int i = 0; i < kKeys; ++i) {
     const absl::string_view key = keys.Next(i);
@@ -89,7 +99,12 @@ TEST(RequestDataMemoryTest, RateLimiterStaysWithinItsBound) {
       << kKeys << " keys of " << kKeyBytes << " bytes";
   EXPECT_EQ(limiter.tracked_windows(),
             RateLimiterOptions().max_tracked_windows);
+  const int64_t held_mib = HeldMiB() - held_before;
+  if (!kSanitized) {
+    EXPECT_LE(held_mib, 64) << "held by the limiter";
+  }
   RecordProperty("rss_growth_mib", static_cast<int>(grown_mib));
+  RecordProperty("held_mib", static_cast<int>(held_mib));
 }
 
 TEST(RequestDataMemoryTest, AttackWaveDetectorStaysWithinItsBound) {
@@ -97,6 +112,7 @@ TEST(RequestDataMemoryTest, AttackWaveDetectorStaysWithinItsBound) {
   Keys keys;
   const std::string url(kKeyBytes, '/');
   const int64_t before = RssKiB();
+  const int64_t held_before = HeldMiB();
   const absl::Time now = absl::FromUnixSeconds(1700000000);
   for (int i = 0; i < kKeys; ++i) {
     // Distinct IPs, each with several long samples.
@@ -108,7 +124,12 @@ TEST(RequestDataMemoryTest, AttackWaveDetectorStaysWithinItsBound) {
   // samples per IP, well under it).
   EXPECT_LE(grown_mib, kMaxGrowthMiB) << kKeys << " records";
   EXPECT_EQ(detector.tracked_ips(), AttackWaveOptions().max_tracked_ips);
+  const int64_t held_mib = HeldMiB() - held_before;
+  if (!kSanitized) {
+    EXPECT_LE(held_mib, 64) << "held by the detector";
+  }
   RecordProperty("rss_growth_mib", static_cast<int>(grown_mib));
+  RecordProperty("held_mib", static_cast<int>(held_mib));
 }
 
 }  // namespace
