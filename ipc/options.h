@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "absl/time/time.h"
+#include "ipc/frame_budget.h"
 
 namespace zen::ipc {
 
@@ -37,6 +39,10 @@ struct StreamOptions {
   // shared with the peer (the spinner delays the reply it waits for) and on
   // a server's idle connections.
   absl::Duration spin_before_block = absl::ZeroDuration();
+  // Shared by every stream of a server: bounds the bytes their large frames
+  // hold together (frame_budget.h). Null: no bound beyond max_frame_size
+  // per stream. rpc::Server::Create sets one.
+  std::shared_ptr<FrameBudget> frame_budget;
 };
 
 }  // namespace zen::ipc

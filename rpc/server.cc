@@ -259,6 +259,10 @@ bool Server::Connection::RelieveLocked() {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     const ipc::Secret* secret, ServerOptions options) {
+  if (options.listener.stream.frame_budget == nullptr) {
+    options.listener.stream.frame_budget =
+        std::make_shared<ipc::FrameBudget>(options.max_large_frame_bytes);
+  }
   std::unique_ptr<Server> server(new Server(options));
   Server* raw = server.get();
   absl::StatusOr<std::unique_ptr<ipc::Listener>> listener =
@@ -406,6 +410,9 @@ ServerStats Server::stats() const {
   s.connections = 0;
   for (const auto& weak : connections_) s.connections += !weak.expired();
   s.parked_threads = threads_.parked() + listener_->parked_threads();
+  const ipc::FrameBudget& budget = *options_.listener.stream.frame_budget;
+  s.large_frames_refused = budget.refused();
+  s.large_frame_bytes = budget.held();
   return s;
 }
 

@@ -48,6 +48,12 @@ struct ServerOptions {
   size_t max_relieved_handlers = 256;
   // Nesting deeper than this in a request is malformed.
   size_t max_json_depth = 64;
+  // Bytes that frames over 128 KiB may hold at once across all connections,
+  // from their header until their call is done with them (ipc/frame_budget.h).
+  // Beyond it a new large frame is refused and its connection dropped. At
+  // least listener.stream.max_frame_size, or the largest frames are always
+  // refused. Ignored when listener.stream.frame_budget is already set.
+  size_t max_large_frame_bytes = size_t{128} << 20;
 };
 
 // Counters, for tests and monitoring.
@@ -62,6 +68,8 @@ struct ServerStats {
   uint64_t refused_no_thread = 0;    // Connections closed: no thread for
                                      // their handshake (EAGAIN).
   uint64_t thread_start_failures = 0;  // Threads that could not be created.
+  uint64_t large_frames_refused = 0;   // Over max_large_frame_bytes.
+  size_t large_frame_bytes = 0;        // Held by large frames now.
   size_t connections = 0;              // Authenticated connections now.
   size_t parked_threads = 0;           // Idle threads kept for reuse.
 };
