@@ -22,11 +22,10 @@ namespace zen::rpc::internal {
 // only a synchronous call's caller sleeps, so only it passes through the
 // other three:
 //
-//   kWaiting ──► kFollowing ──► kOffered ──► kWaiting   (offered the token)
-//      │  ▲          │                                   (or woke: deadline)
-//      │  └──────────┘
-//      ├──► kSleeping ──► kWaiting                      (woke: deadline)
-//      └──► kDone  (from any state: the response, an error, the deadline)
+//   kWaiting -> kFollowing -> kOffered -> kWaiting  offered the reading token
+//   kWaiting -> kFollowing -> kWaiting              took it, or its deadline
+//   kWaiting -> kSleeping -> kWaiting               its deadline
+//   any of them -> kDone                            the outcome is set
 enum class CallState {
   kWaiting,    // Sent, no outcome yet; its caller (if any) is awake.
   kFollowing,  // The caller sleeps until done, and may be offered the

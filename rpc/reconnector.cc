@@ -29,6 +29,7 @@ void Reconnector::Run() {
       continue;
     }
     policy_.Reset();
+    LogInfo("RPC client connected");
   }
 }
 
