@@ -116,10 +116,14 @@ class PendingCall {
     }
     if (state_ != CallState::kDone) state_ = CallState::kWaiting;
   }
-  // Offers the reading token to a following caller, and wakes it. False
-  // (nothing done) if the call is in any other state.
+  // Offers the reading token to a following caller, and wakes it. True
+  // also if it was offered the token already and has not woken yet: a
+  // second leaver's offer must find that one again rather than wake a
+  // second follower for the one token. False (nothing done) in any other
+  // state.
   bool Offer() ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock lock(&mu_);
+    if (state_ == CallState::kOffered) return true;
     if (state_ != CallState::kFollowing) return false;
     state_ = CallState::kOffered;
     cv_.Signal();
