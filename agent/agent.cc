@@ -35,13 +35,23 @@ Agent::Agent(AgentOptions options, ipc::Secret secret)
       parent_pid_(::getpid()) {}
 
 Agent::~Agent() {
-  MutexLock lock(&mu_);
-  // A process that never called client() after its fork still holds its
-  // parent's objects: abandon them rather than stopping the parent's threads
-  // (which do not exist here).
-  AdoptProcessLocked(::getpid());
-  if (client_ != nullptr) client_->Stop();
-  if (server_ != nullptr) server_->Stop();
+  std::unique_ptr<AgentClient> client;
+  std::unique_ptr<AgentServer> server;
+  {
+    MutexLock lock(&mu_);
+    // A process that never called client() after its fork still holds its
+    // parent's objects: abandon them rather than stopping the parent's
+    // threads (which do not exist here).
+    AdoptProcessLocked(::getpid());
+    client_ptr_.store(nullptr, std::memory_order_release);
+    client = std::move(client_);
+    server = std::move(server_);
+  }
+  // Stopped without mu_: Stop() waits for every thread of the client or
+  // server, and mu_ is fork-guarded, so holding it here would stall every
+  // fork() of the host until the Stop() ended.
+  if (client != nullptr) client->Stop();
+  if (server != nullptr) server->Stop();
 }
 
 bool Agent::is_parent() const { return ::getpid() == parent_pid_; }

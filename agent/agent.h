@@ -27,11 +27,14 @@ struct AgentOptions {
 // Owns the secret and the parent's AgentServer, and gives every descendant
 // process its own AgentClient.
 //
-// Fork detection is one pid comparison per client() call. The first call in
-// a new process (a worker, or a worker's child) drops what it inherited
-// without touching the parent's sockets (its copies are closed, never shut
-// down; no lock held by a thread that did not survive the fork is waited
-// on) and connects a fresh client to the original parent's server.
+// At the fork itself, a fork handler closes the child's copies of the
+// server's listening socket and connections (ipc::Listener), so a child
+// holds none of them even before its first call. Fork detection is one pid
+// comparison per client() call. The first call in a new process (a worker,
+// or a worker's child) drops the rest of what it inherited without touching
+// the parent's sockets (its copies are closed, never shut down; no lock held
+// by a thread that did not survive the fork is waited on) and connects a
+// fresh client to the original parent's server.
 //
 // Thread-safe. Create it in the parent before forking; keep it alive for the
 // life of the process (children use their inherited copy).

@@ -42,8 +42,10 @@ class AgentClient::Impl {
 
   ~Impl() { Stop(); }
 
-  void Start() {
-    threads_.Spawn([this] { ScheduleLoop(); });
+  // RESOURCE_EXHAUSTED when the schedule thread cannot be created (a task
+  // limit): the worker then has no client, instead of terminating.
+  absl::Status Start() {
+    return threads_.TrySpawn([this] { ScheduleLoop(); });
   }
 
   void Stop() ABSL_LOCKS_EXCLUDED(mu_) {
@@ -350,7 +352,8 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
       rpc::Channel::Create(secret, channel_options);
   if (!channel.ok()) return channel.status();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(*channel));
-  impl->Start();
+  absl::Status started = impl->Start();
+  if (!started.ok()) return started;
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
 }
 

@@ -105,7 +105,8 @@ class AgentClient {
  public:
   // Connects and starts the background work. `secret` is not owned and must
   // outlive the client. kUnavailable / kUnauthenticated if the parent cannot
-  // be reached or does not prove it holds the secret.
+  // be reached or does not prove it holds the secret; kResourceExhausted if
+  // its thread cannot be created.
   static absl::StatusOr<std::unique_ptr<AgentClient>> Create(
       const ipc::Secret* secret, AgentClientOptions options);
   ~AgentClient();

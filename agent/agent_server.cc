@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "stubs/json_value.h"
 #include "stubs/validated_json.h"
 
 namespace zen {
@@ -160,6 +161,8 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
     const ipc::Secret* secret, AgentServerOptions options) {
+  // Before any worker is forked: see PrepareJsonForFork.
+  stubs::PrepareJsonForFork();
   std::unique_ptr<AgentServer> server(new AgentServer(options));
   absl::StatusOr<std::unique_ptr<rpc::Server>> rpc_server =
       rpc::Server::Create(secret, options.server);

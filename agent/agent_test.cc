@@ -3,13 +3,16 @@
 #include "agent/agent.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
+#include "base/log.h"
+#include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
@@ -219,6 +224,104 @@ TEST(AgentTest, RateLimitAdmitsExactlyNAcrossAllWorkers) {
             25);  // 80 requests, limit 25 per window, all workers together.
   ::close(report[0]);
   ::close(report[1]);
+}
+
+// A worker compromised before its first client() call must not hold the
+// parent's listening socket: it is closed in the child at the fork.
+TEST(AgentTest, WorkerHoldsNoListeningSocketBeforeItsFirstClientCall) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  auto agent = Agent::Create(FastOptions());
+  ASSERT_TRUE(agent.ok());
+  const uint16_t port = (*agent)->server()->port();
+  const std::set<int> listening = testing::TcpSocketsOnPort(port, true);
+  ASSERT_EQ(listening.size(), 1u);
+  const int listen_fd = *listening.begin();
+  ChildOutcome outcome = testing::RunInChild([&]() -> absl::Status {
+    if (testing::IsOpen(listen_fd)) {
+      return absl::InternalError("listening socket open in the worker");
+    }
+    if (::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC) != -1 ||
+        errno != EBADF) {
+      return absl::InternalError("accept on the listener did not fail EBADF");
+    }
+    // And the worker still gets its client afterwards.
+    if ((*agent)->client() == nullptr) {
+      return absl::UnavailableError("worker: no client");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  EXPECT_EQ(testing::TcpSocketsOnPort(port, true), listening);
+}
+
+// ~Agent must not hold its fork-guarded lock across the server's Stop(),
+// which waits for every server thread: a fork() by another thread of the
+// host meanwhile would wait for the whole Stop().
+TEST(AgentTest, ForkIsNotHeldUpWhileTheAgentIsDestroyed) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  // Holds the server thread that announces a new connection until opened,
+  // so that Stop() waits for it.
+  struct Gate {
+    Mutex mu;
+    CondVar changed;
+    bool entered ABSL_GUARDED_BY(mu) = false;
+    bool open ABSL_GUARDED_BY(mu) = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  LogSink previous = SetLogSink([gate](LogLevel, absl::string_view line) {
+    if (line.find("client connected") == absl::string_view::npos) return;
+    MutexLock lock(&gate->mu);
+    gate->entered = true;
+    gate->changed.SignalAll();
+    while (!gate->open) gate->changed.Wait(&gate->mu);
+  });
+  auto open_gate = [gate] {
+    MutexLock lock(&gate->mu);
+    gate->open = true;
+    gate->changed.SignalAll();
+  };
+  auto agent = Agent::Create(FastOptions());
+  ASSERT_TRUE(agent.ok());
+  auto worker = ForkedChild::Start([&agent]() -> absl::Status {
+    (void)(*agent)->client();
+    absl::SleepFor(absl::Seconds(30));  // Killed at the end.
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(worker.ok());
+  bool entered = false;
+  {
+    MutexLock lock(&gate->mu);
+    const absl::Time deadline = In(absl::Seconds(10));
+    while (!gate->entered && gate->changed.WaitUntil(&gate->mu, deadline)) {
+    }
+    entered = gate->entered;
+  }
+  std::thread destroyer([&agent] { agent->reset(); });
+  // The gate opens after 3 s at the latest, so the old code ends too.
+  std::thread opener([gate, open_gate] {
+    {
+      MutexLock lock(&gate->mu);
+      const absl::Time deadline = In(absl::Seconds(3));
+      while (!gate->open && gate->changed.WaitUntil(&gate->mu, deadline)) {
+      }
+    }
+    open_gate();
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // ~Agent is in Stop() by now.
+  const absl::Time start = zen::Now();
+  auto child =
+      ForkedChild::Start([]() -> absl::Status { return absl::OkStatus(); });
+  const absl::Duration fork_took = zen::Now() - start;
+  open_gate();
+  opener.join();
+  destroyer.join();
+  SetLogSink(std::move(previous));
+  worker->Kill(SIGKILL);
+  (void)worker->Wait(In(absl::Seconds(5)));
+  ASSERT_TRUE(entered) << "the worker's connection never reached the server";
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_TRUE(child->Wait(In(absl::Seconds(5))).ok());
+  EXPECT_LT(fork_took, absl::Seconds(1)) << fork_took;
 }
 
 TEST(AgentTest, GrandchildGetsItsOwnConnection) {

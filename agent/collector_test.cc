@@ -5,16 +5,17 @@
 #include <thread>
 #include <vector>
 
+#include "agent/collector_test_events.h"
 #include "gtest/gtest.h"
 
 namespace zen {
 namespace {
 
-CollectorEvent Event(CollectorEventType type) {
-  CollectorEvent event;
-  event.type = type;
-  return event;
-}
+using testing::Attack;
+using testing::Event;
+using testing::Keys;
+using testing::Outbound;
+using testing::User;
 
 CollectorEvent Route(const std::string& method, const std::string& path,
                      int64_t timestamp_ms = 0) {
@@ -22,40 +23,6 @@ CollectorEvent Route(const std::string& method, const std::string& path,
   event.method = method;
   event.path = path;
   event.timestamp_ms = timestamp_ms;
-  return event;
-}
-
-CollectorEvent Attack(const std::string& sink, const std::string& kind,
-                      bool blocked) {
-  CollectorEvent event = Event(CollectorEventType::kAttack);
-  event.sink_name = sink;
-  event.attack_kind = kind;
-  event.blocked = blocked;
-  return event;
-}
-
-CollectorEvent User(const std::string& id, const std::string& name,
-                    const std::string& ip, int64_t first_seen_ms,
-                    int64_t last_seen_ms) {
-  CollectorEvent event = Event(CollectorEventType::kUser);
-  event.user_id = id;
-  event.user_name = name;
-  event.ip_address = ip;
-  event.first_seen_ms = first_seen_ms;
-  event.last_seen_ms = last_seen_ms;
-  return event;
-}
-
-CollectorEvent Outbound(const std::string& hostname, int port) {
-  CollectorEvent event = Event(CollectorEventType::kOutbound);
-  event.hostname = hostname;
-  event.port = port;
-  return event;
-}
-
-CollectorEvent Keys(CollectorEventType type, std::vector<std::string> keys) {
-  CollectorEvent event = Event(type);
-  event.keys = std::move(keys);
   return event;
 }
 

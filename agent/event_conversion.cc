@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
+#include "stubs/json_value.h"
 #include "stubs/message_json.h"
 #include "stubs/padded_json.h"
 
@@ -40,12 +40,10 @@ absl::Status SchemaToProto(absl::string_view schema_json,
     out->mutable_struct_value();  // `{}`: the reference reads it unchecked.
     return absl::OkStatus();
   }
-  google::protobuf::util::Status status =
-      google::protobuf::util::JsonStringToMessage(std::string(schema_json),
-                                                  out);
+  absl::Status status = stubs::JsonToValue(schema_json, out);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "route schema is not JSON: ", status.message().ToString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("route schema is not JSON: ", status.message()));
   }
   return absl::OkStatus();
 }
@@ -53,9 +51,7 @@ absl::Status SchemaToProto(absl::string_view schema_json,
 std::string SchemaFromProto(const agent::CollectorEvent& in) {
   if (!in.has_schema()) return std::string();
   std::string text;
-  if (!google::protobuf::util::MessageToJsonString(in.schema(), &text).ok()) {
-    return std::string();
-  }
+  if (!stubs::ValueToJson(in.schema(), &text).ok()) return std::string();
   return text == "{}" ? std::string() : text;
 }
 

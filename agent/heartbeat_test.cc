@@ -10,11 +10,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "agent/collector_test_events.h"
 #include "agent/json_fields.h"
 #include "gtest/gtest.h"
 
 namespace zen {
 namespace {
+
+using testing::Attack;
+using testing::Event;
+using testing::Keys;
+using testing::Outbound;
+using testing::Scan;
+using testing::User;
+using testing::Wave;
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -127,65 +136,6 @@ struct FakeClock {
 
 absl::Time At(double unix_seconds) {
   return absl::UnixEpoch() + absl::Seconds(unix_seconds);
-}
-
-CollectorEvent Event(CollectorEventType type) {
-  CollectorEvent event;
-  event.type = type;
-  return event;
-}
-
-CollectorEvent Keys(CollectorEventType type, std::vector<std::string> keys) {
-  CollectorEvent event = Event(type);
-  event.keys = std::move(keys);
-  return event;
-}
-
-CollectorEvent Wave(bool blocked) {
-  CollectorEvent event = Event(CollectorEventType::kAttackWave);
-  event.blocked = blocked;
-  return event;
-}
-
-// Durations are powers of two in seconds, so the expected means and
-// percentiles below are exact.
-CollectorEvent Scan(const std::string& sink, const std::string& kind,
-                    double seconds, bool has_errors = false) {
-  CollectorEvent event = Event(CollectorEventType::kScan);
-  event.sink_name = sink;
-  event.sink_kind = kind;
-  event.duration = absl::Seconds(seconds);
-  event.has_errors = has_errors;
-  return event;
-}
-
-CollectorEvent Attack(const std::string& sink, const std::string& kind,
-                      bool blocked) {
-  CollectorEvent event = Event(CollectorEventType::kAttack);
-  event.sink_name = sink;
-  event.sink_kind = kind;
-  event.attack_kind = kind;
-  event.blocked = blocked;
-  return event;
-}
-
-CollectorEvent User(const std::string& id, const std::string& name,
-                    const std::string& ip, int64_t first_seen_ms,
-                    int64_t last_seen_ms) {
-  CollectorEvent event = Event(CollectorEventType::kUser);
-  event.user_id = id;
-  event.user_name = name;
-  event.ip_address = ip;
-  event.first_seen_ms = first_seen_ms;
-  event.last_seen_ms = last_seen_ms;
-  return event;
-}
-
-CollectorEvent Outbound(const std::string& hostname, int port) {
-  CollectorEvent event = Event(CollectorEventType::kOutbound);
-  event.hostname = hostname;
-  event.port = port;
-  return event;
 }
 
 CollectorEvent Route(const std::string& method, const std::string& path,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace zen {
@@ -13,6 +14,7 @@ namespace {
 struct Registry {
   std::mutex mu;  // Held from prepare until after the fork, on both sides.
   std::vector<Mutex*> mutexes;
+  std::vector<const ForkChildHandler*> child_handlers;
 };
 
 Registry& GetRegistry() {
@@ -47,9 +49,19 @@ void Release() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   r.mu.unlock();
 }
 
+// In the child: the handlers run while this thread still holds every
+// registered mutex and the registry lock (taken by Prepare), then all are
+// released as in the parent.
+void ReleaseInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Registry& r = GetRegistry();
+  for (const ForkChildHandler* handler : r.child_handlers) handler->Run();
+  Release();
+}
+
 void InstallOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { pthread_atfork(&Prepare, &Release, &Release); });
+  std::call_once(once,
+                 [] { pthread_atfork(&Prepare, &Release, &ReleaseInChild); });
 }
 
 }  // namespace
@@ -66,6 +78,22 @@ void UnregisterForkGuardedMutex(Mutex* mu) {
   std::lock_guard<std::mutex> lock(r.mu);
   r.mutexes.erase(std::remove(r.mutexes.begin(), r.mutexes.end(), mu),
                   r.mutexes.end());
+}
+
+ForkChildHandler::ForkChildHandler(std::function<void()> fn)
+    : fn_(std::move(fn)) {
+  InstallOnce();
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.child_handlers.push_back(this);
+}
+
+ForkChildHandler::~ForkChildHandler() {
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.child_handlers.erase(
+      std::remove(r.child_handlers.begin(), r.child_handlers.end(), this),
+      r.child_handlers.end());
 }
 
 }  // namespace zen

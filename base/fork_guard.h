@@ -13,6 +13,8 @@
 #ifndef ZEN_BASE_FORK_GUARD_H_
 #define ZEN_BASE_FORK_GUARD_H_
 
+#include <functional>
+
 #include "base/mutex.h"
 
 namespace zen {
@@ -34,6 +36,29 @@ class ForkGuardRegistration {
 
  private:
   Mutex* mu_;
+};
+
+// Runs a function in the child right after every fork(), on the forking
+// thread (the only thread the child has), before the fork guard releases the
+// registered mutexes: each is then held by that thread, so the function may
+// read and reset state they guard without locking, and must not lock them
+// (they are not recursive). It must do only what is safe in a child: close
+// this process's copies of descriptors (never shutdown(2) an inherited
+// socket, which would cut the parent's connection), reset fields; no waiting,
+// no other library locks. Handlers run in the order registered. Register for
+// the lifetime of the object the function touches; a handler may not be
+// registered or unregistered from inside a handler. Thread-safe.
+class ForkChildHandler {
+ public:
+  explicit ForkChildHandler(std::function<void()> fn);
+  ~ForkChildHandler();
+  ForkChildHandler(const ForkChildHandler&) = delete;
+  ForkChildHandler& operator=(const ForkChildHandler&) = delete;
+
+  void Run() const { fn_(); }
+
+ private:
+  const std::function<void()> fn_;
 };
 
 }  // namespace zen

@@ -40,8 +40,13 @@ struct SinkState {
 };
 
 SinkState& State() {
-  static SinkState* state =
-      new SinkState;  // Never destroyed: threads may log at exit.
+  static SinkState* state = [] {
+    auto* s = new SinkState;  // Never destroyed: threads may log at exit.
+    // A child forked while another thread copies the sink under `mu` would
+    // otherwise inherit it held and hang on its first line.
+    RegisterForkGuardedMutex(&s->mu);
+    return s;
+  }();
   return *state;
 }
 

@@ -3,7 +3,9 @@
 // The library never writes to stdout. By default messages at kWarning and
 // above go to stderr; a host program routes them elsewhere with SetLogSink.
 // The sink is process-wide (like absl's log sinks) because log lines come
-// from threads no host object owns. Thread-safe.
+// from threads no host object owns. Thread-safe, and fork-safe: the sink's
+// lock is fork-guarded (base/fork_guard.h), so a child forked while another
+// thread logs can log. The sink itself runs without that lock held.
 #ifndef ZEN_BASE_LOG_H_
 #define ZEN_BASE_LOG_H_
 

@@ -1,8 +1,12 @@
 #include "base/thread_group.h"
 
+#include <exception>
+#include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/log.h"
 
 namespace zen {
 
@@ -18,7 +22,16 @@ void ThreadGroup::ReapLocked(std::list<std::thread>* out) {
 }
 
 void ThreadGroup::Spawn(std::function<void()> fn) {
+  absl::Status started = TrySpawn(std::move(fn));
+  if (!started.ok()) {
+    LogError("thread group: ", started.message());
+    std::terminate();
+  }
+}
+
+absl::Status ThreadGroup::TrySpawn(std::function<void()> fn) {
   std::list<std::thread> finished;
+  absl::Status started;
   {
     MutexLock lock(&mu_);
     ReapLocked(&finished);
@@ -27,22 +40,35 @@ void ThreadGroup::Spawn(std::function<void()> fn) {
       queue_.push_back(std::move(fn));
       work_ready_.Signal();
     } else {
-      StartThreadLocked(std::move(fn));
+      started = StartThreadLocked(&fn);
     }
   }
   for (std::thread& t : finished) t.join();
+  fn = nullptr;  // Given back on failure: its captures go without mu_ held.
+  return started;
 }
 
-void ThreadGroup::StartThreadLocked(std::function<void()> fn) {
+absl::Status ThreadGroup::StartThreadLocked(std::function<void()>* fn) {
   threads_.emplace_back();
-  ++running_;
   Entry* entry = &threads_.back();  // std::list: stable address.
-  entry->thread = std::thread([this, entry, fn = std::move(fn)]() mutable {
-    ThreadBody(entry, std::move(fn));
-  });
+  entry->first = std::move(*fn);
+  try {
+    entry->thread = std::thread([this, entry] { ThreadBody(entry); });
+  } catch (const std::system_error& e) {
+    // EAGAIN (a task limit such as RLIMIT_NPROC) or ENOMEM: refuse the work
+    // rather than let the exception end the process.
+    *fn = std::move(entry->first);
+    threads_.pop_back();
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot start a thread: ", e.what()));
+  }
+  ++running_;  // Before the thread can finish: it needs mu_ to.
+  return absl::OkStatus();
 }
 
-void ThreadGroup::ThreadBody(Entry* entry, std::function<void()> fn) {
+void ThreadGroup::ThreadBody(Entry* entry) {
+  // Written before this thread was created, and not touched since.
+  std::function<void()> fn = std::move(entry->first);
   for (;;) {
     fn();
     fn = nullptr;  // Whatever it captured is released before parking.

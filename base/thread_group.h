@@ -8,6 +8,7 @@
 #include <list>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
@@ -37,7 +38,16 @@ class ThreadGroup {
   ThreadGroup& operator=(const ThreadGroup&) = delete;
 
   // Runs `fn` on a parked thread of the group if one is idle, else on a new
-  // thread.
+  // thread. kResourceExhausted if no thread can be created (EAGAIN under a
+  // task limit such as RLIMIT_NPROC, or no memory): then `fn` has not run
+  // and has been destroyed before TrySpawn returns (without the group's lock
+  // held), and the group is as it was. Never throws or terminates.
+  absl::Status TrySpawn(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // TrySpawn for an owner that cannot do without the thread: a failure is
+  // logged and ends the process (std::terminate, as the uncaught
+  // std::system_error of std::thread always did). The parent's accept and
+  // dispatch paths use TrySpawn and refuse the work instead.
   void Spawn(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Waits until every thread of the group has returned (parked ones are told
@@ -58,12 +68,16 @@ class ThreadGroup {
  private:
   struct Entry {
     std::thread thread;
+    // The thread's first function, handed over before the thread exists.
+    std::function<void()> first;
     bool done = false;
   };
-  // Runs `fn`, then, while allowed, parks and runs work handed to it.
-  void ThreadBody(Entry* entry, std::function<void()> fn)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  void StartThreadLocked(std::function<void()> fn)
+  // Runs the entry's first function, then, while allowed, parks and runs
+  // work handed to it.
+  void ThreadBody(Entry* entry) ABSL_LOCKS_EXCLUDED(mu_);
+  // Starts a thread for `*fn`. If none can be created, `*fn` is given back
+  // (for the caller to destroy outside mu_) and nothing changed.
+  absl::Status StartThreadLocked(std::function<void()>* fn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReapLocked(std::list<std::thread>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

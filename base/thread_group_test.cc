@@ -2,13 +2,17 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
+#include "testing/forked_child.h"
+#include "testing/task_limit.h"
 
 namespace zen {
 namespace {
@@ -107,6 +111,39 @@ TEST(ThreadGroupTest, JoinAllWakesParkedThreadsAtOnce) {
   group.Spawn([&] { ran = true; });
   group.JoinAll();
   EXPECT_TRUE(ran.load());
+}
+
+// A thread that cannot be created (EAGAIN under a task limit) fails the
+// Spawn instead of ending the process: the function is not run and is
+// destroyed, the group's counts are unchanged and JoinAll still returns.
+TEST(ThreadGroupTest, SpawnFailsCleanlyWhenNoThreadCanBeCreated) {
+  testing::ChildOutcome outcome = testing::RunInChild([]() -> absl::Status {
+    ThreadGroup group;
+    absl::Status limited = testing::LimitThreadsInThisChild();
+    if (!limited.ok()) return limited;
+    auto captured = std::make_shared<int>(0);
+    std::atomic<bool> ran{false};
+    absl::Status spawned = group.TrySpawn([captured, &ran] { ran = true; });
+    if (!absl::IsResourceExhausted(spawned)) {
+      return absl::InternalError(absl::StrCat("Spawn: ", spawned.ToString()));
+    }
+    if (ran.load() || captured.use_count() != 1 || group.running() != 0) {
+      return absl::InternalError("a failed Spawn left something behind");
+    }
+    group.JoinAll();
+    absl::Status lifted = testing::LiftThreadLimitInThisChild();
+    if (!lifted.ok()) return lifted;
+    spawned = group.TrySpawn([captured, &ran] { ran = true; });
+    group.JoinAll();
+    if (!spawned.ok() || !ran.load()) {
+      return absl::InternalError("the group is unusable after a failure");
+    }
+    return absl::OkStatus();
+  });
+  if (outcome.message.find("FAILED_PRECONDITION") != std::string::npos) {
+    GTEST_SKIP() << outcome.message;
+  }
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 }
 
 TEST(ThreadGroupTest, EveryFunctionRunsUnderConcurrentSpawns) {

@@ -199,10 +199,14 @@ void BM_HandshakeCrypto(benchmark::State& state) {
   for (auto _ : state) {
     (void)ipc::SecureRandomBytes(server_challenge);
     (void)ipc::SecureRandomBytes(client_challenge);
-    ipc::ComputeProof(*secret, ipc::kClientAuthLabel, server_challenge, mac);
-    ipc::ComputeProof(*secret, ipc::kClientAuthLabel, server_challenge, mac);
-    ipc::ComputeProof(*secret, ipc::kServerAuthLabel, client_challenge, mac);
-    ipc::ComputeProof(*secret, ipc::kServerAuthLabel, client_challenge, mac);
+    (void)ipc::ComputeProof(*secret, ipc::kClientAuthLabel, server_challenge,
+                            mac);
+    (void)ipc::ComputeProof(*secret, ipc::kClientAuthLabel, server_challenge,
+                            mac);
+    (void)ipc::ComputeProof(*secret, ipc::kServerAuthLabel, client_challenge,
+                            mac);
+    (void)ipc::ComputeProof(*secret, ipc::kServerAuthLabel, client_challenge,
+                            mac);
     benchmark::DoNotOptimize(mac);
   }
 }

@@ -20,9 +20,17 @@ namespace zen::ipc {
 // Fills `out` from OpenSSL's CSPRNG. kInternal if it fails.
 absl::Status SecureRandomBytes(absl::Span<uint8_t> out);
 
-// HMAC-SHA256(key, message) into `out` (32 bytes).
-void HmacSha256(absl::Span<const uint8_t> key,
-                absl::Span<const uint8_t> message, uint8_t out[32]);
+inline constexpr size_t kHmacSha256Size = 32;
+
+// HMAC-SHA256(key, message) into `out`. Fails closed: `out` is zeroed before
+// OpenSSL is called and zeroed again on any failure, so a caller that
+// ignored the status would still never hold stale bytes as a MAC.
+// kInvalidArgument if `out` is not kHmacSha256Size bytes, or `key` is empty
+// or longer than OpenSSL takes (INT_MAX); kInternal if OpenSSL fails or
+// writes another length (OpenSSL's error queue is cleared then).
+absl::Status HmacSha256(absl::Span<const uint8_t> key,
+                        absl::Span<const uint8_t> message,
+                        absl::Span<uint8_t> out);
 
 }  // namespace zen::ipc
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -10,8 +11,15 @@ namespace zen::ipc {
 struct FrameDecoder::Chunk {
   explicit Chunk(size_t usable)
       : data(new uint8_t[usable + kFramePadding]), capacity(usable) {}
+  ~Chunk() {
+    if (charged > 0) budget->Release(charged);
+  }
   std::unique_ptr<uint8_t[]> data;
   size_t capacity;  // Usable bytes; kFramePadding more follow.
+  // Budget taken by the large frames handed out from this chunk, given back
+  // when the last Frame pointing in (and the decoder) let go of it.
+  std::shared_ptr<FrameBudget> budget;
+  size_t charged = 0;
 };
 
 void EncodeFrameHeader(uint32_t size, uint8_t out[kFrameHeaderSize]) {
@@ -26,8 +34,13 @@ absl::Status FrameTooLargeError(uint64_t size, size_t max) {
       absl::StrCat("frame too large: ", size, " bytes (max: ", max, ")"));
 }
 
-FrameDecoder::FrameDecoder(size_t max_frame_size)
-    : max_frame_size_(max_frame_size) {}
+FrameDecoder::FrameDecoder(size_t max_frame_size,
+                           std::shared_ptr<FrameBudget> budget)
+    : max_frame_size_(max_frame_size), budget_(std::move(budget)) {}
+
+FrameDecoder::~FrameDecoder() {
+  if (pending_charge_ > 0) budget_->Release(pending_charge_);
+}
 
 absl::StatusOr<std::optional<Frame>> FrameDecoder::Next() {
   const size_t have = end_ - begin_;
@@ -36,12 +49,29 @@ absl::StatusOr<std::optional<Frame>> FrameDecoder::Next() {
   const uint32_t size = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
                         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
   if (size > max_frame_size_) return FrameTooLargeError(size, max_frame_size_);
+  if (budget_ != nullptr && size > kUnbudgetedFrameBytes &&
+      pending_charge_ == 0) {
+    if (!budget_->TryAcquire(size)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("frame of ", size,
+                       " bytes refused: large frames being read or "
+                       "handled hold the server's budget of ",
+                       budget_->max_bytes(), " bytes"));
+    }
+    pending_charge_ = size;
+  }
   if (have - kFrameHeaderSize < size) return std::nullopt;
   Frame frame{absl::string_view(
                   reinterpret_cast<const char*>(p) + kFrameHeaderSize, size),
               chunk_};
   begin_ += kFrameHeaderSize + size;
   handed_end_ = begin_;
+  if (pending_charge_ > 0) {
+    // The frame's bytes live as long as its chunk: so does its charge.
+    chunk_->budget = budget_;
+    chunk_->charged += pending_charge_;
+    pending_charge_ = 0;
+  }
   return frame;
 }
 

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "ipc/frame_budget.h"
 
 namespace zen::ipc {
 
@@ -42,12 +43,20 @@ absl::Status FrameTooLargeError(uint64_t size, size_t max);
 
 // Reassembles frames from a byte stream. Memory grows with the bytes actually
 // received (never with a declared length): a header declaring more than
-// `max_frame_size` is an error before any body byte is buffered.
+// `max_frame_size` is an error before any body byte is buffered. With a
+// `budget`, a frame over kUnbudgetedFrameBytes takes its size from it when
+// its header arrives, and gives it back when the last Frame holding its
+// bytes is gone; a frame the budget cannot take is an error
+// (kResourceExhausted) before any body byte is buffered.
 //
 // Not thread-safe: one reader at a time.
 class FrameDecoder {
  public:
-  explicit FrameDecoder(size_t max_frame_size);
+  explicit FrameDecoder(size_t max_frame_size,
+                        std::shared_ptr<FrameBudget> budget = nullptr);
+  ~FrameDecoder();
+  FrameDecoder(const FrameDecoder&) = delete;
+  FrameDecoder& operator=(const FrameDecoder&) = delete;
 
   // Space to read into: at least one byte, at most what the pending frame
   // still needs or kReadChunkSize, whichever is larger. Valid until the next
@@ -71,6 +80,8 @@ class FrameDecoder {
   void Reserve(size_t want);
 
   const size_t max_frame_size_;
+  const std::shared_ptr<FrameBudget> budget_;  // May be null.
+  size_t pending_charge_ = 0;  // Taken for the frame being received.
   std::shared_ptr<Chunk> chunk_;
   size_t begin_ = 0;       // First unconsumed byte in chunk_.
   size_t end_ = 0;         // One past the last received byte.

@@ -1,7 +1,9 @@
 #include "ipc/frame.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -151,6 +153,54 @@ TEST(FrameDecoderTest, NewBytesNeverLandInAHeldFramesPadding) {
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->body, "more");
   EXPECT_EQ(held.body, "held");
+}
+
+}  // namespace
+}  // namespace zen::ipc
+
+namespace zen::ipc {
+namespace {
+
+// Feeds all of `bytes` and returns the first frame or error.
+absl::StatusOr<std::optional<Frame>> FeedAll(FrameDecoder& decoder,
+                                             const std::string& bytes) {
+  size_t pos = 0;
+  for (;;) {
+    absl::StatusOr<std::optional<Frame>> next = decoder.Next();
+    if (!next.ok() || next->has_value() || pos == bytes.size()) return next;
+    absl::Span<uint8_t> space = decoder.PrepareWrite();
+    const size_t n = std::min(space.size(), bytes.size() - pos);
+    std::memcpy(space.data(), bytes.data() + pos, n);
+    decoder.Commit(n);
+    pos += n;
+  }
+}
+
+TEST(FrameBudgetTest, LargeFramesShareOneBudgetUntilTheirBytesAreFreed) {
+  auto budget = std::make_shared<FrameBudget>(1 << 20);
+  const std::string large = Framed(std::string(600 << 10, 'x'));
+  constexpr size_t kMax = size_t{32} << 20;
+  auto a = std::make_unique<FrameDecoder>(kMax, budget);
+  FrameDecoder b(kMax, budget);
+  absl::StatusOr<std::optional<Frame>> first = FeedAll(*a, large);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(budget->held(), size_t{600} << 10);
+  // The second large frame does not fit beside the first: refused at its
+  // header, before its body is buffered.
+  absl::StatusOr<std::optional<Frame>> second = FeedAll(b, large);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(budget->refused(), 1u);
+  // Small frames are not counted.
+  FrameDecoder c(kMax, budget);
+  absl::StatusOr<std::optional<Frame>> small = FeedAll(c, Framed("[1]"));
+  ASSERT_TRUE(small.ok() && small->has_value());
+  // Given back once the frame and its decoder let go of the bytes.
+  first->reset();
+  a.reset();
+  EXPECT_EQ(budget->held(), 0u);
+  FrameDecoder d(kMax, budget);
+  absl::StatusOr<std::optional<Frame>> third = FeedAll(d, large);
+  ASSERT_TRUE(third.ok() && third->has_value());
 }
 
 }  // namespace

@@ -26,26 +26,53 @@ absl::Status RandomChallenge(uint8_t out[kChallengeSize]) {
   return SecureRandomBytes(absl::Span<uint8_t>(out, kChallengeSize));
 }
 
+// A handshake with no key, or a key of another size, is refused before a
+// byte is exchanged: HMAC with an empty key is something anyone can compute.
+absl::Status CheckKey(const char* role, const Secret& secret) {
+  if (secret.key().size() == Secret::kSize) return absl::OkStatus();
+  return AtStep(role, "checking the key",
+                absl::InvalidArgumentError("no 32-byte secret"));
+}
+
 }  // namespace
 
-void ComputeProof(const Secret& secret, const char* label,
-                  absl::Span<const uint8_t> challenge, uint8_t out[kHmacSize]) {
-  const size_t label_len = std::strlen(label);
-  uint8_t message[16 + kChallengeSize];
+absl::Status ComputeProof(const Secret& secret, const char* label,
+                          absl::Span<const uint8_t> challenge,
+                          absl::Span<uint8_t> out) {
+  if (out.size() != kHmacSize) {
+    return absl::InvalidArgumentError("proof: output is not 32 bytes");
+  }
+  OPENSSL_cleanse(out.data(), out.size());
+  if (secret.key().size() != Secret::kSize) {
+    return absl::InvalidArgumentError("proof: no 32-byte secret");
+  }
+  const size_t label_len = label == nullptr
+                               ? kMaxLabelSize + 1
+                               : ::strnlen(label, kMaxLabelSize + 1);
+  if (label_len == 0 || label_len > kMaxLabelSize) {
+    return absl::InvalidArgumentError("proof: label missing or too long");
+  }
+  if (challenge.size() != kChallengeSize) {
+    return absl::InvalidArgumentError("proof: challenge is not 32 bytes");
+  }
+  uint8_t message[kMaxLabelSize + kChallengeSize];
   std::memcpy(message, label, label_len);
   std::memcpy(message + label_len, challenge.data(), challenge.size());
-  HmacSha256(secret.key(),
-             absl::Span<const uint8_t>(message, label_len + challenge.size()),
-             out);
+  absl::Status status = HmacSha256(
+      secret.key(),
+      absl::Span<const uint8_t>(message, label_len + kChallengeSize), out);
   OPENSSL_cleanse(message, sizeof(message));
+  return status;
 }
 
 absl::Status ServerHandshake(int fd, const Secret& secret,
                              absl::Time deadline) {
   constexpr char kRole[] = "server";
-  uint8_t server_challenge[kChallengeSize];
-  absl::Status status = RandomChallenge(server_challenge);
+  absl::Status status = CheckKey(kRole, secret);
   if (!status.ok()) return status;
+  uint8_t server_challenge[kChallengeSize];
+  status = RandomChallenge(server_challenge);
+  if (!status.ok()) return AtStep(kRole, "making the server challenge", status);
   status = WriteAll(fd,
                     absl::string_view(reinterpret_cast<char*>(server_challenge),
                                       kChallengeSize),
@@ -57,8 +84,11 @@ absl::Status ServerHandshake(int fd, const Secret& secret,
   status = ReadExactly(fd, absl::Span<uint8_t>(reply, sizeof(reply)), deadline);
   if (!status.ok()) return AtStep(kRole, "reading the client proof", status);
 
+  // Fails closed: a proof that could not be computed is never compared (its
+  // bytes would be zeros, or whatever was on the stack before this fix).
   uint8_t expected[kHmacSize];
-  ComputeProof(secret, kClientAuthLabel, server_challenge, expected);
+  status = ComputeProof(secret, kClientAuthLabel, server_challenge, expected);
+  if (!status.ok()) return AtStep(kRole, "computing the client proof", status);
   const bool match = CRYPTO_memcmp(expected, reply, kHmacSize) == 0;
   OPENSSL_cleanse(expected, sizeof(expected));
   if (!match) {
@@ -67,12 +97,14 @@ absl::Status ServerHandshake(int fd, const Secret& secret,
   }
 
   uint8_t proof[kHmacSize];
-  ComputeProof(secret, kServerAuthLabel,
-               absl::Span<const uint8_t>(reply + kHmacSize, kChallengeSize),
-               proof);
+  status = ComputeProof(
+      secret, kServerAuthLabel,
+      absl::Span<const uint8_t>(reply + kHmacSize, kChallengeSize), proof);
+  if (!status.ok()) return AtStep(kRole, "computing the server proof", status);
   status =
       WriteAll(fd, absl::string_view(reinterpret_cast<char*>(proof), kHmacSize),
                deadline);
+  OPENSSL_cleanse(proof, sizeof(proof));
   if (!status.ok()) return AtStep(kRole, "sending the server proof", status);
   return absl::OkStatus();
 }
@@ -80,19 +112,27 @@ absl::Status ServerHandshake(int fd, const Secret& secret,
 absl::Status ClientHandshake(int fd, const Secret& secret,
                              absl::Time deadline) {
   constexpr char kRole[] = "client";
+  absl::Status status = CheckKey(kRole, secret);
+  if (!status.ok()) return status;
   uint8_t server_challenge[kChallengeSize];
-  absl::Status status = ReadExactly(
+  status = ReadExactly(
       fd, absl::Span<uint8_t>(server_challenge, kChallengeSize), deadline);
   if (!status.ok())
     return AtStep(kRole, "reading the server challenge", status);
 
   uint8_t reply[kHmacSize + kChallengeSize];
-  ComputeProof(secret, kClientAuthLabel, server_challenge, reply);
+  status = ComputeProof(secret, kClientAuthLabel, server_challenge,
+                        absl::Span<uint8_t>(reply, kHmacSize));
+  if (!status.ok()) return AtStep(kRole, "computing the client proof", status);
   status = RandomChallenge(reply + kHmacSize);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    OPENSSL_cleanse(reply, sizeof(reply));
+    return AtStep(kRole, "making the client challenge", status);
+  }
   status = WriteAll(
       fd, absl::string_view(reinterpret_cast<char*>(reply), sizeof(reply)),
       deadline);
+  OPENSSL_cleanse(reply, kHmacSize);  // The challenge is still needed.
   if (!status.ok()) return AtStep(kRole, "sending the client proof", status);
 
   uint8_t server_proof[kHmacSize];
@@ -101,9 +141,10 @@ absl::Status ClientHandshake(int fd, const Secret& secret,
   if (!status.ok()) return AtStep(kRole, "reading the server proof", status);
 
   uint8_t expected[kHmacSize];
-  ComputeProof(secret, kServerAuthLabel,
-               absl::Span<const uint8_t>(reply + kHmacSize, kChallengeSize),
-               expected);
+  status = ComputeProof(
+      secret, kServerAuthLabel,
+      absl::Span<const uint8_t>(reply + kHmacSize, kChallengeSize), expected);
+  if (!status.ok()) return AtStep(kRole, "computing the server proof", status);
   const bool match = CRYPTO_memcmp(expected, server_proof, kHmacSize) == 0;
   OPENSSL_cleanse(expected, sizeof(expected));
   if (!match) {

@@ -28,19 +28,31 @@ inline constexpr size_t kHmacSize = 32;
 inline constexpr char kClientAuthLabel[] = "CLIENT-AUTH";
 inline constexpr char kServerAuthLabel[] = "SERVER-AUTH";
 
-// HMAC-SHA256(key, label ‖ challenge) into `out`.
-void ComputeProof(const Secret& secret, const char* label,
-                  absl::Span<const uint8_t> challenge, uint8_t out[kHmacSize]);
+// The longest label ComputeProof takes (both labels are 11 bytes).
+inline constexpr size_t kMaxLabelSize = 16;
+
+// HMAC-SHA256(key, label ‖ challenge) into `out`. Fails closed, `out` then
+// all zeros: kInvalidArgument unless `secret` holds a key of Secret::kSize
+// bytes, `label` is non-null and at most kMaxLabelSize bytes, `challenge` is
+// kChallengeSize bytes and `out` kHmacSize bytes; kInternal if OpenSSL fails.
+absl::Status ComputeProof(const Secret& secret, const char* label,
+                          absl::Span<const uint8_t> challenge,
+                          absl::Span<uint8_t> out);
 
 // Runs the server's side on a connected socket; one `deadline` covers every
 // step. Errors name the step and never carry key or HMAC bytes:
 // kUnauthenticated on a wrong client proof, kDeadlineExceeded, kUnavailable
-// if the peer closed. The caller closes the socket on failure.
+// if the peer closed; kInvalidArgument, before any byte is exchanged, if
+// `secret` holds no 32-byte key; kInternal if OpenSSL fails (randomness or
+// HMAC), in which case nothing derived from the failed step is sent. The
+// caller closes the socket on failure.
 absl::Status ServerHandshake(int fd, const Secret& secret, absl::Time deadline);
 
 // Runs the client's side. kUnauthenticated ("server authentication failed")
 // on a wrong server proof; a server that rejected us closes the socket, which
-// shows as kUnavailable ("connection closed"), as with the reference.
+// shows as kUnavailable ("connection closed"), as with the reference. Fails
+// closed like ServerHandshake: no key or a failed HMAC refuses the
+// connection without sending a proof.
 absl::Status ClientHandshake(int fd, const Secret& secret, absl::Time deadline);
 
 }  // namespace zen::ipc

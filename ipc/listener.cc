@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -76,8 +78,13 @@ absl::Status Listener::Start() {
   if (started_ || closed_ || stopped_) {
     return absl::FailedPreconditionError("listener already started or closed");
   }
+  try {
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("listener: cannot start the accept thread: ", e.what()));
+  }
   started_ = true;
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
 }
 
@@ -142,9 +149,26 @@ void Listener::AcceptLoop() {
       ++stats_.handshakes;
       handshaking_.emplace(fd->get(), Handshake{now});
     }
-    threads_.Spawn([this, owned = std::make_shared<UniqueFd>(std::move(*fd))] {
-      ServeConnection(std::move(*owned));
-    });
+    const int fd_number = fd->get();
+    auto owned = std::make_shared<UniqueFd>(std::move(*fd));
+    absl::Status spawned = threads_.TrySpawn(
+        [this, owned] { ServeConnection(std::move(*owned)); });
+    if (!spawned.ok()) {
+      // No thread for its handshake (EAGAIN under a task limit): refuse the
+      // connection rather than let the exception end the parent. Forgotten
+      // before it is closed, so Stop() cannot shut down a reused number.
+      uint64_t refused;
+      {
+        MutexLock lock(&mu_);
+        handshaking_.erase(fd_number);
+        refused = ++refused_no_thread_;
+      }
+      owned.reset();  // Closed: the peer sees EOF without a challenge.
+      if ((refused & (refused - 1)) == 0) {  // 1, 2, 4, ...: no log flood.
+        LogWarning("listener: connection refused (", refused,
+                   " so far): ", spawned.message());
+      }
+    }
   }
 }
 
@@ -290,8 +314,12 @@ void Listener::Stop() {
   threads_.JoinAll();
 }
 
-void Listener::AbandonAfterFork() {
-  listen_fd_.Reset();  // Never unlinks: the path is the parent's.
+void Listener::CloseSocketsInForkedChild() {
+  // close(), never shutdown(): these sockets are the parent's connections.
+  // The descriptors of handshakes are owned by threads that do not exist
+  // here, so they are closed by number and forgotten; connections are
+  // closed through their streams (idempotent).
+  listen_fd_.Reset();  // Never unlinks: a kUnix path is the parent's.
   peer_uid_query_.Close();
   wake_fd_.Reset();
   for (const auto& [fd, handshake] : handshaking_) ::close(fd);
@@ -299,6 +327,10 @@ void Listener::AbandonAfterFork() {
   for (const auto& weak : connections_) {
     if (auto stream = weak.lock()) stream->CloseAfterFork();
   }
+}
+
+void Listener::AbandonAfterFork() {
+  CloseSocketsInForkedChild();  // Already done at the fork; idempotent.
   threads_.AbandonAfterFork();
   // The accept thread does not exist in this process either.
   new std::thread(std::move(accept_thread_));
@@ -316,6 +348,11 @@ ListenerStats Listener::stats() const {
     stats.pending_handshakes += !handshake.evicted;
   }
   return stats;
+}
+
+uint64_t Listener::refused_no_thread() const {
+  MutexLock lock(&mu_);
+  return refused_no_thread_;
 }
 
 size_t Listener::pending_handshakes() const {

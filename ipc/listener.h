@@ -104,7 +104,9 @@ inline constexpr size_t kMaxEvicting = 4;
 // authenticated connection to the handler.
 //
 // Thread-safe. Owns its accept thread and one thread per connection, all
-// joined by Stop() (and by the destructor).
+// joined by Stop() (and by the destructor). A connection for which no thread
+// can be created (EAGAIN under a task limit) is closed at once, before its
+// challenge, and counted (refused_no_thread()); the listener keeps accepting.
 class Listener {
  public:
   // Runs on a listener-owned thread for each authenticated connection. The
@@ -122,7 +124,9 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Starts accepting. kFailedPrecondition if already started or closed.
+  // Starts accepting. kFailedPrecondition if already started or closed;
+  // kResourceExhausted if the accept thread cannot be created (Start may be
+  // called again).
   absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Closes the listening socket (new connects are refused), shuts down every
@@ -137,11 +141,17 @@ class Listener {
   // Stop() afterwards still shuts them down. Idempotent.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // For a forked child that inherited this listener: closes this process's
-  // copies of the listening socket and of every connection, never with
-  // shutdown(2), and forgets the threads (they exist only in the parent).
-  // Call with no other thread running; the object must then be leaked
-  // (release() it), never destroyed.
+  // A forked child holds none of the listener's sockets from the moment of
+  // the fork: a fork handler (base/fork_guard.h) closes the child's copies
+  // of the listening socket, the wake-up eventfd and every connection, in
+  // its handshake or authenticated, never with shutdown(2). So a child
+  // compromised before it touches this object cannot accept or read its
+  // siblings' connections, nor wake the parent's accept loop.
+  //
+  // For a forked child that inherited this listener: closes whatever is left
+  // of this process's copies (nothing, after the fork handler) and forgets
+  // the threads (they exist only in the parent). Call with no other thread
+  // running; the object must then be leaked (release() it), never destroyed.
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   const std::string& host() const { return options_.host; }
@@ -160,6 +170,9 @@ class Listener {
   size_t connection_count() const ABSL_LOCKS_EXCLUDED(mu_);
   // Connections currently in their handshake.
   size_t pending_handshakes() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Connections closed at once because no thread could be created for their
+  // handshake (EAGAIN under a task limit), since creation.
+  uint64_t refused_no_thread() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   Listener(const Secret* secret, ListenerOptions options, Handler handler,
@@ -186,6 +199,9 @@ class Listener {
   bool EvictSquatterLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LiveConnectionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
+  // In a forked child, at the fork (mu_ held by the forking thread): closes
+  // the child's copies of every socket of the listener.
+  void CloseSocketsInForkedChild() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   const Secret* const secret_;  // Not owned.
   const ListenerOptions options_;
@@ -214,7 +230,10 @@ class Listener {
   // Sockets in their handshake, by descriptor.
   absl::flat_hash_map<int, Handshake> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
+  uint64_t refused_no_thread_ ABSL_GUARDED_BY(mu_) = 0;
   ForkGuardRegistration fork_guard_{&mu_};
+  // After the fields it closes, so it is unregistered before they go.
+  ForkChildHandler fork_child_{[this] { CloseSocketsInForkedChild(); }};
   // One thread per connection, handshake first. A few finished ones stay
   // parked so that the next connection's handshake does not wait for a
   // thread to be created.

@@ -5,10 +5,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "base/log.h"
 #include "ipc/crypto.h"
 
 namespace zen::ipc {
@@ -16,7 +19,23 @@ namespace {
 
 size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
 
-// A fresh anonymous page, left out of core dumps. Not MADV_WIPEONFORK: the
+// Keeps the page out of swap where RLIMIT_MEMLOCK (or CAP_IPC_LOCK) allows.
+// Before any key byte is written, so the key never reaches swap. Failing is
+// tolerated: the key is as safe as any other memory of the process, swap
+// aside, and a host in a container with no memlock allowance must still
+// work. It is said once per process, not per secret. munmap unlocks.
+void LockPage(void* p) {
+  if (::mlock(p, PageSize()) == 0) return;
+  const int error = errno;
+  static std::atomic<bool> warned{false};
+  if (!warned.exchange(true)) {
+    LogWarning("secret: mlock failed (", std::strerror(error),
+               "; RLIMIT_MEMLOCK too low?): the key's page may be swapped out");
+  }
+}
+
+// A fresh anonymous page, locked in memory if allowed, left out of core
+// dumps. Not MADV_WIPEONFORK: the
 // whole point is that children inherit it.
 absl::StatusOr<uint8_t*> AllocatePage() {
   void* p = ::mmap(nullptr, PageSize(), PROT_READ | PROT_WRITE,
@@ -26,6 +45,7 @@ absl::StatusOr<uint8_t*> AllocatePage() {
     ::munmap(p, PageSize());
     return absl::InternalError("secret: madvise(MADV_DONTDUMP) failed");
   }
+  LockPage(p);
   return static_cast<uint8_t*>(p);
 }
 

@@ -14,7 +14,12 @@ namespace zen::ipc {
 // reaching children only through fork().
 //
 // The bytes live in a page of their own that is excluded from core dumps
-// (MADV_DONTDUMP) and wiped with OPENSSL_cleanse before it is unmapped. They
+// (MADV_DONTDUMP), locked in memory (mlock, so never written to swap) where
+// RLIMIT_MEMLOCK or CAP_IPC_LOCK allows it (else one warning is logged per
+// process and the secret works unlocked), and wiped with OPENSSL_cleanse
+// before it is unmapped. A forked child does not inherit the lock (mlock(2));
+// it shares the parent's locked physical page until either writes it, which
+// neither does. They
 // are never in an environment variable, argument, file or log line: the type
 // has no printer and no implicit copy. Move-only; a moved-from Secret holds
 // no key and `empty()` is true. Clone() is the one explicit copy.

@@ -1,15 +1,24 @@
 #include "ipc/secret.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/log.h"
 #include "gtest/gtest.h"
+#include "testing/forked_child.h"
+#include "testing/sanitizers.h"
 
 namespace zen::ipc {
 namespace {
@@ -85,6 +94,104 @@ TEST(SecretTest, CloneIsIndependentCopy) {
   ASSERT_TRUE(c.ok());
   EXPECT_NE(c->key().data(), s->key().data());
   EXPECT_TRUE(std::equal(c->key().begin(), c->key().end(), s->key().begin()));
+}
+
+// The "Locked:" size in kB of the mapping that holds `p`, or -1.
+long LockedKbOf(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
+  while (std::getline(smaps, line)) {
+    unsigned long lo, hi;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 &&
+        line.find(':') > line.find(' ')) {
+      inside = addr >= lo && addr < hi;
+      continue;
+    }
+    long kb;
+    if (inside && std::sscanf(line.c_str(), "Locked: %ld kB", &kb) == 1) {
+      return kb;
+    }
+  }
+  return -1;
+}
+
+bool HasCapability(int cap) {
+  __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+// Takes `cap` out of this process's effective and permitted sets (for a
+// forked child: the parent keeps its own).
+bool DropCapability(int cap) {
+  __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  data[cap / 32].effective &= ~(1u << (cap % 32));
+  data[cap / 32].permitted &= ~(1u << (cap % 32));
+  return ::syscall(SYS_capset, &header, data) == 0;
+}
+
+// The sanitizer runtimes intercept mlock and make it a no-op that succeeds
+// ("mlock is not supported"), so locking is only observable on the plain
+// build.
+constexpr char kMlockSkipReason[] =
+    "sanitizer runtimes make mlock a successful no-op";
+
+TEST(SecretTest, KeyPageIsLockedInMemoryWhenTheLimitAllows) {
+  if (testing::UnderSanitizer()) GTEST_SKIP() << kMlockSkipReason;
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_MEMLOCK, &limit), 0);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (limit.rlim_cur < static_cast<rlim_t>(4 * page) &&
+      !HasCapability(CAP_IPC_LOCK)) {
+    GTEST_SKIP() << "RLIMIT_MEMLOCK allows no page here";
+  }
+  auto generated = Secret::Generate();
+  ASSERT_TRUE(generated.ok());
+  auto copied = Secret::FromBytes(generated->key());
+  ASSERT_TRUE(copied.ok());
+  for (const Secret* s : {&*generated, &*copied}) {
+    const std::string flags = VmFlagsOf(s->key().data());
+    EXPECT_NE(flags.find(" lo"), std::string::npos) << flags;
+    EXPECT_GE(LockedKbOf(s->key().data()), page / 1024);
+  }
+}
+
+// Where nothing may be locked the secret still works (it is only kept out
+// of swap on a best-effort basis), and the process says so once.
+TEST(SecretTest, WithoutMemlockAllowanceItWorksAndWarnsOnce) {
+  if (testing::UnderSanitizer()) GTEST_SKIP() << kMlockSkipReason;
+  testing::ChildOutcome outcome = testing::RunInChild([]() -> absl::Status {
+    if (HasCapability(CAP_IPC_LOCK) && !DropCapability(CAP_IPC_LOCK)) {
+      return absl::InternalError("cannot drop CAP_IPC_LOCK");
+    }
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_MEMLOCK, &none) != 0) {
+      return absl::InternalError("setrlimit(RLIMIT_MEMLOCK) failed");
+    }
+    std::vector<std::string> lines;
+    SetLogSink([&lines](LogLevel, absl::string_view line) {
+      lines.emplace_back(line);
+    });
+    auto a = Secret::Generate();
+    auto b = Secret::Generate();
+    SetLogSink(nullptr);
+    if (!a.ok() || !b.ok()) return absl::InternalError("Generate failed");
+    if (VmFlagsOf(a->key().data()).find(" lo") != std::string::npos) {
+      return absl::InternalError("page locked although nothing may be");
+    }
+    if (lines.size() != 1 || lines[0].find("mlock") == std::string::npos) {
+      return absl::InternalError(
+          absl::StrCat("want one mlock warning, got ", lines.size(),
+                       " lines: ", absl::StrJoin(lines, " | ")));
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 }
 
 TEST(SecretTest, FromBytesRejectsWrongLength) {

@@ -1,6 +1,7 @@
 // The transport end to end: listener, connector and handshake over real
 // loopback sockets, with clients in fork()ed children.
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -204,14 +205,63 @@ TEST(TransportTest, FirstFramePipelinedBehindHandshakeIsServed) {
   uint8_t challenge[32];
   ASSERT_TRUE(ReadExactly(raw->get(), challenge, In(absl::Seconds(2))).ok());
   std::string out(64, '\0');
-  ComputeProof(server.secret, kClientAuthLabel, challenge,
-               reinterpret_cast<uint8_t*>(&out[0]));
+  ASSERT_TRUE(ComputeProof(server.secret, kClientAuthLabel, challenge,
+                           absl::Span<uint8_t>(
+                               reinterpret_cast<uint8_t*>(&out[0]), kHmacSize))
+                  .ok());
   out += std::string("\0\0\0\x05hello", 9);  // 64 bytes + a frame, one write.
   ASSERT_TRUE(WriteAll(raw->get(), out, In(absl::Seconds(2))).ok());
   uint8_t reply[32 + 9];
   ASSERT_TRUE(ReadExactly(raw->get(), reply, In(absl::Seconds(2))).ok());
   EXPECT_EQ(std::string(reinterpret_cast<char*>(reply) + 32, 9),
             std::string("\0\0\0\x05hello", 9));
+}
+
+// At the fork itself, before the child touches the listener, the child's
+// copies of the listening socket and of every server-side connection
+// (in its handshake or authenticated) are closed: a child compromised
+// before its first call must not accept its siblings' connections or read
+// theirs. Closed, not shut down: the parent's sockets keep working.
+TEST(TransportTest, ChildHoldsNoServerSocketFromTheMomentOfFork) {
+  EchoServer server;
+  const uint16_t port = server.listener->port();
+  auto silent = ConnectTcp(kLoopbackHost, port, In(absl::Seconds(2)));
+  ASSERT_TRUE(silent.ok());
+  auto client = Connect(server.secret, server.Client());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(EchoRoundTrip(**client, "before").ok());
+  const absl::Time deadline = In(absl::Seconds(5));
+  while (server.listener->pending_handshakes() < 1 && zen::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(server.listener->pending_handshakes(), 1u);
+  const std::set<int> listening = testing::TcpSocketsOnPort(port, true);
+  const std::set<int> accepted = testing::TcpSocketsOnPort(port, false);
+  ASSERT_EQ(listening.size(), 1u);
+  ASSERT_EQ(accepted.size(), 2u);  // The silent peer's and the client's.
+  ChildOutcome outcome = RunInChild([&]() -> absl::Status {
+    for (const std::set<int>* fds : {&listening, &accepted}) {
+      for (int fd : *fds) {
+        if (testing::IsOpen(fd)) {
+          return absl::InternalError(absl::StrCat(
+              "server socket ", fd, " open in the child after fork"));
+        }
+      }
+    }
+    const int listen_fd = *listening.begin();
+    if (::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC) != -1 ||
+        errno != EBADF) {
+      return absl::InternalError("accept on the listener did not fail EBADF");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  // The parent's sockets were closed in the child only, never shut down.
+  EXPECT_TRUE(EchoRoundTrip(**client, "after").ok());
+  EXPECT_EQ(server.listener->pending_handshakes(), 1u);
+  auto another = Connect(server.secret, server.Client());
+  ASSERT_TRUE(another.ok()) << another.status();
+  EXPECT_TRUE(EchoRoundTrip(**another, "new").ok());
 }
 
 TEST(TransportTest, StopWakesBlockedReaderPromptly) {

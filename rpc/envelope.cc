@@ -56,6 +56,26 @@ struct EnvelopeParser::Parsers {
   ondemand::parser on_demand;
 };
 
+// Frees what a message over kKeepCapacity made the parsers hold, as soon as
+// its parse is over rather than at the next message, which may not come for
+// a long time (a worker idles between heartbeats). Declared before the
+// Iteration, so the document is gone first. Nothing parsed points into the
+// parsers' buffers: views point into the frame, strings are copied.
+class EnvelopeParser::ReleaseAfterLarge {
+ public:
+  ReleaseAfterLarge(Parsers* parsers, size_t json_size)
+      : parsers_(parsers), large_(json_size > kKeepCapacity) {}
+  ~ReleaseAfterLarge() {
+    if (!large_) return;
+    parsers_->dom = simdjson::dom::parser();
+    parsers_->on_demand = ondemand::parser();
+  }
+
+ private:
+  Parsers* const parsers_;
+  const bool large_;
+};
+
 EnvelopeParser::EnvelopeParser(size_t max_depth)
     : parsers_(std::make_unique<Parsers>()), max_depth_(max_depth) {}
 
@@ -110,6 +130,7 @@ absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
 
 absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
                                           RequestView* out) {
+  ReleaseAfterLarge release(parsers_.get(), json.size());
   Iteration it;
   if (absl::Status s = Begin(json, "request", &it); !s.ok()) return s;
   size_t index = 0;
@@ -160,6 +181,7 @@ absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
 
 absl::Status EnvelopeParser::ParseResponse(absl::string_view json,
                                            ResponseView* out) {
+  ReleaseAfterLarge release(parsers_.get(), json.size());
   Iteration it;
   if (absl::Status s = Begin(json, "response", &it); !s.ok()) return s;
   size_t index = 0;

@@ -62,6 +62,7 @@ class EnvelopeParser {
   // Validates `json` strictly, then starts iterating its top-level array
   // (`what` names the envelope in the shape error).
   absl::Status Begin(absl::string_view json, const char* what, Iteration* out);
+  class ReleaseAfterLarge;
   std::unique_ptr<Parsers> parsers_;
   size_t max_depth_;
 };

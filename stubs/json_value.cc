@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
+#include "stubs/message_json.h"
+#include "stubs/padded_json.h"
 #include "stubs/reflection_json.h"
 
 namespace zen::stubs::internal {
@@ -181,3 +183,46 @@ absl::Status ParseJsonValue(simdjson::ondemand::value& json,
 }
 
 }  // namespace zen::stubs::internal
+
+namespace zen::stubs {
+
+absl::Status JsonToValue(absl::string_view json,
+                         google::protobuf::Value* value) {
+  absl::Status valid = ValidateJsonValue(json, /*padded=*/false);
+  if (!valid.ok()) return valid;
+  // In an array, so that a bare scalar is a value to on-demand too.
+  PaddedJsonString wrapped;
+  absl::StrAppend(wrapped.mutable_text(), "[", json, "]");
+  wrapped.Pad();
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array array;
+  if (auto error = parser
+                       .iterate(wrapped.view().data(), wrapped.view().size(),
+                                wrapped.view().size() + kJsonPadding)
+                       .get(doc)) {
+    return internal::JsonError(error, "value");
+  }
+  if (auto error = doc.get_array().get(array)) {
+    return internal::JsonError(error, "value");
+  }
+  for (auto element : array) {
+    simdjson::ondemand::value root;
+    if (auto error = std::move(element).get(root)) {
+      return internal::JsonError(error, "value");
+    }
+    return internal::ParseJsonValue(root, value, 0);
+  }
+  return absl::InvalidArgumentError("JSON value: empty");
+}
+
+absl::Status ValueToJson(const google::protobuf::Value& value,
+                         std::string* out) {
+  return internal::AppendJsonValue(value, out);
+}
+
+void PrepareJsonForFork() {
+  (void)simdjson::get_active_implementation()->name();
+}
+
+}  // namespace zen::stubs

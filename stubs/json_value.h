@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/struct.pb.h"
 #include "simdjson.h"
 
 namespace zen::stubs::internal {
@@ -34,5 +36,28 @@ absl::Status ParseJsonValue(simdjson::ondemand::value& json,
                             google::protobuf::Message* value, int depth);
 
 }  // namespace zen::stubs::internal
+
+namespace zen::stubs {
+
+// One JSON value (strict JSON: no comments, NaN or trailing text) into
+// *value, cleared first; and back, with object keys sorted. On the stubs'
+// own path, not protobuf's JSON utilities, whose type resolver takes the
+// generated descriptor pool's lock on every call: code that may run in a
+// forked child must not depend on a lock another thread of the parent may
+// have held at the fork. kInvalidArgument for text that is not one JSON
+// value, or a value that cannot be printed (a non-finite number, a string
+// that is not UTF-8), or nesting deeper than 100.
+absl::Status JsonToValue(absl::string_view json,
+                         google::protobuf::Value* value);
+absl::Status ValueToJson(const google::protobuf::Value& value,
+                         std::string* out);
+
+// Makes simdjson choose its implementation for this CPU now. It does so
+// lazily, on the first parse, inside a function-local static: a child forked
+// while a parent thread is inside that first parse would wait forever on
+// its own first one. Call it before forking (AgentServer::Create does).
+void PrepareJsonForFork();
+
+}  // namespace zen::stubs
 
 #endif  // ZEN_STUBS_JSON_VALUE_H_

@@ -10,6 +10,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "stubs/json_value.h"
 #include "stubs/padded_json.h"
 #include "stubs/testdata/codec_test.pb.h"
 
@@ -443,6 +444,29 @@ TEST(MessageJsonTest, ParsesAnyJsonValueAndBothKeyAndNumberForms) {
   WithValue camel;
   ASSERT_TRUE(Decode(codec, R"({"bigNumber":7})", &camel).ok());
   EXPECT_EQ(camel.big(), 7);
+}
+
+TEST(JsonValueTest, ReadsAndWritesAnyJsonValueWithoutProtobufsUtilities) {
+  for (const char* json : {"null", "true", "-2.5", "\"s\"", "[]", "{}",
+                           R"({"b":[1,{"c":null}],"a":"x"})"}) {
+    pb::Value value;
+    ASSERT_TRUE(JsonToValue(json, &value).ok()) << json;
+    EXPECT_TRUE(Equal(value, ProtobufParse<pb::Value>(json))) << json;
+    std::string back;
+    ASSERT_TRUE(ValueToJson(value, &back).ok());
+    EXPECT_TRUE(Equal(ProtobufParse<pb::Value>(back), value)) << back;
+  }
+  std::string sorted;
+  pb::Value object;
+  ASSERT_TRUE(JsonToValue(R"({"b":1,"a":2})", &object).ok());
+  ASSERT_TRUE(ValueToJson(object, &sorted).ok());
+  EXPECT_EQ(sorted, R"({"a":2,"b":1})");
+  pb::Value bad;
+  for (const char* json : {"", "{", "1 2", "NaN", "// c\n1", "[1,]"}) {
+    EXPECT_EQ(JsonToValue(json, &bad).code(),
+              absl::StatusCode::kInvalidArgument)
+        << json;
+  }
 }
 
 TEST(MessageJsonTest, RefusesNonFiniteNumbersAndDeepNestingInAValue) {

@@ -1,15 +1,17 @@
-// Internal to //stubs: protobuf's JSON mapping for the common field types,
-// done by reflection: printed straight into a string and parsed with simdjson
-// on-demand, without protobuf's JSON <-> binary round trip (which costs a few
-// microseconds per small message; this costs a few hundred nanoseconds).
+// Internal to //stubs: the stubs' JSON for the common field types, done by
+// reflection: printed straight into a string and parsed with simdjson
+// on-demand, without protobuf's JSON <-> binary round trip (docs/benchmarks.md
+// has what each costs). The type tables live in reflection_json.cc, printing
+// in json_print.cc, parsing in json_parse.cc.
 //
-// "Fast" fields are singular or repeated numbers, bools, strings, enums and
-// messages made of fast fields. Anything else (maps, bytes, well-known types
-// such as Struct or Timestamp, groups) is a "fallback" field, left to
-// protobuf's util::JsonStringToMessage / MessageToJsonString by the caller
-// (MessageJson). The mapping is the one those functions implement, with
-// preserve_proto_field_names on the printing side and ignore_unknown_fields
-// on the parsing side; message_json_test checks the two against each other.
+// "Fast" fields are singular or repeated numbers, bools, strings, enums,
+// google.protobuf.Value (json_value.h) and messages made of fast fields.
+// Anything else (maps, bytes, other well-known types such as Struct or
+// Timestamp, groups) is a "fallback" field, left to protobuf's
+// util::JsonStringToMessage / MessageToJsonString by the caller
+// (MessageJson). The mapping is protobuf's with the reference peer's forms
+// (docs/codegen.md): keys as written or an explicit json_name, 64-bit
+// integers as numbers; message_json_test checks the two against each other.
 #ifndef ZEN_STUBS_REFLECTION_JSON_H_
 #define ZEN_STUBS_REFLECTION_JSON_H_
 
@@ -39,6 +41,20 @@ enum class FieldKind {
 };
 
 class TypeTable;
+
+// Types and enums whose JSON form protobuf special-cases (Timestamp as RFC
+// 3339 text, Struct as any JSON, wrappers as bare values, NullValue as
+// null): all of them live in package google.protobuf.
+bool IsWellKnown(const google::protobuf::FileDescriptor* file);
+
+// kInvalidArgument "field '<name>': <what>".
+absl::Status FieldError(const google::protobuf::FieldDescriptor* field,
+                        absl::string_view what);
+
+// Prefixes an error from inside a nested message with the field's name, so
+// the message reads as a path ("route.method: ...").
+absl::Status Nested(const google::protobuf::FieldDescriptor* field,
+                    const absl::Status& status);
 
 // The key a field is printed under: its `json_name` when the .proto sets one
 // explicitly (`[json_name = "lastIpAddress"]`, how a message matches a peer

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,27 @@ std::set<int> OpenFds() {
   ::closedir(dir);
   return fds;
 }
+
+std::set<int> TcpSocketsOnPort(uint16_t port, bool listening) {
+  std::set<int> found;
+  for (int fd : OpenFds()) {
+    sockaddr_in addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.sin_family != AF_INET || ntohs(addr.sin_port) != port) {
+      continue;
+    }
+    int accepting = 0;
+    socklen_t optlen = sizeof(accepting);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &optlen) != 0) {
+      continue;
+    }
+    if ((accepting != 0) == listening) found.insert(fd);
+  }
+  return found;
+}
+
+bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
 
 absl::StatusOr<std::set<int>> FdsSurvivingExec() {
   int out[2];

@@ -12,11 +12,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
+#include "base/status_macros.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
+#include "ipc/socket_io.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
+#include "testing/forked_child.h"
 #include "testing/sanitizers.h"
+#include "testing/task_limit.h"
 #include "testing/test_secret.h"
 #include "tests/hostile/live_server.h"
 #include "tools/rpc_cli/builtin_handlers.h"
@@ -65,6 +69,70 @@ bool ThreadsReturnTo(size_t count, absl::Duration patience) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return ThreadCount() <= count;
+}
+
+// A thread that cannot be created (EAGAIN under a task limit) costs one
+// connection or one relief, never the parent: a connection that gets no
+// thread for its handshake is closed before its challenge and counted, a
+// slow handler that gets no relief thread keeps its reading and still
+// answers, the counters stay consistent, and Stop() still joins. Runs in a
+// forked child, where thread creation is made to fail for real
+// (testing/task_limit.h says how and why not RLIMIT_NPROC).
+TEST(ServerFaultTest, NoThreadForAConnectionOrAReliefIsRefusedNotFatal) {
+  testing::ChildOutcome outcome = testing::RunInChild([]() -> absl::Status {
+    const ipc::Secret secret = testing::TestSecret();
+    auto server = rpc::Server::Create(&secret);
+    if (!server.ok()) return server.status();
+    rpc_cli::RegisterBuiltinHandlers(server->get());
+    ZEN_RETURN_IF_ERROR((*server)->Start());
+    rpc::ChannelOptions options;
+    options.connector.port = (*server)->port();
+    options.reconnect = false;
+    auto channel = rpc::Channel::Create(&secret, options);
+    if (!channel.ok()) return channel.status();
+    ZEN_RETURN_IF_ERROR((*channel)->Call("echo", "[1]", "{}").status());
+
+    ZEN_RETURN_IF_ERROR(testing::LimitThreadsInThisChild());
+    // A newcomer gets no handshake thread: closed without a challenge.
+    auto raw = ipc::ConnectTcp(ipc::kLoopbackHost, (*server)->port(),
+                               In(absl::Seconds(2)));
+    if (!raw.ok()) return raw.status();
+    uint8_t byte;
+    absl::Status read = ipc::ReadExactly(
+        raw->get(), absl::Span<uint8_t>(&byte, 1), In(absl::Seconds(5)));
+    if (!absl::IsUnavailable(read)) {
+      return absl::InternalError(
+          absl::StrCat("newcomer not closed at once: ", read.ToString()));
+    }
+    // A slow handler gets no relief thread: it answers inline.
+    auto slow = (*channel)->Call("slow", "[0.2]", "{}");
+    if (!slow.ok()) return slow.status();
+    ZEN_RETURN_IF_ERROR((*channel)->Call("echo", "[2]", "{}").status());
+    const rpc::ServerStats stats = (*server)->stats();
+    if (stats.refused_no_thread != 1 || stats.handoffs_refused < 1 ||
+        stats.thread_start_failures < 2 || stats.connections != 1 ||
+        stats.handoffs != 0) {
+      return absl::InternalError(absl::StrCat(
+          "counters: refused_no_thread ", stats.refused_no_thread,
+          " handoffs_refused ", stats.handoffs_refused,
+          " thread_start_failures ", stats.thread_start_failures,
+          " connections ", stats.connections, " handoffs ", stats.handoffs));
+    }
+
+    ZEN_RETURN_IF_ERROR(testing::LiftThreadLimitInThisChild());
+    ipc::ConnectorOptions connector;
+    connector.port = (*server)->port();
+    auto honest = ipc::Connect(secret, connector);
+    if (!honest.ok()) return honest.status();
+    (*channel)->Stop();
+    const absl::Time start = zen::Now();
+    (*server)->Stop();
+    if (zen::Now() - start > absl::Seconds(2)) {
+      return absl::InternalError("Stop() took over 2 s");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 }
 
 TEST(ServerFaultTest, StoppedAndRestartedWithCallsInFlight) {

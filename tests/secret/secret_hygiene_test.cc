@@ -77,6 +77,25 @@ std::string VmFlags(pid_t pid, const void* p) {
   return "";
 }
 
+// The first block-half of an HMAC pad: each key byte XOR `pad` (the rest of
+// the 64-byte block is `pad` itself, which says nothing). Only passed to
+// InvertedKey, which keeps it inverted; this copy is wiped.
+class Padded {
+ public:
+  Padded(absl::Span<const uint8_t> key, uint8_t pad) {
+    for (size_t i = 0; i < key.size(); ++i)
+      bytes_[i] = static_cast<uint8_t>(key[i] ^ pad);
+  }
+  ~Padded() {
+    volatile uint8_t* p = bytes_;
+    for (size_t i = 0; i < sizeof(bytes_); ++i) p[i] = 0;
+  }
+  operator absl::Span<const uint8_t>() const { return bytes_; }
+
+ private:
+  uint8_t bytes_[ipc::Secret::kSize];
+};
+
 // Exercises every path that can log or fail with the secret in hand:
 // honest calls, failing handlers, wrong secrets both ways, timeouts, and
 // the agent server. Returns every error message seen.
@@ -206,11 +225,17 @@ TEST(SecretHygieneTest, OnlyItsOwnDontDumpPageHoldsItAndDestroyingWipesIt) {
   CapturedLog quiet;
   const uint8_t* page;
   std::unique_ptr<InvertedKey> key;
+  // HMAC's inner and outer pad blocks (key XOR 0x36, key XOR 0x5c) give the
+  // key away as surely as the key: neither may be left anywhere, not even
+  // in the secret's page.
+  std::unique_ptr<InvertedKey> ipad, opad;
   {
     auto secret = ipc::Secret::Generate();
     ASSERT_TRUE(secret.ok());
     page = secret->key().data();
     key = std::make_unique<InvertedKey>(secret->key());
+    ipad = std::make_unique<InvertedKey>(Padded(secret->key(), 0x36));
+    opad = std::make_unique<InvertedKey>(Padded(secret->key(), 0x5c));
     EXPECT_NE(VmFlags(0, page).find(" dd"), std::string::npos);
     // Handshakes, HMACs and calls leave no copy behind (OpenSSL's and ours
     // are wiped), so a core dump, which leaves out the page, has none.
@@ -218,15 +243,34 @@ TEST(SecretHygieneTest, OnlyItsOwnDontDumpPageHoldsItAndDestroyingWipesIt) {
     auto found = FindKeyInMemory(0, *key, {page});
     ASSERT_TRUE(found.ok()) << found.status();
     EXPECT_TRUE(found->empty()) << absl::StrJoin(*found, "\n");
+    {
+      // The pad scan works: a pad block left on the heap is found.
+      auto left = std::make_unique<Padded>(secret->key(), 0x36);
+      auto pads = FindKeyInMemory(0, *ipad, {});
+      ASSERT_TRUE(pads.ok()) << pads.status();
+      EXPECT_EQ(pads->size(), 1u) << absl::StrJoin(*pads, "\n");
+    }
+    for (const InvertedKey* pad : {ipad.get(), opad.get()}) {
+      auto pads = FindKeyInMemory(0, *pad, {});
+      ASSERT_TRUE(pads.ok()) << pads.status();
+      EXPECT_TRUE(pads->empty())
+          << (pad == ipad.get() ? "ipad" : "opad") << " left in:\n"
+          << absl::StrJoin(*pads, "\n");
+    }
     // The page itself does hold it (the scan works).
     auto in_page = FindKeyInMemory(0, *key, {});
     ASSERT_TRUE(in_page.ok());
     EXPECT_EQ(in_page->size(), 1u) << absl::StrJoin(*in_page, "\n");
   }
-  // Destroyed: wiped and unmapped, and no copy anywhere.
+  // Destroyed: wiped and unmapped, and no copy anywhere, nor of a pad.
   auto found = FindKeyInMemory(0, *key, {});
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_TRUE(found->empty()) << absl::StrJoin(*found, "\n");
+  for (const InvertedKey* pad : {ipad.get(), opad.get()}) {
+    auto pads = FindKeyInMemory(0, *pad, {});
+    ASSERT_TRUE(pads.ok()) << pads.status();
+    EXPECT_TRUE(pads->empty()) << absl::StrJoin(*pads, "\n");
+  }
   EXPECT_EQ(VmFlags(0, page), "");  // Not mapped any more.
 }
 
