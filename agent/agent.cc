@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   MutexLock lock(&agent->mu_);
   agent->server_host_ = (*server)->host();
   agent->server_port_ = (*server)->port();
+  agent->server_unix_path_ = (*server)->unix_path();
   agent->server_ = std::move(*server);
   return agent;
 }
@@ -99,8 +100,10 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     const absl::Time now = zen::Now();
     if (connecting_ || now < next_attempt_) return nullptr;
     connecting_ = true;
+    options.transport = options_.server.server.listener.transport;
     options.host = server_host_;
     options.port = server_port_;
+    options.unix_path = server_unix_path_;
   }
   // Not under mu_: connecting can take seconds, and a fork() meanwhile must
   // not wait for it (mu_ is fork-guarded).

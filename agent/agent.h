@@ -19,7 +19,8 @@ namespace zen {
 
 struct AgentOptions {
   AgentServerOptions server;
-  // host/port are filled in from the server.
+  // transport, host/port and unix_path are filled in from the server (whose
+  // transport server.server.listener.transport chooses).
   AgentClientOptions client;
 };
 
@@ -70,6 +71,7 @@ class Agent {
   ForkGuardRegistration fork_guard_{&mu_};
   std::string server_host_ ABSL_GUARDED_BY(mu_);
   uint16_t server_port_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string server_unix_path_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<AgentServer> server_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<AgentClient> client_ ABSL_GUARDED_BY(mu_);
   std::atomic<AgentClient*> client_ptr_{nullptr};

@@ -339,8 +339,10 @@ class AgentClient::Impl {
 absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
     const ipc::Secret* secret, AgentClientOptions options) {
   rpc::ChannelOptions channel_options;
+  channel_options.connector.transport = options.transport;
   channel_options.connector.host = options.host;
   channel_options.connector.port = options.port;
+  channel_options.connector.unix_path = options.unix_path;
   channel_options.connector.stream.spin_before_block =
       options.spin_before_block;
   channel_options.keepalive_interval = options.keepalive_interval;

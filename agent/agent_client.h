@@ -26,9 +26,12 @@
 namespace zen {
 
 struct AgentClientOptions {
-  // Where the parent's AgentServer listens.
+  // Where the parent's AgentServer listens: host:port over TCP, or the
+  // socket at unix_path with ipc::Transport::kUnix.
+  ipc::Transport transport = ipc::Transport::kTcp;
   std::string host = ipc::kLoopbackHost;
   uint16_t port = 0;
+  std::string unix_path;
   // Keepalive ping while idle (the server closes idle connections at 5 s).
   absl::Duration keepalive_interval = absl::Seconds(4);
   // Settings polling: first after a random whole number of seconds in

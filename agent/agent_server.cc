@@ -188,6 +188,9 @@ absl::Status AgentServer::Start() { return server_->Start(); }
 void AgentServer::Stop() { server_->Stop(); }
 const std::string& AgentServer::host() const { return server_->host(); }
 uint16_t AgentServer::port() const { return server_->port(); }
+const std::string& AgentServer::unix_path() const {
+  return server_->unix_path();
+}
 
 std::shared_ptr<const RuntimeSettings> AgentServer::settings() const {
   MutexLock lock(&settings_mu_);

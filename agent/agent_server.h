@@ -49,6 +49,8 @@ class AgentServer {
 
   const std::string& host() const;
   uint16_t port() const;
+  // The socket's path with the Unix-domain transport (empty for TCP).
+  const std::string& unix_path() const;
 
   // New settings documents from the host program's API client, as received.
   // The text is kept byte-for-byte (workers get exactly these bytes) and the

@@ -109,6 +109,29 @@ TEST(AgentTest, EightWorkersTimesThousandEventsAreCountedExactly) {
   })) << server->collector().Snapshot().requests;
 }
 
+TEST(AgentTest, WorkersConnectOverTheUnixTransport) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  AgentOptions options = FastOptions();
+  options.server.server.listener.transport = ipc::Transport::kUnix;
+  options.server.server.listener.require_descendant = true;
+  auto agent = Agent::Create(options);
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ASSERT_FALSE((*agent)->server()->unix_path().empty());
+  auto children = StartTogether(2, [&agent](int) -> absl::Status {
+    AgentClient* client = (*agent)->client();
+    if (client == nullptr) return absl::UnavailableError("no client");
+    CollectorEvent event;
+    event.type = CollectorEventType::kRequest;
+    client->RecordEvent(event);
+    return client->Flush();
+  });
+  ASSERT_TRUE(children.ok());
+  WaitAll(*children);
+  AgentServer* server = (*agent)->server();
+  EXPECT_TRUE(
+      Eventually([&] { return server->collector().Snapshot().requests == 2; }));
+}
+
 TEST(AgentTest, SettingsChangesReachEveryWorkerWithinOnePollingInterval) {
   if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   auto agent = Agent::Create(FastOptions());

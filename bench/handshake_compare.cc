@@ -1,7 +1,13 @@
 // Connect + authenticate from a fork()ed child, `--connects` times in a row;
 // prints the median and p99 as one JSON line:
 //
-//   handshake_compare --system=zen|zen_channel|raw_hmac [--connects=2000]
+//   handshake_compare --system=zen|zen_channel|raw_hmac|sock_diag
+//                     [--connects=2000] [--uid_check=1]
+//
+// --uid_check=0 turns off the listener's peer-uid check
+// (ListenerOptions::refuse_other_uid), so one binary shows what the check
+// costs per accept. sock_diag: the check alone, TcpPeerUidQuery::PeerUid on
+// `--connects` fresh accepted loopback connections, in one process.
 //
 // zen: ipc::Connect against an rpc::Server (TCP connect, the mutual
 // HMAC-SHA256 handshake, the server's check of the client). zen_channel:
@@ -18,7 +24,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -30,7 +38,9 @@
 #include "bench/echo_service.h"
 #include "bench/raw_echo.h"
 #include "ipc/connector.h"
+#include "ipc/peer_credentials.h"
 #include "ipc/secret.h"
+#include "ipc/socket_io.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
 
@@ -170,9 +180,41 @@ int RunRaw(const ipc::Secret& secret, int n, Figures* out) {
   return rc;
 }
 
-int RunZen(const ipc::Secret& secret, bool channel, int n, Figures* out) {
+int RunSockDiag(int n, Figures* out) {
+  absl::StatusOr<ipc::UniqueFd> listen = ipc::ListenTcp("127.0.0.1", 0, 8);
+  if (!listen.ok()) return 1;
+  absl::StatusOr<uint16_t> port = ipc::LocalPort(listen->get());
+  if (!port.ok()) return 1;
+  ipc::TcpPeerUidQuery query;
+  std::vector<double> us;
+  us.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    // A fresh connection each time, as the listener sees them.
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    absl::StatusOr<ipc::UniqueFd> client =
+        ipc::ConnectTcp("127.0.0.1", *port, deadline);
+    absl::StatusOr<ipc::UniqueFd> accepted =
+        ipc::Accept(listen->get(), deadline);
+    if (!client.ok() || !accepted.ok()) return 1;
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<uid_t> uid = query.PeerUid(accepted->get());
+    const auto end = std::chrono::steady_clock::now();
+    if (!uid.ok()) ++out->errors;
+    us.push_back(
+        std::chrono::duration<double, std::micro>(end - start).count());
+  }
+  std::sort(us.begin(), us.end());
+  out->p50_us = us[us.size() / 2];
+  out->p99_us = us[us.size() * 99 / 100];
+  return 0;
+}
+
+int RunZen(const ipc::Secret& secret, bool channel, bool uid_check, int n,
+           Figures* out) {
+  rpc::ServerOptions server_options;
+  server_options.listener.refuse_other_uid = uid_check;
   absl::StatusOr<std::unique_ptr<rpc::Server>> server =
-      rpc::Server::Create(&secret);
+      rpc::Server::Create(&secret, server_options);
   if (!server.ok()) return 1;
   ZenEchoService service;
   service.RegisterOn(server->get());
@@ -209,6 +251,7 @@ int Main(int argc, char** argv) {
   const Flags flags(argc, argv);
   const std::string system = flags.GetString("system", "zen");
   const int n = static_cast<int>(flags.GetInt("connects", 2000));
+  const bool uid_check = flags.GetInt("uid_check", 1) != 0;
   PinToCpu(kServerCpu);
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return 1;
@@ -217,7 +260,9 @@ int Main(int argc, char** argv) {
   if (system == "raw_hmac") {
     rc = RunRaw(*secret, n, &out[0]);
   } else if (system == "zen" || system == "zen_channel") {
-    rc = RunZen(*secret, system == "zen_channel", n, &out[0]);
+    rc = RunZen(*secret, system == "zen_channel", uid_check, n, &out[0]);
+  } else if (system == "sock_diag") {
+    rc = RunSockDiag(n, &out[0]);
   } else {
     std::fprintf(stderr, "unknown --system=%s\n", system.c_str());
     return 2;
@@ -226,6 +271,7 @@ int Main(int argc, char** argv) {
   JsonLine("handshake")
       .Add("system", system)
       .Add("connects", n)
+      .Add("uid_check", uid_check ? 1 : 0)
       .Add("p50_us", out[0].p50_us)
       .Add("p99_us", out[0].p99_us)
       .Add("errors", out[0].errors)

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "ipc/handshake.h"
+#include "ipc/unix_socket.h"
 
 namespace zen::ipc {
 
@@ -19,7 +20,9 @@ absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
   const absl::Time connect_deadline =
       std::min(deadline, zen::Now() + options.connect_timeout);
   absl::StatusOr<UniqueFd> fd =
-      ConnectTcp(options.host, options.port, connect_deadline, canceller);
+      options.transport == Transport::kUnix
+          ? ConnectUnix(options.unix_path, connect_deadline, canceller)
+          : ConnectTcp(options.host, options.port, connect_deadline, canceller);
   if (!fd.ok()) return fd.status();
   const ConnectCanceller::Registration registration(canceller, fd->get());
   if (!registration.ok()) return absl::CancelledError("connect cancelled");

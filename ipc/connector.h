@@ -17,19 +17,23 @@
 namespace zen::ipc {
 
 struct ConnectorOptions {
+  // kTcp connects to host:port; kUnix to the socket at unix_path (a
+  // kUnix listener's unix_path(), inherited by fork like the port).
+  Transport transport = Transport::kTcp;
   std::string host = kLoopbackHost;
   uint16_t port = 0;
+  std::string unix_path;
   absl::Duration connect_timeout = kDefaultConnectTimeout;
   absl::Duration handshake_timeout = kDefaultHandshakeTimeout;
   StreamOptions stream;
 };
 
-// Connects (TCP_NODELAY, close-on-exec), runs the client handshake and checks
-// the server's proof. Each step is bounded by its timeout and by `deadline`,
-// whichever comes first. Errors: kUnavailable (refused, or the server closed
-// on us, which is how it rejects a wrong secret), kDeadlineExceeded,
-// kUnauthenticated (the server could not prove it holds the secret).
-// With a `canceller`, another thread can end it early: kCancelled.
+// Connects (TCP_NODELAY for TCP; close-on-exec), runs the client handshake and
+// checks the server's proof. Each step is bounded by its timeout and by
+// `deadline`, whichever comes first. Errors: kUnavailable (refused, or the
+// server closed on us, which is how it rejects a wrong secret),
+// kDeadlineExceeded, kUnauthenticated (the server could not prove it holds the
+// secret). With a `canceller`, another thread can end it early: kCancelled.
 absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
     const Secret& secret, const ConnectorOptions& options,
     absl::Time deadline = absl::InfiniteFuture(),

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <system_error>
 #include <utility>
@@ -21,27 +22,54 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(
   if (secret == nullptr || secret->empty()) {
     return absl::InvalidArgumentError("listener: no secret");
   }
-  absl::StatusOr<UniqueFd> fd =
-      ListenTcp(options.host, options.port, options.backlog);
-  if (!fd.ok()) return fd.status();
-  absl::StatusOr<uint16_t> port = LocalPort(fd->get());
-  if (!port.ok()) return port.status();
+  if (options.require_descendant && options.transport != Transport::kUnix) {
+    return absl::InvalidArgumentError(
+        "listener: require_descendant needs the unix transport (TCP does "
+        "not tell the peer's pid)");
+  }
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake.valid()) return absl::InternalError("listener: eventfd failed");
-  return std::unique_ptr<Listener>(
-      new Listener(secret, std::move(options), std::move(handler),
-                   std::move(*fd), *port, std::move(wake)));
+  UniqueFd fd;
+  uint16_t port = 0;
+  UnixListenSocket unix_socket;
+  if (options.transport == Transport::kUnix) {
+    absl::StatusOr<UnixListenSocket> made =
+        ListenUnixInPrivateDir(options.unix_parent_dir, options.backlog);
+    if (!made.ok()) return made.status();
+    unix_socket = std::move(*made);
+    fd = std::move(unix_socket.fd);
+  } else {
+    absl::StatusOr<UniqueFd> tcp =
+        ListenTcp(options.host, options.port, options.backlog);
+    if (!tcp.ok()) return tcp.status();
+    absl::StatusOr<uint16_t> local = LocalPort(tcp->get());
+    if (!local.ok()) return local.status();
+    fd = std::move(*tcp);
+    port = *local;
+  }
+  return std::unique_ptr<Listener>(new Listener(
+      secret, std::move(options), std::move(handler), std::move(fd), port,
+      std::move(unix_socket), std::move(wake)));
 }
 
 Listener::Listener(const Secret* secret, ListenerOptions options,
                    Handler handler, UniqueFd listen_fd, uint16_t port,
-                   UniqueFd wake_fd)
+                   UnixListenSocket unix_socket, UniqueFd wake_fd)
     : secret_(secret),
       options_(std::move(options)),
       handler_(std::move(handler)),
       port_(port),
+      unix_(std::move(unix_socket)),
+      uid_(::geteuid()),
       wake_fd_(std::move(wake_fd)),
-      listen_fd_(std::move(listen_fd)) {}
+      listen_fd_(std::move(listen_fd)) {
+  if (options_.transport == Transport::kTcp && options_.refuse_other_uid &&
+      !options_.peer_uid_lookup) {
+    // Now rather than at the first accept: a descriptor the listener holds
+    // from the start (a failure here is retried, and counted, per accept).
+    (void)peer_uid_query_.Open();
+  }
+}
 
 Listener::~Listener() { Stop(); }
 
@@ -84,13 +112,41 @@ void Listener::AcceptLoop() {
       }
       continue;
     }
+    const PeerVerdict verdict = CheckPeer(fd->get());
+    if (verdict != PeerVerdict::kAdmit &&
+        verdict != PeerVerdict::kAdmitUnchecked) {
+      // Closed with a reset (TCP): no FIN exchange, no TIME_WAIT, the least
+      // work for a stranger's connection.
+      const linger reset = {1, 0};
+      ::setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    }
     {
       MutexLock lock(&mu_);
+      ++stats_.accepted;
+      // A refused peer is closed at once by UniqueFd.
+      switch (verdict) {
+        case PeerVerdict::kAdmit:
+          break;
+        case PeerVerdict::kAdmitUnchecked:
+          ++stats_.peer_uid_unknown;
+          break;
+        case PeerVerdict::kOtherUid:
+          ++stats_.refused_other_uid;
+          continue;
+        case PeerVerdict::kNotDescendant:
+          ++stats_.refused_not_descendant;
+          continue;
+        case PeerVerdict::kUnknown:
+          ++stats_.refused_unknown_peer;
+          continue;
+      }
       const absl::Time now = zen::Now();
       if (LiveConnectionsLocked() >= options_.max_connections ||
           !AdmitHandshakeLocked(now)) {
-        continue;  // Closed at once by UniqueFd; the peer sees EOF.
+        ++stats_.refused_busy;
+        continue;
       }
+      ++stats_.handshakes;
       handshaking_.emplace(fd->get(), Handshake{now});
     }
     const int fd_number = fd->get();
@@ -136,6 +192,41 @@ void Listener::ServeConnection(UniqueFd fd) {
   handler_(std::move(stream));
 }
 
+Listener::PeerVerdict Listener::CheckPeer(int fd) {
+  if (options_.transport == Transport::kUnix) {
+    if (!options_.refuse_other_uid && !options_.require_descendant) {
+      return PeerVerdict::kAdmit;
+    }
+    absl::StatusOr<PeerCredentials> peer = UnixPeerCredentials(fd);
+    if (!peer.ok()) return PeerVerdict::kUnknown;
+    if (options_.refuse_other_uid && peer->uid != uid_) {
+      return PeerVerdict::kOtherUid;
+    }
+    if (options_.require_descendant && !IsDescendantOf(peer->pid, ::getpid())) {
+      return PeerVerdict::kNotDescendant;
+    }
+    return PeerVerdict::kAdmit;
+  }
+  if (!options_.refuse_other_uid) return PeerVerdict::kAdmit;
+  absl::StatusOr<uid_t> uid = options_.peer_uid_lookup
+                                  ? options_.peer_uid_lookup(fd)
+                                  : peer_uid_query_.PeerUid(fd);
+  if (!uid.ok()) {
+    // Fail open: the handshake still keeps out whoever lacks the secret;
+    // refusing here would lock every worker out wherever netlink is
+    // missing (some sandboxes).
+    if (!logged_uid_unknown_) {
+      logged_uid_unknown_ = true;
+      LogWarning("listener: cannot learn a TCP peer's uid (",
+                 uid.status().message(),
+                 "); such peers go to the handshake unchecked (logged once, "
+                 "counted in peer_uid_unknown)");
+    }
+    return PeerVerdict::kAdmitUnchecked;
+  }
+  return *uid == uid_ ? PeerVerdict::kAdmit : PeerVerdict::kOtherUid;
+}
+
 bool Listener::AdmitHandshakeLocked(absl::Time now) {
   size_t evicting = 0;
   for (const auto& [fd, handshake] : handshaking_)
@@ -164,6 +255,7 @@ bool Listener::EvictSquatterLocked(absl::Time now) {
   // been reused.
   ::shutdown(oldest->first, SHUT_RDWR);
   oldest->second.evicted = true;
+  ++stats_.evicted;
   return true;
 }
 
@@ -192,8 +284,13 @@ void Listener::StopAccepting() {
   ssize_t ignored = ::write(wake_fd_.get(), &one, sizeof(one));
   (void)ignored;
   if (accept_thread.joinable()) accept_thread.join();
-  MutexLock lock(&mu_);
-  listen_fd_.Reset();  // Only now: no thread polls it any more.
+  {
+    MutexLock lock(&mu_);
+    listen_fd_.Reset();  // Only now: no thread polls it any more.
+  }
+  // Outside mu_: it takes the exit registry's lock, and both are
+  // fork-guarded. Only the process that made the path removes it.
+  RemoveUnixListenSocket(unix_);
 }
 
 void Listener::Close() { StopAccepting(); }
@@ -222,7 +319,8 @@ void Listener::CloseSocketsInForkedChild() {
   // The descriptors of handshakes are owned by threads that do not exist
   // here, so they are closed by number and forgotten; connections are
   // closed through their streams (idempotent).
-  listen_fd_.Reset();
+  listen_fd_.Reset();  // Never unlinks: a kUnix path is the parent's.
+  peer_uid_query_.Close();
   wake_fd_.Reset();
   for (const auto& [fd, handshake] : handshaking_) ::close(fd);
   handshaking_.clear();
@@ -241,6 +339,15 @@ void Listener::AbandonAfterFork() {
 size_t Listener::connection_count() const {
   MutexLock lock(&mu_);
   return const_cast<Listener*>(this)->LiveConnectionsLocked();
+}
+
+ListenerStats Listener::stats() const {
+  MutexLock lock(&mu_);
+  ListenerStats stats = stats_;
+  for (const auto& [fd, handshake] : handshaking_) {
+    stats.pending_handshakes += !handshake.evicted;
+  }
+  return stats;
 }
 
 uint64_t Listener::refused_no_thread() const {

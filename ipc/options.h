@@ -21,6 +21,17 @@ inline constexpr absl::Duration kDefaultReconnectDelay = absl::Seconds(1);
 // Ours, where the reference has none: 32 MiB frames at most.
 inline constexpr size_t kDefaultMaxFrameSize = size_t{32} << 20;
 
+// The socket under the handshake. Both carry the same handshake, frames and
+// envelope, byte for byte.
+enum class Transport {
+  // TCP on an IPv4 address (127.0.0.1 by default): what the reference speaks.
+  kTcp,
+  // A Unix-domain stream socket in a fresh 0700 directory: only the owner's
+  // processes (and root) can reach it, and the server learns each peer's
+  // pid and uid (SO_PEERCRED). Not reachable by a reference peer.
+  kUnix,
+};
+
 // Limits of one framed connection.
 struct StreamOptions {
   // Largest frame body accepted on read and on write. A header declaring more

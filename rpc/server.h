@@ -122,6 +122,10 @@ class Server {
 
   const std::string& host() const { return listener_->host(); }
   uint16_t port() const { return listener_->port(); }
+  // The socket's path for the kUnix transport (empty for TCP).
+  const std::string& unix_path() const { return listener_->unix_path(); }
+  // What the listener accepted and refused (peer checks, busy slots).
+  ipc::ListenerStats listener_stats() const { return listener_->stats(); }
 
   ServerStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 

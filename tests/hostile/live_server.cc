@@ -90,10 +90,18 @@ LiveServer::LiveServer(rpc::ServerOptions options)
 
 LiveServer::~LiveServer() { server_->Stop(); }
 
+ipc::ConnectorOptions LiveServer::Target() const {
+  ipc::ConnectorOptions target;
+  target.transport = options_.listener.transport;
+  target.port = server_->port();
+  target.unix_path = server_->unix_path();
+  return target;
+}
+
 absl::Status LiveServer::HonestCallIsPrompt() {
   const absl::Time start = zen::Now();
   rpc::ChannelOptions options;
-  options.connector.port = server_->port();
+  options.connector = Target();
   options.reconnect = false;
   absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
       rpc::Channel::Create(&secret_, options);

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "ipc/connector.h"
 #include "ipc/secret.h"
 #include "ipc/unique_fd.h"
 #include "rpc/server.h"
@@ -42,6 +43,8 @@ class LiveServer {
 
   const ipc::Secret& secret() const { return secret_; }
   uint16_t port() const { return server_->port(); }
+  // Where a client connects: the transport, port or Unix socket path.
+  ipc::ConnectorOptions Target() const;
   rpc::Server& server() { return *server_; }
   const rpc::ServerOptions& options() const { return options_; }
 

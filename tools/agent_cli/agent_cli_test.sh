@@ -163,6 +163,23 @@ wait_exit "$SERVER2"
 exec 4>&-
 [ "$STATUS" = 0 ] || fail "serve exited $STATUS on SIGTERM"
 
+# --unix: UNIX <path>, and call unix:<path> reaches the same methods.
+mkfifo "$tmp/in5"
+"$CLI" serve --unix < "$tmp/in5" > "$tmp/out5" &
+SERVER5=$!
+SERVERS+=("$SERVER5")
+exec 5> "$tmp/in5"
+echo "$SECRET" >&5
+for _ in $(seq 100); do grep -q '^UNIX ' "$tmp/out5" && break; sleep 0.05; done
+SOCK=$(awk '/^UNIX /{print $2}' "$tmp/out5")
+[ -S "$SOCK" ] || fail "no UNIX line or no socket: '$SOCK'"
+got=$(echo "$SECRET" | timeout 10 "$CLI" call "unix:$SOCK" ping) || fail "unix ping: $got"
+[ "$got" = null ] || fail "unix ping: $got"
+exec 5>&-
+wait_exit "$SERVER5"
+[ "$STATUS" = 0 ] || fail "serve --unix exited $STATUS"
+[ ! -e "$SOCK" ] || fail "socket left behind"
+
 # An invalid config file: a clear error and a non-zero exit.
 echo '{"endpoints": [' > "$tmp/bad.json"
 if echo "$SECRET" | timeout 10 "$CLI" serve --config="$tmp/bad.json" \

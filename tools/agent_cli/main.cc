@@ -1,7 +1,7 @@
 // agent_cli: the worker agent from a shell, in the spirit of grpcurl.
 //
-//   agent_cli serve [--config=FILE] [--firewall-lists=FILE]
-//   agent_cli call PORT METHOD [ARGS_JSON] [--timeout=SECONDS]
+//   agent_cli serve [--config=FILE] [--firewall-lists=FILE] [--unix]
+//   agent_cli call PORT|unix:PATH METHOD [ARGS_JSON] [--timeout=SECONDS]
 //   agent_cli describe
 //
 // `serve` runs the real zen::AgentServer; `call` makes one call through the
@@ -40,14 +40,17 @@
 #include "tools/agent_cli/agent_methods.h"
 #include "tools/agent_cli/describe.h"
 #include "tools/rpc_cli/stdin_secret.h"
+#include "tools/rpc_cli/target.h"
 
 namespace {
 
 int Usage() {
   std::fprintf(
       stderr,
-      "usage: agent_cli serve [--config=FILE] [--firewall-lists=FILE]\n"
-      "       agent_cli call PORT METHOD [ARGS_JSON] [--timeout=SECONDS]\n"
+      "usage: agent_cli serve [--config=FILE] [--firewall-lists=FILE] "
+      "[--unix]\n"
+      "       agent_cli call PORT|unix:PATH METHOD [ARGS_JSON] "
+      "[--timeout=SECONDS]\n"
       "       agent_cli describe\n"
       "serve and call read the secret (64 hex characters) from the first "
       "line of standard input.\n"
@@ -138,8 +141,11 @@ int Shutdown(zen::AgentServer* server) {
 int Serve(int argc, char** argv) {
   std::optional<std::string> config_path;
   std::optional<std::string> firewall_lists_path;
+  zen::AgentServerOptions options;
   for (int i = 2; i < argc; ++i) {
-    if (auto v = FlagValue(argc, argv, &i, "config")) {
+    if (std::string(argv[i]) == "--unix") {
+      options.server.listener.transport = zen::ipc::Transport::kUnix;
+    } else if (auto v = FlagValue(argc, argv, &i, "config")) {
       config_path = std::move(v);
     } else if (auto v = FlagValue(argc, argv, &i, "firewall-lists")) {
       firewall_lists_path = std::move(v);
@@ -155,7 +161,7 @@ int Serve(int argc, char** argv) {
   // Before the server starts its threads, so they inherit the mask.
   sigset_t wait_mask;
   CatchStopSignals(&wait_mask);
-  auto server = zen::AgentServer::Create(&*secret);
+  auto server = zen::AgentServer::Create(&*secret, options);
   if (!server.ok()) {
     std::fprintf(stderr, "agent_cli: %s\n", server.status().ToString().c_str());
     return 1;
@@ -185,7 +191,10 @@ int Serve(int argc, char** argv) {
     std::fprintf(stderr, "agent_cli: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::printf("PORT %u\n", static_cast<unsigned>((*server)->port()));
+  const std::string address =
+      zen::rpc_cli::AddressLine(options.server.listener.transport,
+                                (*server)->port(), (*server)->unix_path());
+  std::printf("%s\n", address.c_str());
   std::fflush(stdout);
   WaitForStdinEndOrSignal(wait_mask);
   return Shutdown(server->get());
@@ -217,9 +226,11 @@ int Call(int argc, char** argv) {
     }
   }
   if (positional_count < 2) return Usage();
-  uint32_t port;
-  if (!absl::SimpleAtoi(positional[0], &port) || port == 0 || port > 65535) {
-    std::fprintf(stderr, "agent_cli: bad port '%s'\n", positional[0].c_str());
+  zen::rpc::ChannelOptions options;
+  if (absl::Status s =
+          zen::rpc_cli::ParseTarget(positional[0], &options.connector);
+      !s.ok()) {
+    std::fprintf(stderr, "agent_cli: %s\n", std::string(s.message()).c_str());
     return 2;
   }
   const std::string& method_name = positional[1];
@@ -240,8 +251,6 @@ int Call(int argc, char** argv) {
   auto request = zen::agent_cli::DecodeJsonArgs(*method, args_json);
   if (!request.ok()) return PrintError(request.status());
 
-  zen::rpc::ChannelOptions options;
-  options.connector.port = static_cast<uint16_t>(port);
   options.reconnect = false;
   auto channel = zen::rpc::Channel::Create(&*secret, options);
   if (!channel.ok()) return PrintError(channel.status());

@@ -1,7 +1,11 @@
 // rpc_cli: speak the protocol from a shell, in the spirit of grpcurl.
 //
-//   rpc_cli serve
-//   rpc_cli call PORT METHOD [KWARGS_JSON] [--args ARGS_JSON] [--timeout S]
+//   rpc_cli serve [--unix]
+//   rpc_cli call PORT|unix:PATH METHOD [KWARGS_JSON] [--args ARGS_JSON]
+//                [--timeout S]
+//
+// `serve` prints "PORT <n>" (TCP on 127.0.0.1), or with --unix "UNIX <path>"
+// (a Unix-domain socket in a fresh 0700 directory, removed at exit).
 //
 // Both read the secret from the first line of standard input: exactly 64 hex
 // characters, the 32 raw key bytes. It exists for tests and debugging (for
@@ -23,25 +27,27 @@
 #include "rpc/server.h"
 #include "tools/rpc_cli/builtin_handlers.h"
 #include "tools/rpc_cli/stdin_secret.h"
+#include "tools/rpc_cli/target.h"
 
 namespace {
 
 int Usage() {
-  std::fprintf(
-      stderr,
-      "usage: rpc_cli serve\n"
-      "       rpc_cli call PORT METHOD [KWARGS_JSON] [--args ARGS_JSON] "
-      "[--timeout SECONDS]\n"
-      "The secret (64 hex characters) is read from the first line of "
-      "standard input.\n");
+  std::fprintf(stderr,
+               "usage: rpc_cli serve [--unix]\n"
+               "       rpc_cli call PORT|unix:PATH METHOD [KWARGS_JSON] "
+               "[--args ARGS_JSON] [--timeout SECONDS]\n"
+               "The secret (64 hex characters) is read from the first line of "
+               "standard input.\n");
   return 2;
 }
 
 volatile sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
 
-int Serve(const zen::ipc::Secret& secret) {
-  auto server = zen::rpc::Server::Create(&secret);
+int Serve(const zen::ipc::Secret& secret, bool unix_socket) {
+  zen::rpc::ServerOptions options;
+  if (unix_socket) options.listener.transport = zen::ipc::Transport::kUnix;
+  auto server = zen::rpc::Server::Create(&secret, options);
   if (!server.ok()) {
     std::fprintf(stderr, "rpc_cli: %s\n", server.status().ToString().c_str());
     return 1;
@@ -55,7 +61,9 @@ int Serve(const zen::ipc::Secret& secret) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  std::printf("PORT %u\n", static_cast<unsigned>((*server)->port()));
+  const std::string address = zen::rpc_cli::AddressLine(
+      options.listener.transport, (*server)->port(), (*server)->unix_path());
+  std::printf("%s\n", address.c_str());
   std::fflush(stdout);
   // Serve until stdin reaches end of file or a signal arrives.
   char buf[256];
@@ -70,9 +78,10 @@ int Serve(const zen::ipc::Secret& secret) {
 
 int Call(const zen::ipc::Secret& secret, int argc, char** argv) {
   if (argc < 4) return Usage();
-  uint32_t port;
-  if (!absl::SimpleAtoi(argv[2], &port) || port == 0 || port > 65535) {
-    std::fprintf(stderr, "rpc_cli: bad port '%s'\n", argv[2]);
+  zen::rpc::ChannelOptions options;
+  if (absl::Status s = zen::rpc_cli::ParseTarget(argv[2], &options.connector);
+      !s.ok()) {
+    std::fprintf(stderr, "rpc_cli: %s\n", std::string(s.message()).c_str());
     return 2;
   }
   const std::string method = argv[3];
@@ -92,8 +101,6 @@ int Call(const zen::ipc::Secret& secret, int argc, char** argv) {
       return Usage();
     }
   }
-  zen::rpc::ChannelOptions options;
-  options.connector.port = static_cast<uint16_t>(port);
   options.reconnect = false;
   auto channel = zen::rpc::Channel::Create(&secret, options);
   if (!channel.ok()) {
@@ -120,10 +127,18 @@ int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
   if (command != "serve" && command != "call") return Usage();
+  bool unix_socket = false;
+  if (command == "serve") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) != "--unix") return Usage();
+      unix_socket = true;
+    }
+  }
   auto secret = zen::rpc_cli::ReadSecretFromStdin();
   if (!secret.ok()) {
     std::fprintf(stderr, "rpc_cli: %s\n", secret.status().ToString().c_str());
     return 2;
   }
-  return command == "serve" ? Serve(*secret) : Call(*secret, argc, argv);
+  return command == "serve" ? Serve(*secret, unix_socket)
+                            : Call(*secret, argc, argv);
 }

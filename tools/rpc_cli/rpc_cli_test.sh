@@ -41,4 +41,24 @@ if out=$(echo "nothex" | "$CLI" call "$PORT" ping 2>&1); then echo "bad secret a
 # End of stdin stops the server cleanly with exit 0.
 exec 3>&-
 wait "$SERVER"
+
+# The same over the Unix-domain transport: serve --unix prints UNIX <path>,
+# call unix:<path> reaches it, and the socket's private directory is gone
+# once the server has stopped.
+mkfifo "$tmp/in2"
+"$CLI" serve --unix < "$tmp/in2" > "$tmp/out2" &
+SERVER=$!
+exec 4> "$tmp/in2"
+echo "$SECRET" >&4
+for _ in $(seq 100); do grep -q '^UNIX ' "$tmp/out2" && break; sleep 0.05; done
+SOCK=$(awk '/^UNIX /{print $2}' "$tmp/out2")
+[ -S "$SOCK" ] || { echo "no UNIX line or no socket: '$SOCK'"; exit 1; }
+[ "$(stat -c %a "$(dirname "$SOCK")")" = 700 ] || { echo "directory not 0700"; exit 1; }
+got=$(echo "$SECRET" | "$CLI" call "unix:$SOCK" echo '{"a":1}')
+[ "$got" = '{"a":1}' ] || { echo "unix echo: got $got"; exit 1; }
+if echo "$WRONG" | "$CLI" call "unix:$SOCK" ping 2>/dev/null; then echo "wrong secret accepted over unix"; exit 1; fi
+if echo "$SECRET" | "$CLI" call "nonsense" ping 2>/dev/null; then echo "bad target accepted"; exit 1; fi
+exec 4>&-
+wait "$SERVER"
+[ ! -e "$SOCK" ] && [ ! -e "$(dirname "$SOCK")" ] || { echo "socket left behind"; exit 1; }
 echo "rpc_cli ok"
