@@ -31,10 +31,17 @@ stubs::ValidatedJson Cached(std::shared_ptr<const std::string> text) {
 // so the frame stays as compact as the reference's; inside, the bytes are
 // kept as received.
 std::string NormalizeNone(std::string json) {
-  const absl::string_view trimmed = absl::StripAsciiWhitespace(json);
-  if (trimmed.empty()) return "null";
-  if (trimmed.size() == json.size()) return json;
-  return std::string(trimmed);
+  if (absl::StripAsciiWhitespace(json).empty()) return "null";
+  // JSON's whitespace only: a vertical tab or form feed is not JSON, and
+  // must reach the parser to be refused there.
+  const auto blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  };
+  size_t begin = 0, end = json.size();
+  while (begin < end && blank(json[begin])) ++begin;
+  while (end > begin && blank(json[end - 1])) --end;
+  if (begin == 0 && end == json.size()) return json;
+  return json.substr(begin, end - begin);
 }
 
 }  // namespace
