@@ -30,8 +30,9 @@ bool IsMapped(const void* p) {
   return ::msync(page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
-// The VmFlags line of the mapping that holds `p`, from /proc/self/smaps.
-std::string VmFlagsOf(const void* p) {
+// The line of /proc/self/smaps that starts with `key` in the mapping that
+// holds `p`, or "".
+std::string SmapsLineOf(const void* p, const std::string& key) {
   std::ifstream smaps("/proc/self/smaps");
   std::string line;
   bool inside = false;
@@ -43,19 +44,13 @@ std::string VmFlagsOf(const void* p) {
       inside = addr >= lo && addr < hi;
       continue;
     }
-    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+    if (inside && line.rfind(key, 0) == 0) return line;
   }
   return "";
 }
 
-TEST(SecretTest, GeneratesDistinctRandomKeys) {
-  auto a = Secret::Generate();
-  auto b = Secret::Generate();
-  ASSERT_TRUE(a.ok() && b.ok());
-  ASSERT_EQ(a->key().size(), Secret::kSize);
-  EXPECT_NE(std::string(a->key().begin(), a->key().end()),
-            std::string(b->key().begin(), b->key().end()));
-}
+// The VmFlags line of the mapping that holds `p`.
+std::string VmFlagsOf(const void* p) { return SmapsLineOf(p, "VmFlags:"); }
 
 TEST(SecretTest, KeyPageIsExcludedFromCoreDumps) {
   auto s = Secret::Generate();
@@ -98,23 +93,9 @@ TEST(SecretTest, CloneIsIndependentCopy) {
 
 // The "Locked:" size in kB of the mapping that holds `p`, or -1.
 long LockedKbOf(const void* p) {
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  bool inside = false;
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
-  while (std::getline(smaps, line)) {
-    unsigned long lo, hi;
-    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 &&
-        line.find(':') > line.find(' ')) {
-      inside = addr >= lo && addr < hi;
-      continue;
-    }
-    long kb;
-    if (inside && std::sscanf(line.c_str(), "Locked: %ld kB", &kb) == 1) {
-      return kb;
-    }
-  }
-  return -1;
+  long kb;
+  const std::string line = SmapsLineOf(p, "Locked:");
+  return std::sscanf(line.c_str(), "Locked: %ld kB", &kb) == 1 ? kb : -1;
 }
 
 bool HasCapability(int cap) {

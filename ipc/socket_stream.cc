@@ -54,7 +54,9 @@ BlockingWait PlanBlockingWait(absl::Duration left) {
 }  // namespace
 
 SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
-    : fd_(std::move(fd)), options_(options), decoder_(options.max_frame_size, options.frame_budget) {
+    : fd_(std::move(fd)),
+      options_(options),
+      decoder_(options.max_frame_size, options.frame_budget) {
   const int flags = ::fcntl(fd_.get(), F_GETFL);
   blocking_reads_ =
       flags >= 0 && ::fcntl(fd_.get(), F_SETFL, flags & ~O_NONBLOCK) == 0;
