@@ -2,13 +2,15 @@
 // client process, for one system and one CPU placement. Prints one JSON line
 // (bench/report.py runs it for every system and repetition):
 //
-//   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin
+//   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin|zen_unix
 //                --placement=split|shared
 //                [--calls=N] [--warmup=N] [--threads=8] [--mt_calls=N]
 //
 // raw_tcp / raw_unix: the limit (bench/raw_echo.h), the library's exact
 // bytes over blocking sockets. zen: a generated EchoService::Stub calling a
-// generated Service through rpc::Channel and rpc::Server.
+// generated Service through rpc::Channel and rpc::Server over loopback TCP;
+// zen_unix: the same over the opt-in Unix-domain transport (compare it with
+// raw_unix).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "bench/bench_util.h"
 #include "bench/echo_service.h"
 #include "bench/raw_echo.h"
+#include "ipc/options.h"
 #include "ipc/secret.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
@@ -85,12 +88,15 @@ int RunRawUnix(const Options& o, EchoFigures* out) {
 // zen_spin: StreamOptions::spin_before_block on both sides, this long.
 constexpr absl::Duration kSpin = absl::Microseconds(50);
 
-// `spin`: StreamOptions::spin_before_block on both sides.
-int RunZen(const Options& o, absl::Duration spin, EchoFigures* out) {
+// `spin`: StreamOptions::spin_before_block on both sides. `transport`: the
+// listener's and the connector's.
+int RunZen(const Options& o, absl::Duration spin, ipc::Transport transport,
+           EchoFigures* out) {
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return 1;
   rpc::ServerOptions server_options;
   server_options.listener.stream.spin_before_block = spin;
+  server_options.listener.transport = transport;
   absl::StatusOr<std::unique_ptr<rpc::Server>> server =
       rpc::Server::Create(&*secret, server_options);
   if (!server.ok()) return 1;
@@ -98,12 +104,15 @@ int RunZen(const Options& o, absl::Duration spin, EchoFigures* out) {
   service.RegisterOn(server->get());
   if (!(*server)->Start().ok()) return 1;
   const uint16_t port = (*server)->port();
+  const std::string unix_path = (*server)->unix_path();
   const pid_t pid = ForkChild([&] {
     // As a real child does: forget the parent's server, connect lazily.
     server->release()->AbandonAfterFork();
     PinToCpu(ClientCpu(o.placement));
     rpc::ChannelOptions options;
+    options.connector.transport = transport;
     options.connector.port = port;
+    options.connector.unix_path = unix_path;
     options.connector.stream.spin_before_block = spin;
     absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
         rpc::Channel::Create(&*secret, options);
@@ -147,9 +156,11 @@ int Main(int argc, char** argv) {
   } else if (system == "raw_unix") {
     rc = RunRawUnix(o, &out[0]);
   } else if (system == "zen") {
-    rc = RunZen(o, absl::ZeroDuration(), &out[0]);
+    rc = RunZen(o, absl::ZeroDuration(), ipc::Transport::kTcp, &out[0]);
   } else if (system == "zen_spin") {
-    rc = RunZen(o, kSpin, &out[0]);
+    rc = RunZen(o, kSpin, ipc::Transport::kTcp, &out[0]);
+  } else if (system == "zen_unix") {
+    rc = RunZen(o, absl::ZeroDuration(), ipc::Transport::kUnix, &out[0]);
   } else {
     std::fprintf(stderr, "unknown --system=%s\n", system.c_str());
     return 2;
