@@ -16,10 +16,28 @@ namespace zen::rpc {
 // runs each handler inline (no hand-off on the fast path). If a handler runs
 // past the inline budget, the supervisor makes a fresh thread the reader and
 // the old one finishes its handler and leaves.
-class Server::Connection : public std::enable_shared_from_this<Connection> {
+//
+// A deferred call (ServerCall::Defer) holds the connection through its
+// DeferredResponse and may outlive the server: what answering it touches
+// (SendDeferred, ReleaseDeferred) uses only the connection's own members.
+class Server::Connection : public std::enable_shared_from_this<Connection>,
+                           public ResponseSink {
  public:
   Connection(Server* server, std::shared_ptr<ipc::MessageStream> stream)
-      : server_(server), stream_(std::move(stream)) {}
+      : server_(server),
+        stream_(std::move(stream)),
+        write_timeout_(server->options_.listener.stream.write_timeout) {}
+
+  void SendDeferred(absl::string_view id_json,
+                    absl::Span<const absl::string_view> result_parts,
+                    const absl::Status& error) override {
+    SendResponse(id_json, result_parts, error);
+  }
+  void ReleaseDeferred() override ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    --in_flight_;
+    last_activity_ = zen::Now();
+  }
 
   // Reads and dispatches until the connection ends or this thread stops
   // being the reader.
@@ -44,8 +62,10 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   // thread can be created.
   bool RelieveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Server* const server_;  // Not owned; outlives the connection.
+  // Not owned; outlives every use but a deferred call's answer (above).
+  Server* const server_;
   const std::shared_ptr<ipc::MessageStream> stream_;
+  const absl::Duration write_timeout_;
 
   Mutex mu_;
   uint64_t reader_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped at each relief.
@@ -60,8 +80,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
 void Server::Connection::SendResponse(
     absl::string_view id_json, absl::Span<const absl::string_view> result,
     const absl::Status& error) {
-  const absl::Time deadline =
-      zen::Now() + server_->options_.listener.stream.write_timeout;
+  const absl::Time deadline = zen::Now() + write_timeout_;
   absl::Status written;
   if (error.ok()) {
     // `[id,result,null]`, gathered: the result's parts are not copied.
@@ -94,8 +113,18 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
                     const absl::Status& error) {
     SendResponse(id, result, error);
   };
+  // A deferred call stays in flight past this Dispatch (whose caller
+  // counts it down) until its DeferredResponse is answered or destroyed.
+  auto deferrer = [this, id = request.id_json] {
+    {
+      MutexLock lock(&mu_);
+      ++in_flight_;
+    }
+    return std::make_unique<DeferredResponse>(shared_from_this(),
+                                              std::string(id));
+  };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,
-                  &server_->cancelled_, std::move(sender));
+                  &server_->cancelled_, std::move(sender), std::move(deferrer));
   if (handler == nullptr) {
     call.RespondError(absl::UnimplementedError(
         absl::StrCat("undefined handler '", request.method, "'")));

@@ -5,12 +5,72 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace zen::rpc {
+
+// Where a deferred response goes: the connection its call came on.
+// Implemented by the server; held by DeferredResponse.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // Writes the response `[id, result, error]` (see ServerCall::Sender).
+  virtual void SendDeferred(absl::string_view id_json,
+                            absl::Span<const absl::string_view> result_parts,
+                            const absl::Status& error) = 0;
+  // The call is over (answered or dropped): it stops counting as in flight.
+  virtual void ReleaseDeferred() = 0;
+};
+
+// A call whose handler returned without answering it (ServerCall::Defer),
+// to be answered later from any thread: the long poll's shape, where a
+// waiting call holds no thread. Until it is answered or destroyed it counts
+// as in flight on its connection (the per-connection cap bounds how many
+// one worker can park) and keeps the connection open.
+//
+// Thread-safe; the first Respond/RespondError wins. Destroyed unanswered, it
+// answers CANCELLED. It may outlive the Server: answering after the server
+// stopped writes to a closed stream, which fails quietly.
+class DeferredResponse {
+ public:
+  DeferredResponse(std::shared_ptr<ResponseSink> sink, std::string id_json)
+      : sink_(std::move(sink)), id_json_(std::move(id_json)) {}
+  DeferredResponse(const DeferredResponse&) = delete;
+  DeferredResponse& operator=(const DeferredResponse&) = delete;
+  ~DeferredResponse() {
+    RespondError(absl::CancelledError("the server dropped the call"));
+    sink_->ReleaseDeferred();
+  }
+
+  // As ServerCall::Respond.
+  bool Respond(absl::string_view result_json) {
+    return Respond(absl::MakeConstSpan(&result_json, 1));
+  }
+  bool Respond(absl::Span<const absl::string_view> result_parts) {
+    if (responded_.exchange(true)) return false;
+    sink_->SendDeferred(id_json_, result_parts, absl::OkStatus());
+    return true;
+  }
+  bool RespondError(const absl::Status& error) {
+    if (responded_.exchange(true)) return false;
+    sink_->SendDeferred(id_json_, {}, error);
+    return true;
+  }
+  bool responded() const { return responded_.load(); }
+
+  // The call's id as it came on the wire (JSON text).
+  const std::string& id_json() const { return id_json_; }
+
+ private:
+  const std::shared_ptr<ResponseSink> sink_;
+  const std::string id_json_;
+  std::atomic<bool> responded_{false};
+};
 
 // One call being handled. The method name and the raw JSON texts of `args`
 // (an array) and `kwargs` (an object) stay valid until the handler returns;
@@ -19,7 +79,8 @@ namespace zen::rpc {
 //
 // Exactly one response is sent per call: the first Respond/RespondError
 // wins, later ones are dropped (they return false). A handler may respond
-// early and keep working. Respond* are thread-safe.
+// early and keep working, or Defer() the answer past its return. Respond*
+// are thread-safe.
 class ServerCall {
  public:
   // How the response bytes leave: the concatenation of `result_parts` is a
@@ -29,16 +90,21 @@ class ServerCall {
   using Sender =
       std::function<void(absl::Span<const absl::string_view> result_parts,
                          const absl::Status& error)>;
+  // Makes the DeferredResponse for Defer(); supplied by the server (null:
+  // this call cannot be deferred).
+  using Deferrer = std::function<std::unique_ptr<DeferredResponse>()>;
 
   ServerCall(absl::string_view id, absl::string_view method,
              absl::string_view args, absl::string_view kwargs,
-             const std::atomic<bool>* cancelled, Sender sender)
+             const std::atomic<bool>* cancelled, Sender sender,
+             Deferrer deferrer = nullptr)
       : id_(id),
         method_(method),
         args_(args),
         kwargs_(kwargs),
         cancelled_(cancelled),
-        sender_(std::move(sender)) {}
+        sender_(std::move(sender)),
+        deferrer_(std::move(deferrer)) {}
 
   ServerCall(const ServerCall&) = delete;
   ServerCall& operator=(const ServerCall&) = delete;
@@ -75,6 +141,17 @@ class ServerCall {
 
   bool responded() const { return responded_.load(); }
 
+  // Takes the answering of this call out of the handler: the handler returns
+  // and the call waits, holding no thread, until the returned object is
+  // answered (or destroyed: CANCELLED). Null if a response was already sent
+  // or deferred, or the server offers no deferral. The method name, args()
+  // and kwargs() are not valid past the handler's return: copy what the
+  // answer needs first.
+  std::unique_ptr<DeferredResponse> Defer() {
+    if (deferrer_ == nullptr || responded_.exchange(true)) return nullptr;
+    return deferrer_();
+  }
+
   // True once the server is stopping: long handlers should wrap up.
   bool cancelled() const {
     return cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed);
@@ -87,6 +164,7 @@ class ServerCall {
   absl::string_view kwargs_;
   const std::atomic<bool>* cancelled_;  // Not owned; outlives the call.
   Sender sender_;
+  Deferrer deferrer_;
   std::atomic<bool> responded_{false};
 };
 

@@ -3,10 +3,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "rpc/server.h"
 #include "testing/in_memory_stream.h"
@@ -29,6 +31,16 @@ class DispatchTest : public ::testing::Test {
       call.Respond(parts);
       return absl::OkStatus();
     });
+    // Parks its call; answered later by the test through parked_.
+    server_->RegisterHandler("park", [this](ServerCall& call) {
+      std::unique_ptr<DeferredResponse> deferred = call.Defer();
+      EXPECT_NE(deferred, nullptr);
+      EXPECT_EQ(call.Defer(), nullptr);  // Once only.
+      EXPECT_FALSE(call.Respond("\"too late\""));
+      MutexLock lock(&parked_mu_);
+      parked_.push_back(std::move(deferred));
+      return absl::OkStatus();
+    });
     auto [client, server_end] = testing::InMemoryStreamPair();
     client_ = client;
     serving_ = std::thread([this, s = server_end] { server_->ServeStream(s); });
@@ -46,7 +58,27 @@ class DispatchTest : public ::testing::Test {
     return frame.ok() ? std::string(frame->body) : frame.status().ToString();
   }
 
+  // Takes the oldest parked call, waiting up to 5 s for one.
+  std::unique_ptr<DeferredResponse> TakeParked() {
+    const absl::Time give_up = zen::Now() + absl::Seconds(5);
+    for (;;) {
+      {
+        MutexLock lock(&parked_mu_);
+        if (!parked_.empty()) {
+          std::unique_ptr<DeferredResponse> d = std::move(parked_.front());
+          parked_.erase(parked_.begin());
+          return d;
+        }
+      }
+      if (zen::Now() > give_up) return nullptr;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+
   const std::string big_ = "\"" + std::string(1 << 20, 'x') + "\"";
+  Mutex parked_mu_;
+  std::vector<std::unique_ptr<DeferredResponse>> parked_
+      ABSL_GUARDED_BY(parked_mu_);
   ipc::Secret secret_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<ipc::MessageStream> client_;
@@ -82,6 +114,43 @@ TEST_F(DispatchTest, OnlyTheFirstResponseIsSent) {
   EXPECT_EQ(Receive(), R"(["r","first",null])");
   EXPECT_EQ(Receive(), R"(["s","safe result",null])");
   EXPECT_EQ(Receive(), R"(["n",null,null])");
+}
+
+TEST_F(DispatchTest, ADeferredCallIsAnsweredLaterFromAnotherThread) {
+  Send(R"(["w1","park",[],{}])");
+  Send(R"(["w2","park",[],{}])");
+  std::unique_ptr<DeferredResponse> first = TakeParked();
+  std::unique_ptr<DeferredResponse> second = TakeParked();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->id_json(), R"("w1")");
+  // The reader goes on serving while both wait: nothing holds it.
+  Send(R"(["e","echo",["meanwhile"],{}])");
+  EXPECT_EQ(Receive(), R"(["e","meanwhile",null])");
+  std::thread answer([&] { EXPECT_TRUE(second->Respond(R"({"x":2})")); });
+  answer.join();
+  EXPECT_EQ(Receive(), R"(["w2",{"x":2},null])");
+  EXPECT_FALSE(second->Respond("3"));  // The first answer stands.
+  first.reset();  // Dropped unanswered: CANCELLED, not silence.
+  EXPECT_EQ(
+      Receive(),
+      R"(["w1",null,{"code":"CANCELLED","message":"the server dropped the call"}])");
+}
+
+TEST_F(DispatchTest, ADeferredCallMayOutliveTheServer) {
+  Send(R"(["late","park",[],{}])");
+  std::unique_ptr<DeferredResponse> parked = TakeParked();
+  ASSERT_NE(parked, nullptr);
+  client_->Shutdown();
+  serving_.join();
+  server_->Stop();
+  server_.reset();
+  // Its connection is gone: the answer is lost, quietly, and nothing is
+  // touched that the server owned (ASan would say).
+  EXPECT_TRUE(parked->Respond("1"));
+  parked.reset();
+  serving_ = std::thread([] {});  // For TearDown.
+  server_ = *Server::Create(&secret_);
 }
 
 TEST_F(DispatchTest, WrongShapesAreIgnoredWithoutAResponse) {

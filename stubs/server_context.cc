@@ -16,25 +16,65 @@ absl::Status EncodingError(const absl::Status& status) {
   return absl::InternalError(status.message());
 }
 
-}  // namespace
-
-absl::Status ServerContext::SpliceRawJson(int field_number,
-                                          stubs::ValidatedJson json) {
+// Sets (or replaces) the splice of raw_json field `field_number`.
+absl::Status AddSplice(const stubs::MethodCodec& codec, int field_number,
+                       stubs::ValidatedJson json,
+                       absl::InlinedVector<stubs::RawJsonSplice, 2>* splices) {
   const google::protobuf::FieldDescriptor* field =
-      codec_->FindResponseRawJsonField(field_number);
+      codec.FindResponseRawJsonField(field_number);
   if (field == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field number ", field_number, " of ",
-        response_->GetDescriptor()->full_name(),
-        " is not a raw_json field; set the message's field instead"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field number ", field_number, " of the response of ",
+                     codec.wire_name(),
+                     " is not a raw_json field; set the message's field "
+                     "instead"));
   }
-  for (stubs::RawJsonSplice& splice : splices_) {
+  for (stubs::RawJsonSplice& splice : *splices) {
     if (splice.field == field) {
       splice.json = std::move(json);
       return absl::OkStatus();
     }
   }
-  splices_.push_back({field, std::move(json)});
+  splices->push_back({field, std::move(json)});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ServerContext::SpliceRawJson(int field_number,
+                                          stubs::ValidatedJson json) {
+  return AddSplice(*codec_, field_number, std::move(json), &splices_);
+}
+
+absl::StatusOr<std::unique_ptr<DeferredServerCall>> ServerContext::Defer() {
+  std::unique_ptr<DeferredResponse> deferred = call_->Defer();
+  if (deferred == nullptr) {
+    return absl::FailedPreconditionError(
+        "this call was answered or deferred already");
+  }
+  return std::make_unique<DeferredServerCall>(std::move(deferred), codec_);
+}
+
+absl::Status DeferredServerCall::SpliceRawJson(int field_number,
+                                               stubs::ValidatedJson json) {
+  return AddSplice(*codec_, field_number, std::move(json), &splices_);
+}
+
+absl::Status DeferredServerCall::Finish(
+    const google::protobuf::Message& response) {
+  if (response_->responded()) {
+    return absl::FailedPreconditionError("this call was answered already");
+  }
+  stubs::SplicedJson result;
+  absl::Status status = codec_->EncodeResult(response, splices_, &result);
+  if (!status.ok()) {
+    const absl::Status error = EncodingError(status);
+    response_->RespondError(error);
+    return error;
+  }
+  if (!response_->Respond(result.parts())) {
+    return absl::FailedPreconditionError("this call was answered already");
+  }
   return absl::OkStatus();
 }
 

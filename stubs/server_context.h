@@ -2,8 +2,11 @@
 #ifndef ZEN_STUBS_SERVER_CONTEXT_H_
 #define ZEN_STUBS_SERVER_CONTEXT_H_
 
+#include <memory>
+
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "rpc/server_call.h"
@@ -14,6 +17,40 @@ class MethodCodec;
 }  // namespace zen::stubs
 
 namespace zen::rpc {
+
+// A generated method's answer, given after the method returned, from any
+// thread (a long poll: the call waits holding no thread). Made by
+// ServerContext::Defer. Destroyed unanswered, the call is answered
+// CANCELLED. Not thread-safe: one owner answers it; it may outlive the
+// server (the answer is then lost quietly).
+class DeferredServerCall {
+ public:
+  // `codec` is not owned and must outlive this object (generated codecs
+  // live as long as the process).
+  DeferredServerCall(std::unique_ptr<DeferredResponse> response,
+                     const stubs::MethodCodec* codec)
+      : response_(std::move(response)), codec_(codec) {}
+  DeferredServerCall(const DeferredServerCall&) = delete;
+  DeferredServerCall& operator=(const DeferredServerCall&) = delete;
+
+  // As ServerContext::SpliceRawJson, for the answer Finish sends.
+  absl::Status SpliceRawJson(int field_number, stubs::ValidatedJson json);
+
+  // Sends `response` (of the method's response type) with the splices.
+  // kFailedPrecondition if the call was answered already; kInternal, with
+  // an INTERNAL error answered instead, if it cannot be encoded.
+  absl::Status Finish(const google::protobuf::Message& response);
+
+  // Answers with `error` (not OK); false if the call was answered already.
+  bool FinishWithError(const absl::Status& error) {
+    return response_->RespondError(error);
+  }
+
+ private:
+  std::unique_ptr<DeferredResponse> response_;
+  const stubs::MethodCodec* const codec_;  // Not owned.
+  absl::InlinedVector<stubs::RawJsonSplice, 2> splices_;
+};
 
 // The call a generated Service method is handling, besides its messages.
 // Made by the generated handler (see stubs/service_support.h) around the
@@ -53,7 +90,14 @@ class ServerContext {
   // raw_json field of that number.
   absl::Status SpliceRawJson(int field_number, stubs::ValidatedJson json);
 
-  // Whether a response has been sent (by RespondNow).
+  // Takes the answer out of the method: it returns (OK; its *response is
+  // then not sent) and the call waits, holding no thread, until the
+  // returned object is finished. kFailedPrecondition if a response was
+  // already sent or deferred. The request message is the method's: copy
+  // from it what the answer needs.
+  absl::StatusOr<std::unique_ptr<DeferredServerCall>> Defer();
+
+  // Whether a response has been sent (by RespondNow) or deferred.
   bool responded() const { return call_->responded(); }
 
   // True once the server is stopping: a long method should wrap up.

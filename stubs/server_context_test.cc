@@ -276,5 +276,73 @@ TEST(ServerContextTest, InvalidRawJsonInTheMessageIsAnInternalError) {
   EXPECT_EQ(recorded.responses, 0);  // Nothing sent.
 }
 
+// A connection stand-in for deferred answers: records them, counts
+// releases.
+class RecordingSink final : public rpc::ResponseSink {
+ public:
+  void SendDeferred(absl::string_view id_json,
+                    absl::Span<const absl::string_view> parts,
+                    const absl::Status& error) override {
+    std::string text(id_json);
+    text += " ";
+    for (absl::string_view part : parts) text.append(part.data(), part.size());
+    if (!error.ok()) text += error.ToString();
+    sent.push_back(text);
+  }
+  void ReleaseDeferred() override { ++released; }
+  std::vector<std::string> sent;
+  int released = 0;
+};
+
+TEST(ServerContextTest, ADeferredAnswerIsEncodedAndSentLater) {
+  auto sink = std::make_shared<RecordingSink>();
+  rpc::ServerCall call(
+      "\"w\"", "mixed", "[]", "{}", nullptr,
+      [](absl::Span<const absl::string_view>, const absl::Status&) {
+        ADD_FAILURE();
+      },
+      [sink] {
+        return std::make_unique<rpc::DeferredResponse>(sink, "\"w\"");
+      });
+  Mixed unused;
+  std::unique_ptr<rpc::DeferredServerCall> deferred;
+  {
+    rpc::ServerContext context(&call, &MixedCodec(), &unused);
+    absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> made =
+        context.Defer();
+    ASSERT_TRUE(made.ok()) << made.status();
+    deferred = std::move(*made);
+    EXPECT_TRUE(context.responded());
+    EXPECT_EQ(context.Defer().status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(context.Finish().ok());  // Sends nothing: deferred.
+  }
+  EXPECT_TRUE(sink->sent.empty());
+  const std::shared_ptr<const std::string> cached = Shared(R"({"k":1})");
+  ASSERT_TRUE(deferred
+                  ->SpliceRawJson(Mixed::kSettingsFieldNumber,
+                                  ValidatedJson::AlreadyValidated(cached))
+                  .ok());
+  Mixed response;
+  response.set_generation(4);
+  ASSERT_TRUE(deferred->Finish(response).ok());
+  EXPECT_EQ(deferred->Finish(response).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(sink->sent.size(), 1u);
+  EXPECT_EQ(sink->sent[0], R"("w" {"settings":{"k":1},"generation":4})");
+  EXPECT_EQ(sink->released, 0);
+  deferred.reset();
+  EXPECT_EQ(sink->released, 1);
+  EXPECT_EQ(sink->sent.size(), 1u);  // No second answer.
+}
+
+TEST(ServerContextTest, ADeferredCallDroppedUnansweredIsCancelled) {
+  auto sink = std::make_shared<RecordingSink>();
+  { rpc::DeferredResponse dropped(sink, "\"d\""); }
+  ASSERT_EQ(sink->sent.size(), 1u);
+  EXPECT_EQ(sink->sent[0], "\"d\" CANCELLED: the server dropped the call");
+  EXPECT_EQ(sink->released, 1);
+}
+
 }  // namespace
 }  // namespace zen::stubs
