@@ -1,5 +1,6 @@
 #include "rpc/envelope.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rpc/json_writer.h"
 #include "rpc/status_codes.h"
@@ -237,8 +238,12 @@ absl::Status ErrorFromJson(absl::string_view error_json) {
   if (type == ondemand::json_type::string) {
     std::string_view message;
     if (doc.get_string().get(message)) return absl::UnknownError(error_json);
-    return absl::UnknownError(
-        absl::string_view(message.data(), message.size()));
+    const absl::string_view text(message.data(), message.size());
+    if (absl::StartsWith(text, "undefined handler '") &&
+        absl::EndsWith(text, "'")) {
+      return absl::UnimplementedError(text);
+    }
+    return absl::UnknownError(text);
   }
   if (type == ondemand::json_type::object) {
     ondemand::object object;

@@ -71,7 +71,10 @@ class EnvelopeParser {
 std::string ErrorJson(const absl::Status& error);
 
 // Interprets a response's `error` value (raw JSON): null/false → OK; a
-// string (the reference's) → kUnknown with that message; an object with a
+// string (the reference's) → kUnknown with that message, except the
+// reference's unknown-method text "undefined handler '<name>'" →
+// kUnimplemented (so a caller can tell an older parent from a failure and
+// fall back, as AgentClient does for watch_settings); an object with a
 // string "code" → that code and its "message"; anything else → kUnknown
 // with the JSON text as message.
 absl::Status ErrorFromJson(absl::string_view error_json);

@@ -98,6 +98,15 @@ TEST(EnvelopeTest, ErrorJsonRoundTrips) {
   EXPECT_EQ(ErrorFromJson(json), error);
 }
 
+TEST(EnvelopeTest, TheReferencesUnknownMethodTextIsUnimplemented) {
+  EXPECT_EQ(ErrorFromJson(R"("undefined handler 'watch_settings'")"),
+            absl::UnimplementedError("undefined handler 'watch_settings'"));
+  // Any other string stays UNKNOWN, even one that begins alike.
+  EXPECT_EQ(ErrorFromJson(R"("undefined handler 'x' in y")").code(),
+            absl::StatusCode::kUnknown);
+  EXPECT_EQ(ErrorFromJson(R"("boom")"), absl::UnknownError("boom"));
+}
+
 TEST(JsonWriterTest, EscapesLikeTheReference) {
   EXPECT_EQ(JsonString("a/b"), "\"a/b\"");
   EXPECT_EQ(JsonString("\x01\n\t\"\\"), "\"\\u0001\\n\\t\\\"\\\\\"");
