@@ -6,23 +6,19 @@
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "agent/event_conversion.h"
+#include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "stubs/json_value.h"
-#include "stubs/validated_json.h"
 
 namespace zen {
 namespace {
 
-// Cached settings text as a raw_json value, sent as it is. Every text in
-// the cache went through AgentServer::UpdateConfig/UpdateFirewallLists,
-// which parse it whole with simdjson's strict DOM parser (the stubs' own
-// check) before caching it, blank text made `null`: so it is one JSON value,
-// vouched for here instead of being parsed again on every pull. Nothing
-// cached yet (null) is `null`.
-stubs::ValidatedJson Cached(std::shared_ptr<const std::string> text) {
-  return stubs::ValidatedJson::AlreadyValidated(std::move(text));
+// A generation the child says it holds; absent or negative: none.
+std::optional<uint64_t> KnownGeneration(bool has, int32_t generation) {
+  if (!has || generation < 0) return std::nullopt;
+  return static_cast<uint64_t>(generation);
 }
 
 // RuntimeSettings reads empty or blank text as "none yet"; the cache must
@@ -64,35 +60,34 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   absl::Status UpdatedSettings(
       rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
-    std::optional<uint64_t> known_config, known_lists;
-    if (request.has_known_config_generation() &&
-        request.known_config_generation() >= 0) {
-      known_config = static_cast<uint64_t>(request.known_config_generation());
+    const SettingsChanges changes = owner_->cache_.ChangedSince(
+        KnownGeneration(request.has_known_config_generation(),
+                        request.known_config_generation()),
+        KnownGeneration(request.has_known_firewall_lists_generation(),
+                        request.known_firewall_lists_generation()));
+    return PutSettingsChanges(changes, context, response);
+  }
+
+  // The long poll: parked (no thread waits) until a generation differs or
+  // the wait runs out; see SettingsWatchers.
+  absl::Status WatchSettings(rpc::ServerContext* context,
+                             const agent::WatchSettingsRequest& request,
+                             agent::UpdatedSettingsResponse*) override {
+    absl::Duration wait = kDefaultSettingsWatchWait;
+    if (request.has_wait_ms() && request.wait_ms() >= 0 &&
+        absl::Milliseconds(request.wait_ms()) <= kMaxSettingsWatchWait) {
+      wait = absl::Milliseconds(request.wait_ms());
     }
-    if (request.has_known_firewall_lists_generation() &&
-        request.known_firewall_lists_generation() >= 0) {
-      known_lists =
-          static_cast<uint64_t>(request.known_firewall_lists_generation());
-    }
-    const SettingsChanges changes =
-        owner_->cache_.ChangedSince(known_config, known_lists);
-    const SettingsSnapshot& snap = changes.snapshot;
-    if (changes.config_changed) {
-      absl::Status spliced = context->SpliceRawJson(
-          agent::UpdatedSettingsResponse::kConfigFieldNumber,
-          Cached(snap.config));
-      if (!spliced.ok()) return spliced;
-      response->set_config_generation(
-          static_cast<int32_t>(snap.config_generation));
-    }
-    if (changes.firewall_lists_changed) {
-      absl::Status spliced = context->SpliceRawJson(
-          agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
-          Cached(snap.firewall_lists));
-      if (!spliced.ok()) return spliced;
-      response->set_firewall_lists_generation(
-          static_cast<int32_t>(snap.firewall_lists_generation));
-    }
+    absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> deferred =
+        context->Defer();
+    if (!deferred.ok()) return deferred.status();
+    owner_->watchers_.Watch(
+        std::move(*deferred),
+        KnownGeneration(request.has_known_config_generation(),
+                        request.known_config_generation()),
+        KnownGeneration(request.has_known_firewall_lists_generation(),
+                        request.known_firewall_lists_generation()),
+        wait);
     return absl::OkStatus();
   }
 
@@ -188,11 +183,25 @@ AgentServer::AgentServer(AgentServerOptions options)
       settings_(std::make_shared<const RuntimeSettings>()) {}
 
 AgentServer::~AgentServer() {
+  watchers_.Stop();
   if (server_ != nullptr) server_->Stop();
 }
 
-absl::Status AgentServer::Start() { return server_->Start(); }
-void AgentServer::Stop() { server_->Stop(); }
+absl::Status AgentServer::Start() {
+  // Without its thread a watch is answered at once, as a poll: workers
+  // still get settings, only later.
+  absl::Status watching = watchers_.Start();
+  if (!watching.ok()) {
+    LogWarning("agent server: settings watches answered as polls: ",
+               watching.message());
+  }
+  return server_->Start();
+}
+
+void AgentServer::Stop() {
+  watchers_.Stop();  // Parked watches get `{}` while their connections live.
+  server_->Stop();
+}
 const std::string& AgentServer::host() const { return server_->host(); }
 uint16_t AgentServer::port() const { return server_->port(); }
 const std::string& AgentServer::unix_path() const {
@@ -215,6 +224,7 @@ absl::Status AgentServer::UpdateConfig(std::string json) {
   MutexLock lock(&settings_mu_);
   cache_.UpdateConfig(std::move(json));
   settings_ = std::move(updated);
+  watchers_.Notify();
   return absl::OkStatus();
 }
 
@@ -227,10 +237,12 @@ absl::Status AgentServer::UpdateFirewallLists(std::string json) {
   MutexLock lock(&settings_mu_);
   cache_.UpdateFirewallLists(std::move(json));
   settings_ = std::move(updated);
+  watchers_.Notify();
   return absl::OkStatus();
 }
 
 void AgentServer::AbandonAfterFork() {
+  watchers_.AbandonAfterFork();
   server_.release()->AbandonAfterFork();
   // The service and the shared state are plain memory; leaked with us.
 }

@@ -14,6 +14,7 @@
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "agent/settings_cache.h"
+#include "agent/settings_watchers.h"
 #include "base/mutex.h"
 #include "ipc/secret.h"
 #include "rpc/server.h"
@@ -65,6 +66,8 @@ class AgentServer {
   // The parent's parsed settings (never null; empty until the first update).
   std::shared_ptr<const RuntimeSettings> settings() const;
   const SettingsCache& settings_cache() const { return cache_; }
+  // Workers' watch_settings calls parked now (waiting for a change).
+  size_t settings_watches_waiting() const { return watchers_.waiting(); }
   Collector& collector() { return collector_; }
   RateLimiter& rate_limiter() { return rate_limiter_; }
   AttackWaveDetector& attack_waves() { return attack_waves_; }
@@ -87,6 +90,7 @@ class AgentServer {
 
   const AgentServerOptions options_;
   SettingsCache cache_;  // Written only by UpdateConfig/UpdateFirewallLists.
+  SettingsWatchers watchers_{&cache_};
   Collector collector_;
   RateLimiter rate_limiter_;
   AttackWaveDetector attack_waves_;

@@ -63,6 +63,7 @@ std::vector<StubBinding> StubBindings() {
   std::vector<StubBinding> bindings;
   bindings.push_back(Bind(&Stub::Ping));
   bindings.push_back(Bind(&Stub::UpdatedSettings));
+  bindings.push_back(Bind(&Stub::WatchSettings));
   bindings.push_back(Bind(&Stub::SendCollectorEvents));
   bindings.push_back(Bind(&Stub::CalculateRateLimits));
   bindings.push_back(Bind(&Stub::RecordAttackWave));

@@ -565,11 +565,12 @@ TEST_F(WorkerAgentEndToEndTest, AsyncStubDeliversTheResultOnce) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST_F(WorkerAgentEndToEndTest, WireNameConstantsAreTheReferenceNames) {
+TEST_F(WorkerAgentEndToEndTest, WireNameConstantsAreTheWireNames) {
   EXPECT_EQ(WorkerAgent::kMethodNames,
-            (std::array<absl::string_view, 5>{
-                "ping", "updated_settings", "send_collector_events",
-                "calculate_rate_limits", "record_attack_wave"}));
+            (std::array<absl::string_view, 6>{
+                "ping", "updated_settings", "watch_settings",
+                "send_collector_events", "calculate_rate_limits",
+                "record_attack_wave"}));
 }
 
 }  // namespace
