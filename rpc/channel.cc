@@ -29,6 +29,16 @@
 namespace zen::rpc {
 namespace {
 
+// A copy of `status` with a representation of its own. absl::Status copies
+// share one reference-counted representation, and the last owner frees it;
+// Debian's Abseil is not built with ThreadSanitizer, so the atomic count
+// that orders those frees after other threads' reads is invisible to it and
+// every error handed to several waiting calls at once reads as a race. A
+// deep copy per call costs one small allocation on a failure path only.
+absl::Status Unshared(const absl::Status& status) {
+  return absl::Status(status.code(), std::string(status.message()));
+}
+
 // While asynchronous calls wait, the reading thread wakes at least this
 // often to expire those whose deadline passed (one may have been made, with
 // a sooner deadline, while it was blocked in a read).
@@ -234,7 +244,7 @@ class Channel::Impl {
     if (Pending* p = table_.Take(number); p != nullptr) {
       const bool keeps_code = absl::IsResourceExhausted(written) ||
                               absl::IsDeadlineExceeded(written);
-      Complete(p, keeps_code ? written : lost, nullptr, &completed);
+      Complete(p, Unshared(keeps_code ? written : lost), nullptr, &completed);
     }
     if (!absl::IsResourceExhausted(written) &&
         !absl::IsDeadlineExceeded(written)) {
@@ -408,7 +418,9 @@ class Channel::Impl {
       Complete(p, RawResult(std::move(frame), response->result), mine,
                completed);
     } else {
-      Complete(p, response->error, mine, completed);
+      // Moved, not copied: the reading thread's view must not keep a
+      // share of the caller's status (see Unshared).
+      Complete(p, std::move(response->error), mine, completed);
     }
   }
 
@@ -463,7 +475,7 @@ class Channel::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<Pending*> taken;
     table_.TakeIf(pred, &taken);
-    for (Pending* p : taken) CompleteLocked(p, status, completed);
+    for (Pending* p : taken) CompleteLocked(p, Unshared(status), completed);
   }
 
   void LoseConnection(uint64_t generation, const absl::Status& status,
