@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -45,6 +46,17 @@ class AgentClient::Impl {
   // RESOURCE_EXHAUSTED when the schedule thread cannot be created (a task
   // limit): the worker then has no client, instead of terminating.
   absl::Status Start() {
+    if (options_.watch_settings) {
+      {
+        MutexLock lock(&mu_);
+        watching_ = true;
+      }
+      absl::Status watching = threads_.TrySpawn([this] { WatchLoop(); });
+      if (!watching.ok()) {
+        MutexLock lock(&mu_);
+        watching_ = false;  // Polling instead.
+      }
+    }
     return threads_.TrySpawn([this] { ScheduleLoop(); });
   }
 
@@ -132,56 +144,74 @@ class AgentClient::Impl {
     {
       MutexLock lock(&mu_);
       ++stats_.settings_polls;
-      if (stats_.config_generation) {
-        request.set_known_config_generation(
-            static_cast<int32_t>(*stats_.config_generation));
-      }
-      if (stats_.firewall_lists_generation) {
-        request.set_known_firewall_lists_generation(
-            static_cast<int32_t>(*stats_.firewall_lists_generation));
-      }
+      SetKnownGenerations(&request);
     }
     absl::StatusOr<agent::UpdatedSettingsResponse> response =
         stub_.UpdatedSettings(
             request, rpc::CallOptions::WithTimeout(options_.call_timeout));
     if (!response.ok()) return response.status();
+    return Apply(*response);
+  }
 
-    std::shared_ptr<const RuntimeSettings> current = settings();
-    auto updated = std::make_shared<RuntimeSettings>(*current);
-    bool changed = false;
-    absl::Status status;
-    std::optional<int64_t> config_generation, lists_generation;
-    // A null (or absent) document does not advance the known generation
-    // (reference item 66): the next poll asks again.
-    if (response->has_config_generation() && IsDocument(response->config())) {
-      status = updated->ApplyConfig(response->config());
-      if (status.ok()) {
-        config_generation = response->config_generation();
-        changed = true;
+  // The watch thread: one watch_settings call outstanding at a time, each
+  // answered as soon as the parent's settings change (or `{}` after
+  // watch_wait). Ends when the client stops, or at once when the parent
+  // does not know the method (a reference parent): polling then takes over.
+  void WatchLoop() ABSL_LOCKS_EXCLUDED(mu_) {
+    const absl::Duration backoff =
+        std::max(options_.reconnect_delay, absl::Milliseconds(100));
+    bool failing = false;
+    for (;;) {
+      agent::WatchSettingsRequest request;
+      {
+        MutexLock lock(&mu_);
+        if (stopped_) return;
+        ++stats_.settings_watches;
+        // The generations last answered, even when a document was null
+        // (which polls ask for again): a watch that asked with an absent
+        // generation would be answered at once, over and over.
+        if (seen_config_) {
+          request.set_known_config_generation(
+              static_cast<int32_t>(*seen_config_));
+        }
+        if (seen_firewall_lists_) {
+          request.set_known_firewall_lists_generation(
+              static_cast<int32_t>(*seen_firewall_lists_));
+        }
       }
-    }
-    if (response->has_firewall_lists_generation() &&
-        IsDocument(response->firewall_lists())) {
-      absl::Status lists =
-          updated->ApplyFirewallLists(response->firewall_lists());
-      if (lists.ok()) {
-        lists_generation = response->firewall_lists_generation();
-        changed = true;
-      } else if (status.ok()) {
-        status = lists;
+      request.set_wait_ms(
+          static_cast<int32_t>(absl::ToInt64Milliseconds(options_.watch_wait)));
+      absl::StatusOr<agent::UpdatedSettingsResponse> response =
+          stub_.WatchSettings(
+              request, rpc::CallOptions::WithTimeout(options_.watch_wait +
+                                                     options_.call_timeout));
+      if (response.ok()) {
+        failing = false;
+        absl::Status applied = Apply(*response);
+        if (!applied.ok()) {
+          LogWarning("failed to apply settings from parent: ",
+                     applied.message());
+        }
+        continue;
       }
-    }
-    if (!changed) return status;
-    std::shared_ptr<const RuntimeSettings> applied = std::move(updated);
-    {
       MutexLock lock(&mu_);
-      settings_ = applied;
-      if (config_generation) stats_.config_generation = config_generation;
-      if (lists_generation) stats_.firewall_lists_generation = lists_generation;
-      ++stats_.settings_applied;
+      if (stopped_) return;
+      if (absl::IsUnimplemented(response.status())) {
+        LogInfo("parent does not offer watch_settings (",
+                response.status().message(), "): polling updated_settings");
+        watching_ = false;
+        wake_.SignalAll();  // The schedule thread polls from now on.
+        return;
+      }
+      // The parent is away (reconnecting) or busy: one line per outage,
+      // then try again after a pause.
+      if (!failing) {
+        LogWarning("failed to watch settings from parent: ",
+                   response.status().message());
+      }
+      failing = true;
+      wake_.WaitUntil(&mu_, zen::Now() + backoff);
     }
-    if (options_.on_settings) options_.on_settings(applied);
-    return status;
   }
 
   RateLimitAnswer CalculateRateLimits(
@@ -286,8 +316,78 @@ class AgentClient::Impl {
     return !raw.empty() && raw != "null";
   }
 
+  // The generations this worker holds, for updated_settings and
+  // watch_settings alike (absent: none yet).
+  template <typename Request>
+  void SetKnownGenerations(Request* request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stats_.config_generation) {
+      request->set_known_config_generation(
+          static_cast<int32_t>(*stats_.config_generation));
+    }
+    if (stats_.firewall_lists_generation) {
+      request->set_known_firewall_lists_generation(
+          static_cast<int32_t>(*stats_.firewall_lists_generation));
+    }
+  }
+
+  // Applies what a settings answer carries (through the parser the parent
+  // uses) and tells the host. One at a time: a poll and a watch answer
+  // arriving together must not apply out of order.
+  absl::Status Apply(const agent::UpdatedSettingsResponse& response)
+      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_) {
+    MutexLock applying(&apply_mu_);
+    {
+      MutexLock lock(&mu_);
+      if (response.has_config_generation()) {
+        seen_config_ = response.config_generation();
+      }
+      if (response.has_firewall_lists_generation()) {
+        seen_firewall_lists_ = response.firewall_lists_generation();
+      }
+    }
+    std::shared_ptr<const RuntimeSettings> current = settings();
+    auto updated = std::make_shared<RuntimeSettings>(*current);
+    bool changed = false;
+    absl::Status status;
+    std::optional<int64_t> config_generation, lists_generation;
+    // A null (or absent) document does not advance the known generation
+    // (reference item 66): the next poll asks again.
+    if (response.has_config_generation() && IsDocument(response.config())) {
+      status = updated->ApplyConfig(response.config());
+      if (status.ok()) {
+        config_generation = response.config_generation();
+        changed = true;
+      }
+    }
+    if (response.has_firewall_lists_generation() &&
+        IsDocument(response.firewall_lists())) {
+      absl::Status lists =
+          updated->ApplyFirewallLists(response.firewall_lists());
+      if (lists.ok()) {
+        lists_generation = response.firewall_lists_generation();
+        changed = true;
+      } else if (status.ok()) {
+        status = lists;
+      }
+    }
+    if (!changed) return status;
+    std::shared_ptr<const RuntimeSettings> applied = std::move(updated);
+    {
+      MutexLock lock(&mu_);
+      settings_ = applied;
+      if (config_generation) stats_.config_generation = config_generation;
+      if (lists_generation) stats_.firewall_lists_generation = lists_generation;
+      ++stats_.settings_applied;
+    }
+    if (options_.on_settings) options_.on_settings(applied);
+    return status;
+  }
+
   // Settings polling and event flushing share this thread (as the
   // reference's shared worker); keepalive runs on the channel's own thread.
+  // While the watch thread keeps a watch_settings call outstanding, polls
+  // are skipped: the watch brings every change sooner.
   void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::Time next_poll =
         zen::Now() + InitialPollDelay(options_.polling_jitter);
@@ -300,7 +400,12 @@ class AgentClient::Impl {
         if (stopped_) return;
       }
       const absl::Time now = zen::Now();
-      if (now >= next_poll) {
+      bool watching;
+      {
+        MutexLock lock(&mu_);
+        watching = watching_;
+      }
+      if (now >= next_poll && !watching) {
         absl::Status polled = PollSettings();
         if (!polled.ok()) {
           LogWarning("failed to get settings from parent: ", polled.message());
@@ -326,9 +431,15 @@ class AgentClient::Impl {
 
   Mutex flush_mu_;
   Mutex poll_mu_;
+  Mutex apply_mu_;
   mutable Mutex mu_;
   CondVar wake_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // A watch_settings call is kept outstanding (false: polling instead).
+  bool watching_ ABSL_GUARDED_BY(mu_) = false;
+  // The generations of the last settings answers, null documents included.
+  std::optional<int64_t> seen_config_ ABSL_GUARDED_BY(mu_);
+  std::optional<int64_t> seen_firewall_lists_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
   std::deque<CollectorEvent> events_ ABSL_GUARDED_BY(mu_);
   AgentClientStats stats_ ABSL_GUARDED_BY(mu_);

@@ -40,6 +40,14 @@ struct AgentClientOptions {
   // once.
   absl::Duration polling_interval = absl::Seconds(10);
   absl::Duration polling_jitter = absl::Seconds(10);
+  // Keep a watch_settings call outstanding, so a change reaches this
+  // worker as soon as the parent has it; polls are then skipped. A parent
+  // without the method (a reference parent) answers UNIMPLEMENTED once and
+  // polling takes over. watch_wait: how long the parent may hold a watch
+  // before answering `{}` (at most 60 s; the call's deadline is
+  // watch_wait + call_timeout).
+  bool watch_settings = true;
+  absl::Duration watch_wait = absl::Seconds(30);
   // Event flush period.
   absl::Duration heartbeat_interval = absl::Seconds(10);
   // Per-call deadlines (the reference's: rate limits 5 s is too long for a
@@ -70,6 +78,7 @@ struct AgentClientStats {
   uint64_t events_dropped = 0;  // Buffer cap hit.
   uint64_t flush_failures = 0;
   uint64_t settings_polls = 0;
+  uint64_t settings_watches = 0;  // watch_settings calls made.
   uint64_t settings_applied = 0;
   uint64_t rate_limit_fallbacks = 0;
   // record_attack_wave calls the parent did not answer within
@@ -123,7 +132,8 @@ class AgentClient {
   // next try (up to the cap).
   absl::Status Flush();
 
-  // Asks the parent for new settings now and applies what changed.
+  // Asks the parent for new settings now and applies what changed
+  // (updated_settings; the watch, when on, needs no polls).
   absl::Status PollSettings();
 
   // Asks the parent's shared rate limiter; falls back to a local limiter

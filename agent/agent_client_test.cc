@@ -45,7 +45,9 @@ TEST(AgentClientTest, PollAppliesSettingsThroughTheSameParser) {
   Fixture f;
   ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
   ASSERT_TRUE(f.server->UpdateFirewallLists(kLists).ok());
-  auto client = f.Client();
+  AgentClientOptions polling;
+  polling.watch_settings = false;  // Only this test's polls apply settings.
+  auto client = f.Client(polling);
   ASSERT_TRUE(client->PollSettings().ok());
   EXPECT_EQ(client->settings()->config_updated_at(), absl::FromUnixMillis(7));
   EXPECT_TRUE(client->settings()->IsIpBlocked("203.0.113.9").has_value());
@@ -247,6 +249,39 @@ TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
   EXPECT_GE(notified.load(), 1);
   EXPECT_EQ(f.server->collector().Snapshot().requests, 1u);
   client->Stop();
+}
+
+// A parent without watch_settings (a reference parent, or one of ours from
+// before it): the client's one watch is answered UNIMPLEMENTED, and it
+// polls updated_settings from then on.
+TEST(AgentClientTest, AParentWithoutWatchSettingsIsPolled) {
+  ipc::Secret secret = *ipc::Secret::Generate();
+  auto server = *rpc::Server::Create(&secret, {});
+  std::atomic<int> polls{0};
+  server->RegisterHandler("ping",
+                          [](rpc::ServerCall&) { return absl::OkStatus(); });
+  server->RegisterHandler("updated_settings", [&](rpc::ServerCall& call) {
+    ++polls;
+    call.Respond(R"({"config":{"configUpdatedAt":5},"config_generation":1})");
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(server->Start().ok());
+  AgentClientOptions options;
+  options.port = server->port();
+  options.polling_interval = absl::Milliseconds(50);
+  options.polling_jitter = absl::ZeroDuration();
+  auto client = AgentClient::Create(&secret, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const absl::Time give_up = zen::Now() + absl::Seconds(10);
+  while (polls.load() < 3 && zen::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GE(polls.load(), 3);
+  EXPECT_EQ((*client)->settings()->config_updated_at(),
+            absl::FromUnixMillis(5));
+  EXPECT_EQ((*client)->stats().settings_watches, 1u);  // Asked once only.
+  (*client)->Stop();
+  server->Stop();
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ void SettingsWatchers::Watch(std::unique_ptr<rpc::DeferredServerCall> call,
     changes = cache_->ChangedSince(known_config, known_firewall_lists);
     const bool answer_now = AnyChange(changes) || stopped_ || !started_ ||
                             wait <= absl::ZeroDuration();
+    if (!answer_now && parked_.size() >= max_waiting_) ForgetGoneLocked();
     if (!answer_now && parked_.size() < max_waiting_) {
       const absl::Time deadline =
           zen::Now() + std::min(wait, kMaxSettingsWatchWait);
@@ -92,6 +93,7 @@ size_t SettingsWatchers::waiting() const {
 std::vector<std::pair<SettingsWatchers::Parked, SettingsChanges>>
 SettingsWatchers::TakeReadyLocked(absl::Time now) {
   std::vector<std::pair<Parked, SettingsChanges>> ready;
+  ForgetGoneLocked();
   for (size_t i = 0; i < parked_.size();) {
     SettingsChanges changes = cache_->ChangedSince(
         parked_[i].known_config, parked_[i].known_firewall_lists);
@@ -105,6 +107,13 @@ SettingsWatchers::TakeReadyLocked(absl::Time now) {
     ++i;
   }
   return ready;
+}
+
+void SettingsWatchers::ForgetGoneLocked() {
+  parked_.erase(
+      std::remove_if(parked_.begin(), parked_.end(),
+                     [](const Parked& p) { return p.call->connection_gone(); }),
+      parked_.end());
 }
 
 void SettingsWatchers::Answer(rpc::DeferredServerCall* call,

@@ -104,7 +104,8 @@ class SettingsWatchers {
   // For a forked child: forgets the parent's thread and parked calls.
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
-  // Calls parked now.
+  // Calls parked now (those of workers gone since are dropped at the next
+  // change, deadline or full house).
   size_t waiting() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -119,6 +120,8 @@ class SettingsWatchers {
   // Moves out of parked_ the calls to answer now: changed or past due.
   std::vector<std::pair<Parked, SettingsChanges>> TakeReadyLocked(
       absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops parked calls whose worker is gone (their answers would be lost).
+  void ForgetGoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Answers with what `changes` marks changed (`{}` for nothing).
   static void Answer(rpc::DeferredServerCall* call,
                      const SettingsChanges& changes);

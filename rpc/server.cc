@@ -17,9 +17,11 @@ namespace zen::rpc {
 // past the inline budget, the supervisor makes a fresh thread the reader and
 // the old one finishes its handler and leaves.
 //
-// A deferred call (ServerCall::Defer) holds the connection through its
-// DeferredResponse and may outlive the server: what answering it touches
-// (SendDeferred, ReleaseDeferred) uses only the connection's own members.
+// A deferred call (ServerCall::Defer) refers to its connection weakly and may
+// outlive the server: what answering it touches (SendDeferred,
+// ReleaseDeferred) uses only the connection's own members. Only reader and
+// handler threads own a connection, so one whose peer left is released
+// when they do, parked calls or not.
 class Server::Connection : public std::enable_shared_from_this<Connection>,
                            public ResponseSink {
  public:

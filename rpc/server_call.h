@@ -31,43 +31,59 @@ class ResponseSink {
 // to be answered later from any thread: the long poll's shape, where a
 // waiting call holds no thread. Until it is answered or destroyed it counts
 // as in flight on its connection (the per-connection cap bounds how many
-// one worker can park) and keeps the connection open.
+// one worker can park).
+//
+// It does not keep its connection alive: when the peer goes away (its
+// reader sees the end) the connection and its descriptor are released at
+// once, and a later answer is dropped. Nor does it need the server: it may
+// outlive it, and answering then is a quiet no-op.
 //
 // Thread-safe; the first Respond/RespondError wins. Destroyed unanswered, it
-// answers CANCELLED. It may outlive the Server: answering after the server
-// stopped writes to a closed stream, which fails quietly.
+// answers CANCELLED.
 class DeferredResponse {
  public:
-  DeferredResponse(std::shared_ptr<ResponseSink> sink, std::string id_json)
-      : sink_(std::move(sink)), id_json_(std::move(id_json)) {}
+  DeferredResponse(const std::shared_ptr<ResponseSink>& sink,
+                   std::string id_json)
+      : sink_(sink), id_json_(std::move(id_json)) {}
   DeferredResponse(const DeferredResponse&) = delete;
   DeferredResponse& operator=(const DeferredResponse&) = delete;
   ~DeferredResponse() {
     RespondError(absl::CancelledError("the server dropped the call"));
-    sink_->ReleaseDeferred();
+    if (std::shared_ptr<ResponseSink> sink = sink_.lock()) {
+      sink->ReleaseDeferred();
+    }
   }
 
-  // As ServerCall::Respond.
+  // As ServerCall::Respond. True if this was the first answer (also when
+  // its connection is gone and the answer is dropped).
   bool Respond(absl::string_view result_json) {
     return Respond(absl::MakeConstSpan(&result_json, 1));
   }
   bool Respond(absl::Span<const absl::string_view> result_parts) {
     if (responded_.exchange(true)) return false;
-    sink_->SendDeferred(id_json_, result_parts, absl::OkStatus());
+    if (std::shared_ptr<ResponseSink> sink = sink_.lock()) {
+      sink->SendDeferred(id_json_, result_parts, absl::OkStatus());
+    }
     return true;
   }
   bool RespondError(const absl::Status& error) {
     if (responded_.exchange(true)) return false;
-    sink_->SendDeferred(id_json_, {}, error);
+    if (std::shared_ptr<ResponseSink> sink = sink_.lock()) {
+      sink->SendDeferred(id_json_, {}, error);
+    }
     return true;
   }
   bool responded() const { return responded_.load(); }
+
+  // Whether the connection is gone (the peer closed it or the server
+  // stopped): an answer would be dropped, so the owner may forget the call.
+  bool connection_gone() const { return sink_.expired(); }
 
   // The call's id as it came on the wire (JSON text).
   const std::string& id_json() const { return id_json_; }
 
  private:
-  const std::shared_ptr<ResponseSink> sink_;
+  const std::weak_ptr<ResponseSink> sink_;
   const std::string id_json_;
   std::atomic<bool> responded_{false};
 };

@@ -141,12 +141,16 @@ TEST_F(DispatchTest, ADeferredCallMayOutliveTheServer) {
   Send(R"(["late","park",[],{}])");
   std::unique_ptr<DeferredResponse> parked = TakeParked();
   ASSERT_NE(parked, nullptr);
+  EXPECT_FALSE(parked->connection_gone());
   client_->Shutdown();
   serving_.join();
+  // The peer left: its connection is released with the reader, parked call
+  // or not (a dead worker's descriptor is not held for the wait).
+  EXPECT_TRUE(parked->connection_gone());
   server_->Stop();
   server_.reset();
-  // Its connection is gone: the answer is lost, quietly, and nothing is
-  // touched that the server owned (ASan would say).
+  // The answer is lost, quietly, and nothing is touched that the server
+  // owned (ASan would say).
   EXPECT_TRUE(parked->Respond("1"));
   parked.reset();
   serving_ = std::thread([] {});  // For TearDown.

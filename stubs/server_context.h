@@ -41,6 +41,9 @@ class DeferredServerCall {
   // an INTERNAL error answered instead, if it cannot be encoded.
   absl::Status Finish(const google::protobuf::Message& response);
 
+  // Whether the caller's connection is gone: an answer would be dropped.
+  bool connection_gone() const { return response_->connection_gone(); }
+
   // Answers with `error` (not OK); false if the call was answered already.
   bool FinishWithError(const absl::Status& error) {
     return response_->RespondError(error);
