@@ -34,8 +34,10 @@ constexpr char kNewlyBlockedIp[] = "203.0.113.66";
 constexpr char kAlwaysBlockedIp[] = "192.0.2.44";
 // In the default monitored list.
 constexpr char kMonitoredIp[] = "198.18.0.7";
-// How soon a settings change must reach every worker, with the self-test's
-// 0.2 s polling: generous, so a loaded machine does not fail the run.
+// How soon a settings change must reach every worker: each keeps a
+// watch_settings call outstanding, so it is milliseconds; the bound is
+// generous, so a loaded machine does not fail the run (the figures are
+// bench/settings_propagation's).
 constexpr absl::Duration kMaxPropagation = absl::Seconds(2);
 constexpr absl::Duration kHardTimeLimit = absl::Seconds(30);
 
