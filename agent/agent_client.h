@@ -2,6 +2,8 @@
 #ifndef ZEN_AGENT_AGENT_CLIENT_H_
 #define ZEN_AGENT_AGENT_CLIENT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -62,6 +64,26 @@ struct AgentClientOptions {
   absl::Duration spin_before_block = absl::ZeroDuration();
   // Called (on a client thread) after new settings were applied.
   std::function<void(std::shared_ptr<const RuntimeSettings>)> on_settings;
+
+  // The parent's death. `parent_pid` is the pid of the process that forked
+  // this one (Agent fills it in); 0 turns the watch off. When the parent has
+  // exited (getppid() is no longer parent_pid) and its server cannot be
+  // reached (a call found the connection refused or closed, or a ping
+  // failed), calls fail fast (kUnavailable, "parent process ... exited";
+  // rate limits and attack waves are decided locally at once), the
+  // connection stops retrying at its fixed delay, and the client tries again
+  // only after a delay that starts at reconnect_delay and doubles up to
+  // dead_parent_max_retry_delay, each spread over +-25%.
+  pid_t parent_pid = 0;
+  // How often the client thread looks at getppid() (one system call).
+  absl::Duration parent_check_interval = absl::Milliseconds(250);
+  absl::Duration dead_parent_max_retry_delay = absl::Seconds(60);
+  // Called once per process, on the client thread, when the parent is found
+  // to have exited as above. Must not call back into this client's Stop().
+  std::function<void()> on_parent_exit;
+  // Each kind of warning this client logs goes out at most once per this
+  // interval; the next one says how many were suppressed (LogThrottle).
+  absl::Duration log_interval = absl::Seconds(10);
 };
 
 struct AgentClientStats {
@@ -144,6 +166,10 @@ class AgentClient {
 
   bool connected() const;
   AgentClientStats stats() const;
+
+  // False once the process that forked this one (options.parent_pid) has
+  // exited; true when the watch is off. One getppid() call.
+  bool parent_alive() const;
 
   // For a grandchild that inherited this client from its parent worker:
   // closes this process's copy of the socket (never shutdown) and forgets
