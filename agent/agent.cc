@@ -89,7 +89,7 @@ AgentClient* Agent::client() {
   // The hot path: one pid comparison and an atomic load.
   if (pid == owner_pid_.load(std::memory_order_acquire)) {
     AgentClient* client = client_ptr_.load(std::memory_order_acquire);
-    if (client != nullptr || pid == parent_pid_) return client;
+    if (client != nullptr) return client;
   }
   return ClientAfterForkSlow(pid);
 }
@@ -117,10 +117,15 @@ void Agent::AdoptProcessLocked(pid_t pid) {
 
 AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
   AgentClientOptions options = options_.client;
+  AgentService* local = nullptr;  // In the parent: the server's service.
   {
     MutexLock lock(&mu_);
     AdoptProcessLocked(pid);
-    if (pid == parent_pid_ || client_ != nullptr) return client_.get();
+    if (client_ != nullptr) return client_.get();
+    if (pid == parent_pid_) {
+      if (server_ == nullptr) return nullptr;
+      local = &server_->service();
+    }
     // Connect (a grandchild connects to the original parent too), at most
     // once per reconnect delay while the parent cannot be reached, and by one
     // thread at a time.
@@ -139,9 +144,11 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     };
   }
   // Not under mu_: connecting can take seconds, and a fork() meanwhile must
-  // not wait for it (mu_ is fork-guarded).
+  // not wait for it (mu_ is fork-guarded). In the parent the client calls
+  // the server's service directly: the one code path, no socket.
   absl::StatusOr<std::unique_ptr<AgentClient>> client =
-      AgentClient::Create(&secret_, options);
+      local != nullptr ? AgentClient::CreateInProcess(local, options)
+                       : AgentClient::Create(&secret_, options);
   bool report_exit = false;
   {
     MutexLock lock(&mu_);

@@ -39,8 +39,9 @@ struct AgentOptions {
   int exit_with_parent_signal = SIGTERM;
 };
 
-// Owns the secret and the parent's AgentServer, and gives every descendant
-// process its own AgentClient.
+// Owns the secret and the parent's AgentServer, and gives every process its
+// own AgentClient: the parent one that calls the server's AgentService
+// directly, every descendant one connected to the parent's server.
 //
 // At the fork itself, a fork handler closes the child's copies of the
 // server's listening socket and connections (ipc::Listener), so a child
@@ -66,9 +67,13 @@ class Agent {
   // The parent's server; nullptr in any other process.
   AgentServer* server();
 
-  // This process's client: nullptr in the parent. In a descendant it is made
-  // on the first call after each fork; nullptr while the parent cannot be
-  // reached (the next call retries, at most once per reconnect delay).
+  // This process's client, the same API everywhere. In the parent (a
+  // single-process server, a test, a parent handling a request itself) it
+  // calls the server's AgentService directly (AgentClient::CreateInProcess):
+  // same answers, same events folded as a worker's, no socket. In a
+  // descendant it is made on the first call after each fork; nullptr while
+  // the parent cannot be reached (the next call retries, at most once per
+  // reconnect delay), or, anywhere, when its thread cannot be created.
   AgentClient* client();
 
   // False in a descendant once the process that forked it has exited; true

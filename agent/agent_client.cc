@@ -54,13 +54,17 @@ rpc::ChannelOptions ChannelOptionsFor(const AgentClientOptions& options) {
 
 class AgentClient::Impl {
  public:
+  // Over `channel` to a parent's server, or (channel null) straight to the
+  // `local` service of this process.
   Impl(const ipc::Secret* secret, AgentClientOptions options,
-       std::unique_ptr<rpc::Channel> channel)
+       std::unique_ptr<rpc::Channel> channel, AgentService* local)
       : secret_(secret),
+        local_(local),
         options_(std::move(options)),
         settings_(std::make_shared<const RuntimeSettings>()),
         dead_parent_retry_(DeadParentRetryPolicy(
             options_.reconnect_delay, options_.dead_parent_max_retry_delay)) {
+    if (channel == nullptr) return;
     channel_.store(channel.get());
     MutexLock lock(&mu_);
     channels_.push_back(std::move(channel));
@@ -138,8 +142,7 @@ class AgentClient::Impl {
         return encoded;
       }
       absl::StatusOr<agent::SendCollectorEventsResponse> sent =
-          Stub().SendCollectorEvents(
-              request, rpc::CallOptions::WithTimeout(options_.call_timeout));
+          CallSendCollectorEvents(request);
       if (!sent.ok()) {
         {
           MutexLock lock(&mu_);
@@ -172,8 +175,7 @@ class AgentClient::Impl {
       }
     }
     absl::StatusOr<agent::UpdatedSettingsResponse> response =
-        Stub().UpdatedSettings(
-            request, rpc::CallOptions::WithTimeout(options_.call_timeout));
+        CallUpdatedSettings(request);
     if (!response.ok()) return NoteFailure(response.status());
 
     std::shared_ptr<const RuntimeSettings> current = settings();
@@ -237,8 +239,7 @@ class AgentClient::Impl {
       actor->set_last_seen_at(now_ms);
     }
     absl::StatusOr<agent::CalculateRateLimitsResponse> response =
-        Stub().CalculateRateLimits(request, rpc::CallOptions::WithTimeout(
-                                                options_.rate_limit_timeout));
+        CallCalculateRateLimits(request);
     RateLimitAnswer answer;
     if (response.ok()) {
       if (response->has_throttled() || response->has_max_requests()) {
@@ -291,8 +292,7 @@ class AgentClient::Impl {
     request.set_verb(std::string(method));
     request.set_path(std::string(url));
     absl::StatusOr<agent::RecordAttackWaveResponse> response =
-        Stub().RecordAttackWave(request, rpc::CallOptions::WithTimeout(
-                                             options_.attack_wave_timeout));
+        CallRecordAttackWave(request);
     AttackWaveAnswer answer;
     if (response.ok()) {
       if (response->samples_size() > 0) {
@@ -331,6 +331,7 @@ class AgentClient::Impl {
   }
 
   bool connected() const {
+    if (local_ != nullptr) return true;
     return !parent_exited_.load(std::memory_order_acquire) &&
            channel_.load(std::memory_order_acquire)->connected();
   }
@@ -354,6 +355,63 @@ class AgentClient::Impl {
  private:
   static bool IsDocument(const std::string& raw) {
     return !raw.empty() && raw != "null";
+  }
+
+  // The four methods, over the socket or in this process. Same requests,
+  // same responses, same parsing on both paths: only the transport
+  // differs.
+  absl::StatusOr<agent::UpdatedSettingsResponse> CallUpdatedSettings(
+      const agent::UpdatedSettingsRequest& request) {
+    if (local_ == nullptr) {
+      return Stub().UpdatedSettings(
+          request, rpc::CallOptions::WithTimeout(options_.call_timeout));
+    }
+    agent::UpdatedSettingsResponse response;
+    const SettingsChanges changes = local_->UpdatedSettings(request, &response);
+    // What the server splices into the frame: the cached bytes, `null` for
+    // none.
+    const auto text = [](const std::shared_ptr<const std::string>& raw) {
+      return raw != nullptr ? *raw : std::string("null");
+    };
+    if (changes.config_changed) {
+      response.set_config(text(changes.snapshot.config));
+    }
+    if (changes.firewall_lists_changed) {
+      response.set_firewall_lists(text(changes.snapshot.firewall_lists));
+    }
+    return response;
+  }
+
+  absl::StatusOr<agent::SendCollectorEventsResponse> CallSendCollectorEvents(
+      const agent::SendCollectorEventsRequest& request) {
+    if (local_ == nullptr) {
+      return Stub().SendCollectorEvents(
+          request, rpc::CallOptions::WithTimeout(options_.call_timeout));
+    }
+    local_->SendCollectorEvents(request);
+    return agent::SendCollectorEventsResponse();
+  }
+
+  absl::StatusOr<agent::CalculateRateLimitsResponse> CallCalculateRateLimits(
+      const agent::CalculateRateLimitsRequest& request) {
+    if (local_ == nullptr) {
+      return Stub().CalculateRateLimits(
+          request, rpc::CallOptions::WithTimeout(options_.rate_limit_timeout));
+    }
+    agent::CalculateRateLimitsResponse response;
+    local_->CalculateRateLimits(request, &response);
+    return response;
+  }
+
+  absl::StatusOr<agent::RecordAttackWaveResponse> CallRecordAttackWave(
+      const agent::RecordAttackWaveRequest& request) {
+    if (local_ == nullptr) {
+      return Stub().RecordAttackWave(
+          request, rpc::CallOptions::WithTimeout(options_.attack_wave_timeout));
+    }
+    agent::RecordAttackWaveResponse response;
+    local_->RecordAttackWave(request, &response);
+    return response;
   }
 
   // The current channel. Channels are never freed before the client, so a
@@ -554,7 +612,8 @@ class AgentClient::Impl {
     }
   }
 
-  const ipc::Secret* const secret_;  // Not owned.
+  const ipc::Secret* const secret_;  // Not owned; null in process.
+  AgentService* const local_;        // Not owned; null over a socket.
   const AgentClientOptions options_;
   // Every channel this client made, the current one last; see Stub().
   std::vector<std::unique_ptr<rpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
@@ -589,8 +648,18 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
   absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
       rpc::Channel::Create(secret, ChannelOptionsFor(options));
   if (!channel.ok()) return channel.status();
+  auto impl = std::make_unique<Impl>(secret, std::move(options),
+                                     std::move(*channel), nullptr);
+  absl::Status started = impl->Start();
+  if (!started.ok()) return started;
+  return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::CreateInProcess(
+    AgentService* service, AgentClientOptions options) {
+  options.parent_pid = 0;  // The service lives in this process.
   auto impl =
-      std::make_unique<Impl>(secret, std::move(options), std::move(*channel));
+      std::make_unique<Impl>(nullptr, std::move(options), nullptr, service);
   absl::Status started = impl->Start();
   if (!started.ok()) return started;
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/agent_service.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector_event.h"
 #include "agent/rate_limiter.h"
@@ -117,7 +118,8 @@ struct AttackWaveAnswer {
                             // attack_wave_timeout; the local detector decided.
 };
 
-// Runs in a worker: one authenticated connection to the parent, with a
+// Runs in a worker (or in-process, see CreateInProcess): one authenticated
+// connection to the parent, with a
 // keepalive, settings polling (applied through the same RuntimeSettings
 // parser the parent uses), buffered event flushing, rate-limit and
 // attack-wave questions. Reconnects after a dropped connection and goes on.
@@ -131,6 +133,16 @@ class AgentClient {
   // its thread cannot be created.
   static absl::StatusOr<std::unique_ptr<AgentClient>> Create(
       const ipc::Secret* secret, AgentClientOptions options);
+
+  // A client in the process that holds the server: the same API, the same
+  // requests and the same handling of the answers, but each call goes
+  // straight to `service` (AgentServer::service()) instead of through a
+  // socket, so its answers are those a worker gets for the same question.
+  // Settings are polled and events flushed on the same schedule as a
+  // worker's. `service` is not owned and must outlive the client. Fails only
+  // when its thread cannot be created (kResourceExhausted).
+  static absl::StatusOr<std::unique_ptr<AgentClient>> CreateInProcess(
+      AgentService* service, AgentClientOptions options);
   ~AgentClient();
 
   void Stop();

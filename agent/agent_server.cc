@@ -3,9 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
-#include "agent/event_conversion.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
@@ -16,7 +14,7 @@ namespace zen {
 namespace {
 
 // Cached settings text as a raw_json value, sent as it is. Every text in
-// the cache went through AgentServer::UpdateConfig/UpdateFirewallLists,
+// the cache went through AgentService::UpdateConfig/UpdateFirewallLists,
 // which parse it whole with simdjson's strict DOM parser (the stubs' own
 // check) before caching it, blank text made `null`: so it is one JSON value,
 // vouched for here instead of being parsed again on every pull. Nothing
@@ -25,31 +23,13 @@ stubs::ValidatedJson Cached(std::shared_ptr<const std::string> text) {
   return stubs::ValidatedJson::AlreadyValidated(std::move(text));
 }
 
-// RuntimeSettings reads empty or blank text as "none yet"; the cache must
-// then hold a JSON value too, since workers get the bytes spliced into a JSON
-// response. Whitespace around the value (a file's final newline) is dropped,
-// so the frame stays as compact as the reference's; inside, the bytes are
-// kept as received.
-std::string NormalizeNone(std::string json) {
-  if (absl::StripAsciiWhitespace(json).empty()) return "null";
-  // JSON's whitespace only: a vertical tab or form feed is not JSON, and
-  // must reach the parser to be refused there.
-  const auto blank = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  };
-  size_t begin = 0, end = json.size();
-  while (begin < end && blank(json[begin])) ++begin;
-  while (end > begin && blank(json[end - 1])) --end;
-  if (begin == 0 && end == json.size()) return json;
-  return json.substr(begin, end - begin);
-}
-
 }  // namespace
 
-// The WorkerAgent methods over the server's shared state.
+// The WorkerAgent methods on the wire: each decoded request goes to the
+// AgentService, the one code path the parent's in-process client uses too.
 class AgentServer::Service final : public agent::WorkerAgent::Service {
  public:
-  explicit Service(AgentServer* owner) : owner_(owner) {}
+  explicit Service(AgentService* service) : service_(service) {}
 
   absl::Status Ping(rpc::ServerContext*, const agent::PingRequest&,
                     agent::PingResponse*) override {
@@ -64,106 +44,50 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   absl::Status UpdatedSettings(
       rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
-    std::optional<uint64_t> known_config, known_lists;
-    if (request.has_known_config_generation() &&
-        request.known_config_generation() >= 0) {
-      known_config = static_cast<uint64_t>(request.known_config_generation());
-    }
-    if (request.has_known_firewall_lists_generation() &&
-        request.known_firewall_lists_generation() >= 0) {
-      known_lists =
-          static_cast<uint64_t>(request.known_firewall_lists_generation());
-    }
     const SettingsChanges changes =
-        owner_->cache_.ChangedSince(known_config, known_lists);
-    const SettingsSnapshot& snap = changes.snapshot;
+        service_->UpdatedSettings(request, response);
     if (changes.config_changed) {
       absl::Status spliced = context->SpliceRawJson(
           agent::UpdatedSettingsResponse::kConfigFieldNumber,
-          Cached(snap.config));
+          Cached(changes.snapshot.config));
       if (!spliced.ok()) return spliced;
-      response->set_config_generation(
-          static_cast<int32_t>(snap.config_generation));
     }
     if (changes.firewall_lists_changed) {
       absl::Status spliced = context->SpliceRawJson(
           agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
-          Cached(snap.firewall_lists));
+          Cached(changes.snapshot.firewall_lists));
       if (!spliced.ok()) return spliced;
-      response->set_firewall_lists_generation(
-          static_cast<int32_t>(snap.firewall_lists_generation));
     }
     return absl::OkStatus();
   }
 
-  // Acknowledged first (respond-early), then decoded one event at a time
-  // and folded: an event that cannot be read costs only itself.
+  // Acknowledged first (respond-early), then folded.
   absl::Status SendCollectorEvents(
       rpc::ServerContext* context,
       const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
     absl::Status acked = context->RespondNow();
     if (!acked.ok()) return acked;
-    if (request.events().empty()) return absl::OkStatus();  // `null`: none.
-    absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
-    if (!decoded.ok()) {
-      LogWarning("agent server: ignored a worker's events: ",
-                 decoded.status().message());
-      owner_->unreadable_events_.fetch_add(1, std::memory_order_relaxed);
-      return absl::OkStatus();
-    }
-    owner_->collector_.RecordBatch(decoded->events);
-    const size_t bad = decoded->unknown_type + decoded->undecodable;
-    if (bad > 0) {
-      owner_->unreadable_events_.fetch_add(bad, std::memory_order_relaxed);
-      LogWarning("agent server: ignored ", decoded->unknown_type,
-                 " events of unknown type and ", decoded->undecodable,
-                 " unreadable events from a worker");
-    }
+    service_->SendCollectorEvents(request);
     return absl::OkStatus();
   }
 
   absl::Status CalculateRateLimits(
       rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
       agent::CalculateRateLimitsResponse* response) override {
-    RouteKey route{request.route().method(), request.route().path()};
-    // The reference keys an actor's window by its id alone; the rest of the
-    // actor (name, IP, times) does not change the answer.
-    std::optional<absl::string_view> actor;
-    if (request.has_actor() && !request.actor().id().empty()) {
-      actor = request.actor().id();
-    }
-    std::shared_ptr<const RuntimeSettings> settings = owner_->settings();
-    std::optional<RateLimitResult> result = owner_->rate_limiter_.Check(
-        route, request.client_ip(), actor, *settings, zen::Now());
-    if (!result) return absl::OkStatus();  // Empty → the wire's null.
-    response->set_throttled(result->throttled);
-    response->set_discriminator(result->discriminator);
-    response->set_current_requests(
-        static_cast<int32_t>(result->current_requests));
-    response->set_max_requests(static_cast<int32_t>(result->max_requests));
-    response->set_time_remaining(
-        static_cast<int32_t>(result->time_remaining_seconds));
+    service_->CalculateRateLimits(request, response);
     return absl::OkStatus();
   }
 
   absl::Status RecordAttackWave(
       rpc::ServerContext*, const agent::RecordAttackWaveRequest& request,
       agent::RecordAttackWaveResponse* response) override {
-    std::optional<std::vector<AttackWaveSample>> samples =
-        owner_->attack_waves_.Record(request.client_ip(), request.verb(),
-                                     request.path(), zen::Now());
-    if (!samples) return absl::OkStatus();
-    for (const AttackWaveSample& s : *samples) {
-      agent::AttackWaveSample* out = response->add_samples();
-      out->set_method(s.method);
-      out->set_url(s.url);
-    }
+    service_->RecordAttackWave(request, response);
     return absl::OkStatus();
   }
 
  private:
-  AgentServer* const owner_;  // Not owned; outlives the service.
+  AgentService* const service_;  // Not owned; outlives the RPC service.
 };
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
@@ -175,17 +99,15 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
       rpc::Server::Create(secret, options.server);
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
-  server->service_ = std::make_unique<Service>(server.get());
-  server->service_->RegisterOn(server->server_.get());
+  server->rpc_service_ = std::make_unique<Service>(&server->service_);
+  server->rpc_service_->RegisterOn(server->server_.get());
   return server;
 }
 
 AgentServer::AgentServer(AgentServerOptions options)
     : options_(std::move(options)),
-      collector_(options_.collector),
-      rate_limiter_(options_.rate_limiter),
-      attack_waves_(options_.attack_wave),
-      settings_(std::make_shared<const RuntimeSettings>()) {}
+      service_(AgentServiceOptions{options_.collector, options_.rate_limiter,
+                                   options_.attack_wave}) {}
 
 AgentServer::~AgentServer() {
   if (server_ != nullptr) server_->Stop();
@@ -200,34 +122,15 @@ const std::string& AgentServer::unix_path() const {
 }
 
 std::shared_ptr<const RuntimeSettings> AgentServer::settings() const {
-  MutexLock lock(&settings_mu_);
-  return settings_;
+  return service_.settings();
 }
 
 absl::Status AgentServer::UpdateConfig(std::string json) {
-  // Parse first: a malformed document must reach neither the parent's
-  // settings nor any worker.
-  MutexLock update(&update_mu_);
-  json = NormalizeNone(std::move(json));
-  auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyConfig(json);
-  if (!applied.ok()) return applied;
-  MutexLock lock(&settings_mu_);
-  cache_.UpdateConfig(std::move(json));
-  settings_ = std::move(updated);
-  return absl::OkStatus();
+  return service_.UpdateConfig(std::move(json));
 }
 
 absl::Status AgentServer::UpdateFirewallLists(std::string json) {
-  MutexLock update(&update_mu_);
-  json = NormalizeNone(std::move(json));
-  auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyFirewallLists(json);
-  if (!applied.ok()) return applied;
-  MutexLock lock(&settings_mu_);
-  cache_.UpdateFirewallLists(std::move(json));
-  settings_ = std::move(updated);
-  return absl::OkStatus();
+  return service_.UpdateFirewallLists(std::move(json));
 }
 
 void AgentServer::AbandonAfterFork() {
