@@ -485,5 +485,21 @@ TEST(ParentDeathTest, ArmingWithTheParentAliveReturns) {
   EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 }
 
+// Once the parent is known dead, retries start after a full delay, double up
+// to the cap, and each is spread over +-25%.
+TEST(ParentDeathTest, RetryDelaysDoubleWithJitterUpToTheCap) {
+  ipc::ReconnectPolicy policy =
+      DeadParentRetryPolicy(absl::Milliseconds(100), absl::Seconds(1));
+  const int64_t nominal_ms[] = {100, 200, 400, 800, 1000, 1000, 1000};
+  bool spread = false;
+  for (int64_t nominal : nominal_ms) {
+    const int64_t ms = absl::ToInt64Milliseconds(policy.NextDelay());
+    EXPECT_GE(ms, nominal * 3 / 4) << nominal;
+    EXPECT_LE(ms, nominal * 5 / 4) << nominal;
+    if (ms != nominal) spread = true;
+  }
+  EXPECT_TRUE(spread) << "no jitter";
+}
+
 }  // namespace
 }  // namespace zen
