@@ -4,12 +4,13 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/parent_death.h"
 #include "base/clock.h"
 #include "base/log.h"
 
 namespace zen {
-
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return secret.status();
@@ -32,7 +33,28 @@ Agent::Agent(AgentOptions options, ipc::Secret secret)
     : options_(std::move(options)),
       secret_(std::move(secret)),
       owner_pid_(::getpid()),
-      parent_pid_(::getpid()) {}
+      parent_pid_(::getpid()),
+      self_pid_(::getpid()),
+      dead_parent_retry_(
+          DeadParentRetryPolicy(options_.client.reconnect_delay,
+                                options_.client.dead_parent_max_retry_delay)) {}
+
+void Agent::OnForkChild() {
+  // The fork handler runs in the child on its only thread; the pids are
+  // atomics only so that later readers on other threads need no lock.
+  const pid_t parent = self_pid_.load(std::memory_order_relaxed);
+  forked_from_.store(parent, std::memory_order_relaxed);
+  self_pid_.store(::getpid(), std::memory_order_relaxed);
+  exit_reported_.store(false, std::memory_order_relaxed);
+  if (options_.exit_with_parent) {
+    ArmParentDeathSignal(parent, options_.exit_with_parent_signal);
+  }
+}
+
+bool Agent::parent_alive() const {
+  const pid_t parent = forked_from_.load(std::memory_order_relaxed);
+  return parent == 0 || ::getppid() == parent;
+}
 
 Agent::~Agent() {
   std::unique_ptr<AgentClient> client;
@@ -67,7 +89,7 @@ AgentClient* Agent::client() {
   // The hot path: one pid comparison and an atomic load.
   if (pid == owner_pid_.load(std::memory_order_acquire)) {
     AgentClient* client = client_ptr_.load(std::memory_order_acquire);
-    if (client != nullptr || pid == parent_pid_) return client;
+    if (client != nullptr) return client;
   }
   return ClientAfterForkSlow(pid);
 }
@@ -84,16 +106,26 @@ void Agent::AdoptProcessLocked(pid_t pid) {
     client_ptr_.store(nullptr, std::memory_order_release);
     next_attempt_ = absl::InfinitePast();
     connecting_ = false;  // A connect in flight was the other process's.
+    // Reseeded: siblings must not retry in lockstep.
+    dead_parent_retry_ =
+        DeadParentRetryPolicy(options_.client.reconnect_delay,
+                              options_.client.dead_parent_max_retry_delay);
+    retrying_dead_parent_ = false;
     owner_pid_.store(pid, std::memory_order_release);
   }
 }
 
 AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
   AgentClientOptions options = options_.client;
+  AgentService* local = nullptr;  // In the parent: the server's service.
   {
     MutexLock lock(&mu_);
     AdoptProcessLocked(pid);
-    if (pid == parent_pid_ || client_ != nullptr) return client_.get();
+    if (client_ != nullptr) return client_.get();
+    if (pid == parent_pid_) {
+      if (server_ == nullptr) return nullptr;
+      local = &server_->service();
+    }
     // Connect (a grandchild connects to the original parent too), at most
     // once per reconnect delay while the parent cannot be reached, and by one
     // thread at a time.
@@ -104,22 +136,57 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     options.host = server_host_;
     options.port = server_port_;
     options.unix_path = server_unix_path_;
+    options.parent_pid = forked_from_.load(std::memory_order_relaxed);
+    // Once per process, whether the Agent or its client finds it first.
+    options.on_parent_exit = [this] {
+      if (exit_reported_.exchange(true)) return;
+      if (options_.client.on_parent_exit) options_.client.on_parent_exit();
+    };
   }
   // Not under mu_: connecting can take seconds, and a fork() meanwhile must
-  // not wait for it (mu_ is fork-guarded).
+  // not wait for it (mu_ is fork-guarded). In the parent the client calls
+  // the server's service directly: the one code path, no socket.
   absl::StatusOr<std::unique_ptr<AgentClient>> client =
-      AgentClient::Create(&secret_, options);
-  MutexLock lock(&mu_);
-  connecting_ = false;
-  if (!client.ok()) {
-    LogWarning("failed to start worker process client: ",
-               client.status().message());
-    next_attempt_ = zen::Now() + options_.client.reconnect_delay;
-    return nullptr;
+      local != nullptr ? AgentClient::CreateInProcess(local, options)
+                       : AgentClient::Create(&secret_, options);
+  bool report_exit = false;
+  {
+    MutexLock lock(&mu_);
+    connecting_ = false;
+    if (client.ok()) {
+      client_ = std::move(*client);
+      client_ptr_.store(client_.get(), std::memory_order_release);
+      return client_.get();
+    }
+    next_attempt_ = NextAttemptAfterFailureLocked(client.status());
+    report_exit = retrying_dead_parent_ && !exit_reported_.exchange(true);
   }
-  client_ = std::move(*client);
-  client_ptr_.store(client_.get(), std::memory_order_release);
-  return client_.get();
+  // On the caller's thread (this process has no client thread), and without
+  // mu_: the host's callback may fork.
+  if (report_exit && options_.client.on_parent_exit) {
+    options_.client.on_parent_exit();
+  }
+  return nullptr;
+}
+
+absl::Time Agent::NextAttemptAfterFailureLocked(const absl::Status& failure) {
+  const pid_t parent = forked_from_.load(std::memory_order_relaxed);
+  const bool parent_gone = parent != 0 && ::getppid() != parent;
+  if (!parent_gone) {
+    connect_log_.Log(LogLevel::kWarning,
+                     absl::StrCat("failed to start worker process client: ",
+                                  failure.message()),
+                     zen::Now());
+    return zen::Now() + options_.client.reconnect_delay;
+  }
+  connect_log_.Log(
+      LogLevel::kWarning,
+      absl::StrCat("failed to start worker process client: parent process ",
+                   parent, " exited (", failure.message(),
+                   "); retrying less and less often"),
+      zen::Now());
+  retrying_dead_parent_ = true;
+  return zen::Now() + dead_parent_retry_.NextDelay();
 }
 
 }  // namespace zen

@@ -2,6 +2,7 @@
 #ifndef ZEN_AGENT_AGENT_H_
 #define ZEN_AGENT_AGENT_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -11,8 +12,10 @@
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
+#include "agent/log_throttle.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
+#include "ipc/connector.h"
 #include "ipc/secret.h"
 
 namespace zen {
@@ -22,10 +25,23 @@ struct AgentOptions {
   // transport, host/port and unix_path are filled in from the server (whose
   // transport server.server.listener.transport chooses).
   AgentClientOptions client;
+  // Opt-in: every process forked from one that holds this Agent gets
+  // `exit_with_parent_signal` when its parent exits (prctl
+  // PR_SET_PDEATHSIG, armed in the fork handler right after fork(); a
+  // parent that died before that is caught by comparing getppid() with the
+  // parent's pid, and the signal is then raised at once). The kernel's
+  // rules apply: the signal comes when the parent's *thread* that forked
+  // exits, so fork workers from a thread that lives as long as the parent;
+  // it survives execve(), so a helper the parent forks and execs gets it
+  // too. Without it, a worker whose parent died goes on serving, its agent
+  // calls failing fast (see AgentClientOptions::parent_pid).
+  bool exit_with_parent = false;
+  int exit_with_parent_signal = SIGTERM;
 };
 
-// Owns the secret and the parent's AgentServer, and gives every descendant
-// process its own AgentClient.
+// Owns the secret and the parent's AgentServer, and gives every process its
+// own AgentClient: the parent one that calls the server's AgentService
+// directly, every descendant one connected to the parent's server.
 //
 // At the fork itself, a fork handler closes the child's copies of the
 // server's listening socket and connections (ipc::Listener), so a child
@@ -51,10 +67,18 @@ class Agent {
   // The parent's server; nullptr in any other process.
   AgentServer* server();
 
-  // This process's client: nullptr in the parent. In a descendant it is made
-  // on the first call after each fork; nullptr while the parent cannot be
-  // reached (the next call retries, at most once per reconnect delay).
+  // This process's client, the same API everywhere. In the parent (a
+  // single-process server, a test, a parent handling a request itself) it
+  // calls the server's AgentService directly (AgentClient::CreateInProcess):
+  // same answers, same events folded as a worker's, no socket. In a
+  // descendant it is made on the first call after each fork; nullptr while
+  // the parent cannot be reached (the next call retries, at most once per
+  // reconnect delay), or, anywhere, when its thread cannot be created.
   AgentClient* client();
+
+  // False in a descendant once the process that forked it has exited; true
+  // in the parent. One getppid() call.
+  bool parent_alive() const;
 
  private:
   Agent(AgentOptions options, ipc::Secret secret);
@@ -62,6 +86,12 @@ class Agent {
   // Makes this object belong to process `pid`: in a new process, abandons
   // (closes, never shuts down) what was inherited.
   void AdoptProcessLocked(pid_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // In every child, right after fork (a ForkChildHandler).
+  void OnForkChild();
+  // A descendant could not connect: when its parent is gone, reports that
+  // once and spaces the next attempts out; returns the next attempt's time.
+  absl::Time NextAttemptAfterFailureLocked(const absl::Status& failure)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const AgentOptions options_;
   const ipc::Secret secret_;
@@ -77,6 +107,18 @@ class Agent {
   std::atomic<AgentClient*> client_ptr_{nullptr};
   absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool connecting_ ABSL_GUARDED_BY(mu_) = false;
+  // This process's pid, and the pid of the process that forked it (0 in the
+  // parent): written only by OnForkChild, while the child has one thread.
+  std::atomic<pid_t> self_pid_;
+  std::atomic<pid_t> forked_from_{0};
+  // Set when the parent's exit was reported (on_parent_exit called) in this
+  // process, by the Agent or by a client it made.
+  std::atomic<bool> exit_reported_{false};
+  LogThrottle connect_log_{options_.client.log_interval};
+  ipc::ReconnectPolicy dead_parent_retry_ ABSL_GUARDED_BY(mu_);
+  bool retrying_dead_parent_ ABSL_GUARDED_BY(mu_) = false;
+  // Last: registered after, and unregistered before, what it touches.
+  ForkChildHandler fork_child_{[this] { OnForkChild(); }};
 };
 
 }  // namespace zen

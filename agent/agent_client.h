@@ -2,6 +2,8 @@
 #ifndef ZEN_AGENT_AGENT_CLIENT_H_
 #define ZEN_AGENT_AGENT_CLIENT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -13,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/agent_service.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector_event.h"
 #include "agent/rate_limiter.h"
@@ -70,6 +73,26 @@ struct AgentClientOptions {
   absl::Duration spin_before_block = absl::ZeroDuration();
   // Called (on a client thread) after new settings were applied.
   std::function<void(std::shared_ptr<const RuntimeSettings>)> on_settings;
+
+  // The parent's death. `parent_pid` is the pid of the process that forked
+  // this one (Agent fills it in); 0 turns the watch off. When the parent has
+  // exited (getppid() is no longer parent_pid) and its server cannot be
+  // reached (a call found the connection refused or closed, or a ping
+  // failed), calls fail fast (kUnavailable, "parent process ... exited";
+  // rate limits and attack waves are decided locally at once), the
+  // connection stops retrying at its fixed delay, and the client tries again
+  // only after a delay that starts at reconnect_delay and doubles up to
+  // dead_parent_max_retry_delay, each spread over +-25%.
+  pid_t parent_pid = 0;
+  // How often the client thread looks at getppid() (one system call).
+  absl::Duration parent_check_interval = absl::Milliseconds(250);
+  absl::Duration dead_parent_max_retry_delay = absl::Seconds(60);
+  // Called once per process, on the client thread, when the parent is found
+  // to have exited as above. Must not call back into this client's Stop().
+  std::function<void()> on_parent_exit;
+  // Each kind of warning this client logs goes out at most once per this
+  // interval; the next one says how many were suppressed (LogThrottle).
+  absl::Duration log_interval = absl::Seconds(10);
 };
 
 struct AgentClientStats {
@@ -104,7 +127,8 @@ struct AttackWaveAnswer {
                             // attack_wave_timeout; the local detector decided.
 };
 
-// Runs in a worker: one authenticated connection to the parent, with a
+// Runs in a worker (or in-process, see CreateInProcess): one authenticated
+// connection to the parent, with a
 // keepalive, settings polling (applied through the same RuntimeSettings
 // parser the parent uses), buffered event flushing, rate-limit and
 // attack-wave questions. Reconnects after a dropped connection and goes on.
@@ -118,6 +142,16 @@ class AgentClient {
   // its thread cannot be created.
   static absl::StatusOr<std::unique_ptr<AgentClient>> Create(
       const ipc::Secret* secret, AgentClientOptions options);
+
+  // A client in the process that holds the server: the same API, the same
+  // requests and the same handling of the answers, but each call goes
+  // straight to `service` (AgentServer::service()) instead of through a
+  // socket, so its answers are those a worker gets for the same question.
+  // Settings are polled and events flushed on the same schedule as a
+  // worker's. `service` is not owned and must outlive the client. Fails only
+  // when its thread cannot be created (kResourceExhausted).
+  static absl::StatusOr<std::unique_ptr<AgentClient>> CreateInProcess(
+      AgentService* service, AgentClientOptions options);
   ~AgentClient();
 
   void Stop();
@@ -154,6 +188,10 @@ class AgentClient {
 
   bool connected() const;
   AgentClientStats stats() const;
+
+  // False once the process that forked this one (options.parent_pid) has
+  // exited; true when the watch is off. One getppid() call.
+  bool parent_alive() const;
 
   // For a grandchild that inherited this client from its parent worker:
   // closes this process's copy of the socket (never shutdown) and forgets

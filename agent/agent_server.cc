@@ -3,9 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
-#include "agent/event_conversion.h"
 #include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -21,31 +19,14 @@ std::optional<uint64_t> KnownGeneration(bool has, int32_t generation) {
   return static_cast<uint64_t>(generation);
 }
 
-// RuntimeSettings reads empty or blank text as "none yet"; the cache must
-// then hold a JSON value too, since workers get the bytes spliced into a JSON
-// response. Whitespace around the value (a file's final newline) is dropped,
-// so the frame stays as compact as the reference's; inside, the bytes are
-// kept as received.
-std::string NormalizeNone(std::string json) {
-  if (absl::StripAsciiWhitespace(json).empty()) return "null";
-  // JSON's whitespace only: a vertical tab or form feed is not JSON, and
-  // must reach the parser to be refused there.
-  const auto blank = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  };
-  size_t begin = 0, end = json.size();
-  while (begin < end && blank(json[begin])) ++begin;
-  while (end > begin && blank(json[end - 1])) --end;
-  if (begin == 0 && end == json.size()) return json;
-  return json.substr(begin, end - begin);
-}
-
 }  // namespace
 
-// The WorkerAgent methods over the server's shared state.
+// The WorkerAgent methods on the wire: each decoded request goes to the
+// AgentService, the one code path the parent's in-process client uses too.
 class AgentServer::Service final : public agent::WorkerAgent::Service {
  public:
-  explicit Service(AgentServer* owner) : owner_(owner) {}
+  Service(AgentService* service, SettingsWatchers* watchers)
+      : service_(service), watchers_(watchers) {}
 
   absl::Status Ping(rpc::ServerContext*, const agent::PingRequest&,
                     agent::PingResponse*) override {
@@ -60,11 +41,8 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   absl::Status UpdatedSettings(
       rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
-    const SettingsChanges changes = owner_->cache_.ChangedSince(
-        KnownGeneration(request.has_known_config_generation(),
-                        request.known_config_generation()),
-        KnownGeneration(request.has_known_firewall_lists_generation(),
-                        request.known_firewall_lists_generation()));
+    const SettingsChanges changes =
+        service_->UpdatedSettings(request, response);
     return PutSettingsChanges(changes, context, response);
   }
 
@@ -81,7 +59,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> deferred =
         context->Defer();
     if (!deferred.ok()) return deferred.status();
-    owner_->watchers_.Watch(
+    watchers_->Watch(
         std::move(*deferred),
         KnownGeneration(request.has_known_config_generation(),
                         request.known_config_generation()),
@@ -91,74 +69,34 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     return absl::OkStatus();
   }
 
-  // Acknowledged first (respond-early), then decoded one event at a time
-  // and folded: an event that cannot be read costs only itself.
+  // Acknowledged first (respond-early), then folded.
   absl::Status SendCollectorEvents(
       rpc::ServerContext* context,
       const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
     absl::Status acked = context->RespondNow();
     if (!acked.ok()) return acked;
-    if (request.events().empty()) return absl::OkStatus();  // `null`: none.
-    absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
-    if (!decoded.ok()) {
-      LogWarning("agent server: ignored a worker's events: ",
-                 decoded.status().message());
-      owner_->unreadable_events_.fetch_add(1, std::memory_order_relaxed);
-      return absl::OkStatus();
-    }
-    owner_->collector_.RecordBatch(decoded->events);
-    const size_t bad = decoded->unknown_type + decoded->undecodable;
-    if (bad > 0) {
-      owner_->unreadable_events_.fetch_add(bad, std::memory_order_relaxed);
-      LogWarning("agent server: ignored ", decoded->unknown_type,
-                 " events of unknown type and ", decoded->undecodable,
-                 " unreadable events from a worker");
-    }
+    service_->SendCollectorEvents(request);
     return absl::OkStatus();
   }
 
   absl::Status CalculateRateLimits(
       rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
       agent::CalculateRateLimitsResponse* response) override {
-    RouteKey route{request.route().method(), request.route().path()};
-    // The reference keys an actor's window by its id alone; the rest of the
-    // actor (name, IP, times) does not change the answer.
-    std::optional<absl::string_view> actor;
-    if (request.has_actor() && !request.actor().id().empty()) {
-      actor = request.actor().id();
-    }
-    std::shared_ptr<const RuntimeSettings> settings = owner_->settings();
-    std::optional<RateLimitResult> result = owner_->rate_limiter_.Check(
-        route, request.client_ip(), actor, *settings, zen::Now());
-    if (!result) return absl::OkStatus();  // Empty → the wire's null.
-    response->set_throttled(result->throttled);
-    response->set_discriminator(result->discriminator);
-    response->set_current_requests(
-        static_cast<int32_t>(result->current_requests));
-    response->set_max_requests(static_cast<int32_t>(result->max_requests));
-    response->set_time_remaining(
-        static_cast<int32_t>(result->time_remaining_seconds));
+    service_->CalculateRateLimits(request, response);
     return absl::OkStatus();
   }
 
   absl::Status RecordAttackWave(
       rpc::ServerContext*, const agent::RecordAttackWaveRequest& request,
       agent::RecordAttackWaveResponse* response) override {
-    std::optional<std::vector<AttackWaveSample>> samples =
-        owner_->attack_waves_.Record(request.client_ip(), request.verb(),
-                                     request.path(), zen::Now());
-    if (!samples) return absl::OkStatus();
-    for (const AttackWaveSample& s : *samples) {
-      agent::AttackWaveSample* out = response->add_samples();
-      out->set_method(s.method);
-      out->set_url(s.url);
-    }
+    service_->RecordAttackWave(request, response);
     return absl::OkStatus();
   }
 
  private:
-  AgentServer* const owner_;  // Not owned; outlives the service.
+  AgentService* const service_;       // Not owned; outlives the RPC service.
+  SettingsWatchers* const watchers_;  // Not owned; as service_.
 };
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
@@ -170,17 +108,16 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
       rpc::Server::Create(secret, options.server);
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
-  server->service_ = std::make_unique<Service>(server.get());
-  server->service_->RegisterOn(server->server_.get());
+  server->rpc_service_ =
+      std::make_unique<Service>(&server->service_, &server->watchers_);
+  server->rpc_service_->RegisterOn(server->server_.get());
   return server;
 }
 
 AgentServer::AgentServer(AgentServerOptions options)
     : options_(std::move(options)),
-      collector_(options_.collector),
-      rate_limiter_(options_.rate_limiter),
-      attack_waves_(options_.attack_wave),
-      settings_(std::make_shared<const RuntimeSettings>()) {}
+      service_(AgentServiceOptions{options_.collector, options_.rate_limiter,
+                                   options_.attack_wave}) {}
 
 AgentServer::~AgentServer() {
   watchers_.Stop();
@@ -209,36 +146,19 @@ const std::string& AgentServer::unix_path() const {
 }
 
 std::shared_ptr<const RuntimeSettings> AgentServer::settings() const {
-  MutexLock lock(&settings_mu_);
-  return settings_;
+  return service_.settings();
 }
 
 absl::Status AgentServer::UpdateConfig(std::string json) {
-  // Parse first: a malformed document must reach neither the parent's
-  // settings nor any worker.
-  MutexLock update(&update_mu_);
-  json = NormalizeNone(std::move(json));
-  auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyConfig(json);
-  if (!applied.ok()) return applied;
-  MutexLock lock(&settings_mu_);
-  cache_.UpdateConfig(std::move(json));
-  settings_ = std::move(updated);
-  watchers_.Notify();
-  return absl::OkStatus();
+  absl::Status updated = service_.UpdateConfig(std::move(json));
+  if (updated.ok()) watchers_.Notify();
+  return updated;
 }
 
 absl::Status AgentServer::UpdateFirewallLists(std::string json) {
-  MutexLock update(&update_mu_);
-  json = NormalizeNone(std::move(json));
-  auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyFirewallLists(json);
-  if (!applied.ok()) return applied;
-  MutexLock lock(&settings_mu_);
-  cache_.UpdateFirewallLists(std::move(json));
-  settings_ = std::move(updated);
-  watchers_.Notify();
-  return absl::OkStatus();
+  absl::Status updated = service_.UpdateFirewallLists(std::move(json));
+  if (updated.ok()) watchers_.Notify();
+  return updated;
 }
 
 void AgentServer::AbandonAfterFork() {

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/agent_service.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector.h"
 #include "agent/rate_limiter.h"
@@ -65,19 +66,22 @@ class AgentServer {
 
   // The parent's parsed settings (never null; empty until the first update).
   std::shared_ptr<const RuntimeSettings> settings() const;
-  const SettingsCache& settings_cache() const { return cache_; }
+  const SettingsCache& settings_cache() const {
+    return service_.settings_cache();
+  }
+  Collector& collector() { return service_.collector(); }
+  RateLimiter& rate_limiter() { return service_.rate_limiter(); }
+  AttackWaveDetector& attack_waves() { return service_.attack_waves(); }
+  // The WorkerAgent methods as plain calls: what the RPC handlers run, and
+  // what the parent's in-process AgentClient calls.
+  AgentService& service() { return service_; }
   // Workers' watch_settings calls parked now (waiting for a change).
   size_t settings_watches_waiting() const { return watchers_.waiting(); }
-  Collector& collector() { return collector_; }
-  RateLimiter& rate_limiter() { return rate_limiter_; }
-  AttackWaveDetector& attack_waves() { return attack_waves_; }
   rpc::ServerStats server_stats() const { return server_->stats(); }
   // Events workers sent that could not be folded: not an object of an
   // event's shape, or of a type this version does not know. Counted here,
   // not by the Collector, which only sees events that were read.
-  uint64_t unreadable_events() const {
-    return unreadable_events_.load(std::memory_order_relaxed);
-  }
+  uint64_t unreadable_events() const { return service_.unreadable_events(); }
 
   // For a forked child that inherited this object: closes this process's
   // copies of the server's sockets (never shutdown) and forgets its threads.
@@ -89,17 +93,11 @@ class AgentServer {
   AgentServer(AgentServerOptions options);
 
   const AgentServerOptions options_;
-  SettingsCache cache_;  // Written only by UpdateConfig/UpdateFirewallLists.
-  SettingsWatchers watchers_{&cache_};
-  Collector collector_;
-  RateLimiter rate_limiter_;
-  AttackWaveDetector attack_waves_;
-  Mutex update_mu_;  // Serializes UpdateConfig/UpdateFirewallLists.
-  mutable Mutex settings_mu_;
-  std::shared_ptr<const RuntimeSettings> settings_
-      ABSL_GUARDED_BY(settings_mu_);
-  std::atomic<uint64_t> unreadable_events_{0};
-  std::unique_ptr<Service> service_;
+  AgentService service_;
+  // Parked watch_settings calls, answered when UpdateConfig or
+  // UpdateFirewallLists change the service's cache.
+  SettingsWatchers watchers_{&service_.settings_cache()};
+  std::unique_ptr<Service> rpc_service_;
   std::unique_ptr<rpc::Server> server_;
 };
 

@@ -7,6 +7,7 @@
 // serves HTTP on the inherited socket and asks the parent, through its agent
 // client, for settings and shared rate limits. --self-test runs the whole
 // thing under load and checks it (see self_test.h).
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,6 +135,10 @@ int Main() {
   const uint16_t port = BoundPort(listen_fd).value_or(0);
 
   AgentOptions agent_options;
+  // A worker must not outlive the supervisor: it would go on serving with
+  // nobody to stop it. SIGTERM is the workers' clean stop.
+  agent_options.exit_with_parent = true;
+  agent_options.exit_with_parent_signal = SIGTERM;
   AgentClientOptions& client = agent_options.client;
   client.polling_interval = polling_interval;
   client.polling_jitter = polling_jitter;

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,11 +28,9 @@ bool WaitForStopSignal(absl::Duration timeout) {
 
 int RunWorker(const WorkerOptions& options, Agent* agent,
               WorkerMetrics* metrics, int listen_fd) {
-  // A worker must not outlive its supervisor: it would go on serving with
-  // nobody to stop it. The death signal is SIGTERM, i.e. a clean stop.
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != options.supervisor_pid) return 1;  // Died before prctl.
-
+  // A worker must not outlive its supervisor: the Agent's exit_with_parent
+  // (set by prefork_server_main) sends it SIGTERM, a clean stop, when the
+  // supervisor exits, even one that died before the fork handler armed it.
   // The first call after the fork drops the parent's state and connects.
   if (AgentClient* client = agent->client()) {
     absl::Status polled = client->PollSettings();

@@ -1,0 +1,99 @@
+// AgentService: the parent's shared state and the WorkerAgent methods over
+// it, as plain calls.
+#ifndef ZEN_AGENT_AGENT_SERVICE_H_
+#define ZEN_AGENT_AGENT_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "agent/attack_wave_detector.h"
+#include "agent/collector.h"
+#include "agent/rate_limiter.h"
+#include "agent/runtime_settings.h"
+#include "agent/settings_cache.h"
+#include "base/mutex.h"
+#include "proto/zen/agent/worker_agent.pb.h"
+
+namespace zen {
+
+struct AgentServiceOptions {
+  CollectorOptions collector;
+  RateLimiterOptions rate_limiter;
+  AttackWaveOptions attack_wave;
+};
+
+// Holds what all workers share: the settings as received from the product's
+// API (SettingsCache) and parsed (RuntimeSettings), the statistics folded
+// from their events (Collector), the one rate limiter and the one
+// attack-wave detector; and answers the WorkerAgent methods
+// (proto/zen/agent/worker_agent.proto) over them.
+//
+// There is one code path: AgentServer's RPC handlers decode a worker's
+// request and call these methods; the parent's own AgentClient (Agent::
+// client() in the process that created the Agent) builds the same request
+// and calls them directly, with no socket. So a parent and a worker asking
+// the same question get the same answer, by construction.
+//
+// Thread-safe.
+class AgentService {
+ public:
+  explicit AgentService(const AgentServiceOptions& options);
+  AgentService(const AgentService&) = delete;
+  AgentService& operator=(const AgentService&) = delete;
+
+  // New settings documents, as received; see AgentServer::UpdateConfig.
+  // kInvalidArgument for a malformed document (the previous one stays).
+  absl::Status UpdateConfig(std::string json) ABSL_LOCKS_EXCLUDED(update_mu_);
+  absl::Status UpdateFirewallLists(std::string json)
+      ABSL_LOCKS_EXCLUDED(update_mu_);
+
+  // The parent's parsed settings (never null; empty until the first update).
+  std::shared_ptr<const RuntimeSettings> settings() const;
+  const SettingsCache& settings_cache() const { return cache_; }
+  Collector& collector() { return collector_; }
+  RateLimiter& rate_limiter() { return rate_limiter_; }
+  AttackWaveDetector& attack_waves() { return attack_waves_; }
+  // Events that could not be folded (see AgentServer::unreadable_events).
+  uint64_t unreadable_events() const {
+    return unreadable_events_.load(std::memory_order_relaxed);
+  }
+
+  // updated_settings: what changed since the generations the caller knows.
+  // Sets the changed documents' generations in `response`; their bytes are
+  // in the returned snapshot (the RPC handler splices them into the frame
+  // unparsed, an in-process caller copies them into `config` and
+  // `firewall_lists`, which are raw JSON).
+  SettingsChanges UpdatedSettings(
+      const agent::UpdatedSettingsRequest& request,
+      agent::UpdatedSettingsResponse* response) const;
+
+  // send_collector_events: decodes the batch one event at a time and folds
+  // what it can read; what it cannot is counted and logged, never an error.
+  void SendCollectorEvents(const agent::SendCollectorEventsRequest& request);
+
+  // calculate_rate_limits: an empty response when no limit applies.
+  void CalculateRateLimits(const agent::CalculateRateLimitsRequest& request,
+                           agent::CalculateRateLimitsResponse* response);
+
+  // record_attack_wave: the wave's samples when this request completed one.
+  void RecordAttackWave(const agent::RecordAttackWaveRequest& request,
+                        agent::RecordAttackWaveResponse* response);
+
+ private:
+  SettingsCache cache_;  // Written only by UpdateConfig/UpdateFirewallLists.
+  Collector collector_;
+  RateLimiter rate_limiter_;
+  AttackWaveDetector attack_waves_;
+  Mutex update_mu_;  // Serializes UpdateConfig/UpdateFirewallLists.
+  mutable Mutex settings_mu_;
+  std::shared_ptr<const RuntimeSettings> settings_
+      ABSL_GUARDED_BY(settings_mu_);
+  std::atomic<uint64_t> unreadable_events_{0};
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_AGENT_SERVICE_H_
