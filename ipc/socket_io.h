@@ -1,9 +1,13 @@
-// Deadline-bound socket I/O over nonblocking descriptors.
+// Deadline-bound socket I/O.
 //
-// Every function takes an absolute deadline (absl::InfiniteFuture() for none),
-// retries on EINTR, and waits with poll(2). Every descriptor made here is
-// close-on-exec and nonblocking; TCP sockets get TCP_NODELAY. Errors map to
-// status codes as docs/errors.md says: peer closed → kUnavailable, deadline →
+// Every function that waits takes an absolute deadline
+// (absl::InfiniteFuture() for none), retries on EINTR, and waits with
+// poll(2), so it works on nonblocking descriptors and never blocks past the
+// deadline on blocking ones. ReceiveOnce is the exception: one recv(2) that
+// waits only as the socket and its flags make it (SocketStream blocks in it
+// under SO_RCVTIMEO). Every descriptor made here is close-on-exec and
+// nonblocking; TCP sockets get TCP_NODELAY. Errors map to status codes as
+// docs/errors.md says: peer closed → kUnavailable, deadline →
 // kDeadlineExceeded, other system errors → kUnavailable with errno text.
 #ifndef ZEN_IPC_SOCKET_IO_H_
 #define ZEN_IPC_SOCKET_IO_H_
@@ -68,8 +72,10 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
 // before that; kDeadlineExceeded ("read timed out").
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline);
 
-// One recv(2) of at most `out.size()` bytes with `flags`: the count (> 0);
-// 0 when nothing came (EAGAIN: none yet, or an SO_RCVTIMEO ran out; EINTR);
+// One recv(2) of at most `out.size()` bytes with `flags`, no deadline of its
+// own: it blocks if the socket does and `flags` lacks MSG_DONTWAIT, until
+// bytes come or the socket's SO_RCVTIMEO runs out. Returns the count (> 0);
+// 0 when nothing came (EAGAIN: none yet, or SO_RCVTIMEO ran out; EINTR);
 // kUnavailable ("connection closed") on end of stream or a reset peer; other
 // errors as kUnavailable with errno's text.
 absl::StatusOr<size_t> ReceiveOnce(int fd, absl::Span<uint8_t> out, int flags);
