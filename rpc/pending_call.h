@@ -7,10 +7,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
 #include "ipc/socket_stream.h"
@@ -147,15 +151,37 @@ class PendingCall {
 // collected by completers, run by RunCallbacks once no lock is held.
 using CompletedCalls = std::vector<PendingCall*>;
 
+// A copy of `status` that shares nothing with it: its own rep, message and
+// payloads. Copies of an absl::Status share one reference-counted rep, and
+// the thread that drops the last copy frees it. The count's atomics run
+// inside Debian's Abseil, which is not built with TSan, so TSan takes that
+// free for a race with every read of the message made in another thread:
+// a false report, and one whose suppression would hide true races on a
+// status too. So a status handed from the thread that completes a call to
+// the thread that made it is copied through this first.
+inline absl::Status UnsharedCopy(const absl::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status copy(status.code(), status.message());
+  status.ForEachPayload(
+      [&copy](absl::string_view type_url, const absl::Cord& payload) {
+        copy.SetPayload(type_url, absl::Cord(std::string(payload)));
+      });
+  return copy;
+}
+
 // Completes `p`, which the caller took from the PendingTable (and, if it is
 // asynchronous, from the channel's AsyncExpiry): a sleeping caller wakes; an
-// asynchronous call is appended to `completed`. Takes only `p`'s own lock,
-// so it serves with or without the channel's held.
+// asynchronous call is appended to `completed`. A failed call gets a status
+// of its own (UnsharedCopy): the completer may keep `result`'s status (a
+// parsed response it reuses, a loss it fails every call with) and drop it
+// at any later time. Takes only `p`'s own lock, so it serves with or
+// without the channel's held.
 inline void CompleteCall(PendingCall* p, absl::StatusOr<RawResult> result,
                          CompletedCalls* completed) {
   // Asked first: a synchronous caller may return, and `p` die, as soon as
   // it is complete.
   const bool async = p->is_async();
+  if (!result.ok()) result = UnsharedCopy(result.status());
   p->Complete(std::move(result));
   if (async) completed->push_back(p);
 }
