@@ -52,8 +52,12 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     const absl::Duration idle = server_->options_.idle_timeout;
     return in_flight_ > 0 ? zen::Now() + idle : last_activity_ + idle;
   }
-  // Runs the handler of one request and answers it (null, or the error,
-  // when the handler returned without answering).
+  // Runs `request`'s handler on this thread and sees that the call is
+  // answered exactly once: an unknown method gets UNIMPLEMENTED; a handler
+  // that returns without responding gets `null` if it returned OK, else its
+  // error (logged); an error returned after responding is only logged. A
+  // response that cannot be written closes the connection (SendResponse).
+  // `frame` holds the bytes `request` points into.
   void Dispatch(const ipc::Frame& frame, RequestView& request);
   void SendResponse(absl::string_view id_json,
                     absl::Span<const absl::string_view> result,
