@@ -10,7 +10,7 @@ namespace zen::rpc::internal {
 // One thread at a time reads a connection and delivers every response it
 // finds (leader/follower). A synchronous caller whose response has not come
 // takes the token if it is free and reads for everyone, so a caller alone in
-// flight reads its own response: no thread hand-off, no signalling. A caller
+// flight reads its own response: no thread switch, no signalling. A caller
 // that finds the token held follows: it sleeps until its response is
 // delivered or the token is offered to it. A leader that leaves offers the
 // token to one follower (not all of them, which would only race for it).

@@ -11,10 +11,10 @@
 
 namespace zen::rpc::internal {
 
-// A handler runs on the thread that read its request: no hand-off, which is
-// what makes a short call fast. But while it runs, nothing else of its
-// connection is read, so a slow handler would hold up every later call of
-// that connection. The server's supervisor therefore looks at each
+// A handler runs on the thread that read its request: no thread switch,
+// which is what makes a short call fast. But while it runs, nothing else of
+// its connection is read, so a slow handler would hold up every later call
+// of that connection. The server's supervisor therefore looks at each
 // connection every tick and relieves a reader whose handler has run past
 // the budget (ServerOptions::inline_handler_budget): a new thread becomes
 // the connection's reader, and the old one finishes its handler and leaves.

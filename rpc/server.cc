@@ -14,8 +14,8 @@
 namespace zen::rpc {
 
 // One connection's state. Exactly one thread at a time is its reader; it
-// runs each handler inline (no hand-off on the fast path). If a handler runs
-// long, the supervisor relieves the reader (rpc/relief.h): a new thread
+// runs each handler inline (no thread switch on the fast path). If a handler
+// runs long, the supervisor relieves the reader (rpc/relief.h): a new thread
 // reads, and the old one finishes its handler and leaves.
 class Server::Connection : public std::enable_shared_from_this<Connection> {
  public:

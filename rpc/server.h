@@ -34,8 +34,8 @@ struct ServerOptions {
   // Calls of one connection in flight at once; more are answered
   // RESOURCE_EXHAUSTED at once.
   size_t max_in_flight_per_connection = 256;
-  // Handlers start on the thread that read their request (no hand-off). One
-  // still running after this long, and blocked, is relieved: its
+  // Handlers start on the thread that read their request (no thread switch).
+  // One still running after this long, and blocked, is relieved: its
   // connection's reading moves to another thread (rpc/relief.h; a runnable
   // one, after ten times this long). So a slow handler holds up later calls
   // of its connection for about this long while calls flow, and at most
@@ -65,8 +65,10 @@ struct ServerStats {
   uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
   // Reliefs (see inline_handler_budget): times a slow handler's reading
   // moved, and slow handlers left inline (at max_relieved_handlers, or no
-  // thread could be created). Named before the idea had one name; kept,
-  // since bench/ reads them.
+  // thread could be created). "Handoff" is the idea's old name, kept in
+  // these two public fields (and bench/'s "server_handoffs" keys) because
+  // tests, benchmarks and their stored results read them; everything else
+  // says "relief".
   uint64_t handoffs = 0;
   uint64_t handoffs_refused = 0;
   uint64_t refused_no_thread = 0;      // Connections closed: no thread for
