@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
@@ -51,6 +52,29 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
  private:
   Mutex* const mu_;
 };
+
+// Runs `fn()` with `*mu` (which the caller holds) released, takes `*mu`
+// again when `fn` returns (or throws), and returns what `fn` returned: for
+// a blocking call made from inside a critical section (a connect, a
+// callback, a read) without a hand-paired Unlock()/Lock() that an early
+// return could unbalance. Whatever `*mu` guards may have changed meanwhile:
+// the caller looks again afterwards.
+//
+// A function rather than a scoped object because clang's thread-safety
+// analysis (Debian's clang 14) cannot follow a scope that releases a lock
+// and retakes it at its end; it does follow this: the caller holds `*mu`
+// across the call, and the body of `fn` is checked as holding no lock.
+template <typename Fn>
+decltype(auto) WithUnlocked(Mutex* mu, Fn&& fn)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  struct Relock {
+    Mutex* mu;
+    ~Relock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu->Lock(); }
+  };
+  mu->Unlock();
+  const Relock relock{mu};
+  return std::forward<Fn>(fn)();
+}
 
 // Condition variable over zen::Mutex. Waits may wake spuriously: callers loop
 // on their predicate.

@@ -8,6 +8,37 @@
 namespace zen {
 namespace {
 
+// Whether another thread can take `*mu` right now.
+bool FreeForOthers(Mutex* mu) {
+  bool taken = false;
+  std::thread other([&] {
+    if (mu->TryLock()) {
+      mu->Unlock();
+      taken = true;
+    }
+  });
+  other.join();
+  return taken;
+}
+
+TEST(WithUnlockedTest, ReleasesDuringTheCallAndRelocksAfter) {
+  Mutex mu;
+  MutexLock lock(&mu);
+  const int result = WithUnlocked(&mu, [&] {
+    EXPECT_TRUE(FreeForOthers(&mu));
+    return 7;
+  });
+  EXPECT_EQ(result, 7);
+  EXPECT_FALSE(FreeForOthers(&mu));
+}
+
+TEST(WithUnlockedTest, RelocksWhenTheCallThrows) {
+  Mutex mu;
+  MutexLock lock(&mu);
+  EXPECT_THROW(WithUnlocked(&mu, []() -> int { throw 1; }), int);
+  EXPECT_FALSE(FreeForOthers(&mu));
+}
+
 TEST(CondVarTest, WaitUntilTimesOutWithoutSignal) {
   Mutex mu;
   CondVar cv;

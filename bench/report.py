@@ -491,7 +491,7 @@ def main():
                  "p99 (µs) | zen p99 (µs) | zen errors | RSS growth per conn "
                  "(KiB): raw / zen | parent threads: raw / zen | server CPU "
                  "per call (µs): raw / zen | client CPU per call (µs): raw "
-                 "/ zen | zen handoffs |")
+                 "/ zen | zen reliefs |")
     lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
                  "---:|")
     for k in SCALE_CHILDREN:
@@ -517,7 +517,7 @@ def main():
     lines.append("")
     lines.append("| config | how the response is built | server CPU per call "
                  "(µs) | wall per call (µs) | config MB/s | server CPU ÷ "
-                 "AgentServer's | handoffs |")
+                 "AgentServer's | reliefs |")
     lines.append("|---:|---|---:|---:|---:|---:|---:|")
     for size in SETTINGS_SIZES:
         base = med(settings[("agent_server", size)], "server_cpu_us_per_call")

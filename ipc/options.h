@@ -42,13 +42,13 @@ struct StreamOptions {
   // Before sleeping until a message arrives, keep asking for one (without
   // blocking) for up to this long. Off by default. A thread that sleeps is
   // woken by the kernel when the message lands, which across CPUs (and above
-  // all on a VM, where an idle vCPU halts) costs far more than the message:
-  // ~25 µs a wake-up on the 2-vCPU VM of docs/benchmarks.md. Spinning through
-  // the expected reply time saves that wake-up, at the price of burning this
-  // CPU for up to this long per wait. Worth it for a caller whose CPU would
-  // idle anyway while it waits and that calls often; wasteful on a CPU
-  // shared with the peer (the spinner delays the reply it waits for) and on
-  // a server's idle connections.
+  // all on a VM, where an idle vCPU halts) costs far more than the message
+  // (docs/benchmarks.md measures it). Spinning through the expected reply
+  // time saves that wake-up, at the price of burning this CPU for up to this
+  // long per wait. Worth it for a caller whose CPU would idle anyway while
+  // it waits and that calls often; wasteful on a CPU shared with the peer
+  // (the spinner delays the reply it waits for) and on a server's idle
+  // connections.
   absl::Duration spin_before_block = absl::ZeroDuration();
   // Shared by every stream of a server: bounds the bytes their large frames
   // hold together (frame_budget.h). Null: no bound beyond max_frame_size

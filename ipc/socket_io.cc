@@ -55,9 +55,8 @@ absl::Status WaitFor(int fd, short events, absl::Time deadline) {
     pollfd p{fd, events, 0};
     const int timeout = PollTimeoutMs(deadline);
     const int n = ::poll(&p, 1, timeout);
-    if (n > 0)
-      return absl::OkStatus();  // Ready, or an error the caller's I/O will
-                                // report.
+    // Ready, or an error that the caller's I/O will report.
+    if (n > 0) return absl::OkStatus();
     if (n == 0) {
       if (timeout == 0 || zen::Now() >= deadline) {
         return absl::DeadlineExceededError("timed out");

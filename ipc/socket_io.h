@@ -1,10 +1,19 @@
-// Deadline-bound socket I/O over nonblocking descriptors.
+// Socket I/O, deadline-bound except for ReceiveOnce.
 //
-// Every function takes an absolute deadline (absl::InfiniteFuture() for none),
-// retries on EINTR, and waits with poll(2). Every descriptor made here is
-// close-on-exec and nonblocking; TCP sockets get TCP_NODELAY. Errors map to
-// status codes as docs/errors.md says: peer closed → kUnavailable, deadline →
-// kDeadlineExceeded, other system errors → kUnavailable with errno text.
+// A function that takes a deadline (absolute; absl::InfiniteFuture() for
+// none) never waits past it: it does its I/O without blocking (accept4 and
+// connect on a nonblocking socket, recv and sendmsg with MSG_DONTWAIT),
+// waits for readiness with poll(2), and retries on EINTR; so it behaves the
+// same on blocking and nonblocking descriptors. ReceiveOnce takes no
+// deadline and does not wait with poll(2): it is one recv(2), which blocks
+// as the socket and its flags make it (SocketStream blocks in it under
+// SO_RCVTIMEO), and it returns 0 on EINTR instead of retrying.
+//
+// Descriptors made here are close-on-exec and start nonblocking; connected
+// TCP sockets get TCP_NODELAY. Errors as docs/errors.md says: peer closed
+// or reset → kUnavailable ("connection closed"); deadline →
+// kDeadlineExceeded; a host that is not a dotted IPv4 quad →
+// kInvalidArgument; other system errors → kUnavailable with errno's text.
 #ifndef ZEN_IPC_SOCKET_IO_H_
 #define ZEN_IPC_SOCKET_IO_H_
 
@@ -52,9 +61,9 @@ absl::StatusOr<UniqueFd> ListenTcp(absl::string_view host, uint16_t port,
 // The local port of a bound socket.
 absl::StatusOr<uint16_t> LocalPort(int fd);
 
-// Accepts one connection (close-on-exec, nonblocking, TCP_NODELAY). Returns
-// kUnavailable on a transient error, kDeadlineExceeded if none arrives in
-// time.
+// Accepts one connection (close-on-exec, nonblocking, TCP_NODELAY).
+// kDeadlineExceeded if none arrives in time; kUnavailable with errno's text
+// when accept4(2) fails otherwise (ECONNABORTED, EMFILE, ...).
 absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline);
 
 // Connects to an IPv4 host:port (dotted quad) by nonblocking connect.
@@ -68,8 +77,10 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
 // before that; kDeadlineExceeded ("read timed out").
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline);
 
-// One recv(2) of at most `out.size()` bytes with `flags`: the count (> 0);
-// 0 when nothing came (EAGAIN: none yet, or an SO_RCVTIMEO ran out; EINTR);
+// One recv(2) of at most `out.size()` bytes with `flags`, no deadline of its
+// own: it blocks if the socket does and `flags` lacks MSG_DONTWAIT, until
+// bytes come or the socket's SO_RCVTIMEO runs out. Returns the count (> 0);
+// 0 when nothing came (EAGAIN: none yet, or SO_RCVTIMEO ran out; EINTR);
 // kUnavailable ("connection closed") on end of stream or a reset peer; other
 // errors as kUnavailable with errno's text.
 absl::StatusOr<size_t> ReceiveOnce(int fd, absl::Span<uint8_t> out, int flags);
@@ -80,10 +91,12 @@ absl::StatusOr<size_t> ReceiveOnce(int fd, absl::Span<uint8_t> out, int flags);
 absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
                                 absl::Time deadline);
 
-// Writes every byte of `parts` in as few writev(2) calls as the kernel
-// allows (one, normally). On failure some prefix may have been written, and
-// a connection left mid-message must be dropped; `sent` (if not null) tells
-// how many bytes left (0: none, the connection is as it was).
+// Writes every byte of `parts` in as few sendmsg(2) calls as the kernel
+// allows (one, normally). kDeadlineExceeded ("write timed out") if the
+// socket takes no more before `deadline`. On failure some prefix may have
+// been written, and a connection left mid-message must be dropped; `*sent`
+// (if not null) is set to the bytes written (0: none, the connection is as
+// it was).
 absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
                       absl::Time deadline, size_t* sent = nullptr);
 

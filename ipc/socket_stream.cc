@@ -13,45 +13,10 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "ipc/receive_timeout.h"
 #include "ipc/socket_io.h"
 
 namespace zen::ipc {
-
-namespace {
-
-// The last stretch before a deadline is always waited with poll(2), which
-// keeps it to the millisecond: SO_RCVTIMEO runs on the kernel's coarse timer
-// wheel, which may fire up to ~1/8 of the timeout late (a 5 s one 120-170 ms
-// late on the VM of docs/benchmarks.md). The stretch is a quarter of the
-// wait, and at least this long.
-constexpr absl::Duration kPreciseReadWait = absl::Milliseconds(50);
-
-// Blocking waits shorter than this are not worth a setsockopt (and would
-// round to a zero timeval, which means "no timeout").
-constexpr absl::Duration kShortestBlockingWait = absl::Milliseconds(1);
-
-// How to block in recv(2) for a wait of `left`.
-struct BlockingWait {
-  absl::Duration timeout;            // SO_RCVTIMEO wanted; infinite for none.
-  absl::Duration may_exceed_by;      // A timeout in place this much longer
-                                     // still ends before the deadline...
-  absl::Duration may_fall_short_by;  // ...and one this much shorter costs
-                                     // little more than a wake-up.
-};
-
-BlockingWait PlanBlockingWait(absl::Duration left) {
-  if (left == absl::InfiniteDuration()) {
-    return {absl::InfiniteDuration(), absl::ZeroDuration(),
-            absl::ZeroDuration()};
-  }
-  const absl::Duration tail = std::max(kPreciseReadWait, left / 4);
-  const absl::Duration timeout = left - tail;
-  // Up to tail/4 longer: even 1/8 late, such a timeout fires before the
-  // deadline ((1 - 3/16) * 9/8 < 1 of what was left).
-  return {timeout, tail / 4, std::max(timeout / 4, absl::Milliseconds(100))};
-}
-
-}  // namespace
 
 SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
     : fd_(std::move(fd)),
@@ -80,56 +45,34 @@ absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
 
 absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
                                              absl::Time deadline) {
+  // Spin first (StreamOptions::spin_before_block), but only when the last
+  // receive emptied the socket: otherwise bytes are most likely there.
+  absl::Time spin_until = absl::InfinitePast();
   if (drained_ && options_.spin_before_block > absl::ZeroDuration()) {
-    absl::StatusOr<size_t> n = ReceiveSpinning(space, deadline);
-    if (!n.ok() || *n > 0) return n;
+    spin_until = std::min(deadline, zen::Now() + options_.spin_before_block);
   }
+  // Once polled, a wait stays polled to its deadline (ReceiveTimeout).
+  bool polling = !blocking_reads_;
   for (;;) {
-    const BlockingWait wait = PlanBlockingWait(deadline - zen::Now());
-    if (!blocking_reads_ || wait.timeout < kShortestBlockingWait) {
-      return ReceivePrecisely(space, deadline);
-    }
-    // The timeout in place is reused unless it could overshoot, or is much
-    // shorter than needed: calls with the usual deadline make no syscall.
-    if (receive_timeout_ > wait.timeout + wait.may_exceed_by ||
-        receive_timeout_ < wait.timeout - wait.may_fall_short_by) {
-      // A zero timeval is "no timeout", which is what an infinite one means.
-      const timeval tv = wait.timeout == absl::InfiniteDuration()
-                             ? timeval{0, 0}
-                             : absl::ToTimeval(wait.timeout);
-      if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) !=
-          0) {
-        return ErrnoStatus("setsockopt(SO_RCVTIMEO)", errno);
+    const bool spinning = spin_until != absl::InfinitePast();
+    int flags = MSG_DONTWAIT;
+    if (!spinning && !polling) {
+      const ReceiveTimeout::Plan plan =
+          timeout_.PlanWait(deadline - zen::Now());
+      polling = plan.poll;
+      if (!polling) {
+        flags = 0;  // Blocks, for up to plan.timeout.
+        if (plan.arm) {
+          const timeval tv = ReceiveTimeout::ToTimeval(plan.timeout);
+          if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv,
+                           sizeof(tv)) != 0) {
+            return ErrnoStatus("setsockopt(SO_RCVTIMEO)", errno);
+          }
+          timeout_.Armed(plan.timeout);
+        }
       }
-      receive_timeout_ = wait.timeout;
     }
-    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, 0);
-    if (!n.ok() || *n > 0) return n;
-    // Timed out (or interrupted): judge the deadline again.
-  }
-}
-
-absl::StatusOr<size_t> SocketStream::ReceiveSpinning(absl::Span<uint8_t> space,
-                                                     absl::Time deadline) {
-  const absl::Time until =
-      std::min(deadline, zen::Now() + options_.spin_before_block);
-  do {
-    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, MSG_DONTWAIT);
-    if (!n.ok() || *n > 0) return n;
-    if (shut_down_.load(std::memory_order_relaxed)) {
-      return absl::UnavailableError("connection closed");
-    }
-    // A thread waiting for this CPU (the peer, when both share it) runs
-    // first; alone on its CPU this returns at once.
-    ::sched_yield();
-  } while (zen::Now() < until);
-  return 0;
-}
-
-absl::StatusOr<size_t> SocketStream::ReceivePrecisely(absl::Span<uint8_t> space,
-                                                      absl::Time deadline) {
-  for (;;) {
-    if (drained_) {
+    if (polling && drained_) {
       // The last receive emptied the socket, so one now would most likely
       // find nothing: wait first and save that syscall.
       absl::Status ready = WaitFor(fd_.get(), POLLIN, deadline);
@@ -138,12 +81,24 @@ absl::StatusOr<size_t> SocketStream::ReceivePrecisely(absl::Span<uint8_t> space,
       }
       if (!ready.ok()) return ready;
     }
-    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, MSG_DONTWAIT);
+    absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, flags);
     if (!n.ok() || *n > 0) return n;
-    drained_ = true;
-    if (zen::Now() >= deadline) {
-      return absl::DeadlineExceededError("read timed out");
+    // Nothing came.
+    if (spinning) {
+      if (shut_down_.load(std::memory_order_relaxed)) {
+        return absl::UnavailableError("connection closed");
+      }
+      // A thread waiting for this CPU (the peer, when both share it) runs
+      // first; alone on its CPU this returns at once.
+      ::sched_yield();
+      if (zen::Now() >= spin_until) spin_until = absl::InfinitePast();
+    } else if (polling) {
+      drained_ = true;
+      if (zen::Now() >= deadline) {
+        return absl::DeadlineExceededError("read timed out");
+      }
     }
+    // Else the blocking recv timed out (or was interrupted): plan again.
   }
 }
 

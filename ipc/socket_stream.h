@@ -8,6 +8,7 @@
 #include "ipc/frame.h"
 #include "ipc/message_stream.h"
 #include "ipc/options.h"
+#include "ipc/receive_timeout.h"
 #include "ipc/unique_fd.h"
 
 namespace zen::ipc {
@@ -17,12 +18,11 @@ namespace zen::ipc {
 // may deliver several frames, and a frame split over many writes
 // reassembles. Thread-safety as MessageStream says.
 //
-// Waiting for a message is one blocking recv(2) bounded by SO_RCVTIMEO, the
-// way a plain blocking ping-pong waits, rather than poll(2) and then read(2):
-// a syscall and a timer fewer per message. The last quarter of a wait (at
-// least 50 ms) before its deadline is waited with poll, which keeps deadlines
-// to the millisecond (SO_RCVTIMEO runs on the kernel's coarse timer wheel).
-// Writes never block: they wait for POLLOUT until their deadline.
+// Waiting for a message is one recv(2) that blocks, bounded by SO_RCVTIMEO
+// (a syscall and a timer fewer per message than poll(2) and then recv(2));
+// the last part of a wait is polled, which keeps deadlines to the
+// millisecond. ReceiveTimeout plans each wait and says why. Writes never
+// block the socket: they wait for POLLOUT until their deadline.
 class SocketStream final : public MessageStream {
  public:
   // Takes ownership of a connected, close-on-exec socket, and clears its
@@ -44,17 +44,12 @@ class SocketStream final : public MessageStream {
   int fd() const { return fd_.get(); }
 
  private:
-  // Receives some bytes into `space`, waiting until `deadline`.
+  // Receives at least one byte into `space`, waiting until `deadline`:
+  // spinning first if the options ask for it, then blocking in recv(2),
+  // then polling the last part of the wait. kDeadlineExceeded when nothing
+  // came; kUnavailable when the peer closed or the stream was shut down.
   absl::StatusOr<size_t> Receive(absl::Span<uint8_t> space,
                                  absl::Time deadline);
-  // Asks for bytes without blocking until StreamOptions::spin_before_block
-  // (or `deadline`) passes; 0 if none came.
-  absl::StatusOr<size_t> ReceiveSpinning(absl::Span<uint8_t> space,
-                                         absl::Time deadline);
-  // Receives without blocking, after polling until `deadline` if the last
-  // receive emptied the socket.
-  absl::StatusOr<size_t> ReceivePrecisely(absl::Span<uint8_t> space,
-                                          absl::Time deadline);
 
   UniqueFd fd_;
   const StreamOptions options_;
@@ -62,9 +57,8 @@ class SocketStream final : public MessageStream {
   bool blocking_reads_ = false;
   // Reader-only state:
   FrameDecoder decoder_;
-  bool drained_ = false;  // The last receive got less than asked.
-  // SO_RCVTIMEO in place (the kernel's initial one: none).
-  absl::Duration receive_timeout_ = absl::InfiniteDuration();
+  bool drained_ = false;    // The last receive got less than asked.
+  ReceiveTimeout timeout_;  // Plans waits; knows SO_RCVTIMEO in place.
   Mutex write_mu_;
   bool write_broken_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<bool> shut_down_{false};

@@ -241,6 +241,26 @@ TEST(RpcTest, ReaderTimingOutHandsReadingToAWaitingCaller) {
   EXPECT_EQ(Json(channel->Call("echo", "[4]", "{}")), "4");
 }
 
+TEST(RpcTest, ErrorReadByAnotherCallerReachesItsCallerIntact) {
+  Fixture f;
+  auto channel = f.Connect();
+  // The first caller holds the reading token while the second's error
+  // arrives: the first delivers it, keeps reading, and drops its parsed
+  // envelope only after the second has used and dropped its status.
+  std::thread reader([&] {
+    EXPECT_EQ(Json(channel->Call("slow", "[0.3]", "{}",
+                                 CallOptions::WithTimeout(absl::Seconds(5)))),
+              "\"done\"");
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  {
+    const absl::Status unknown = channel->Call("nope", "[]", "{}").status();
+    EXPECT_EQ(absl::StrCat(unknown.message()), "undefined handler 'nope'");
+    EXPECT_EQ(unknown.code(), absl::StatusCode::kUnimplemented);
+  }
+  reader.join();
+}
+
 TEST(RpcTest, AsyncCallsComplete) {
   Fixture f;
   auto channel = f.Connect();

@@ -9,13 +9,14 @@
 #include "base/log.h"
 #include "base/thread_state.h"
 #include "rpc/envelope.h"
+#include "rpc/relief.h"
 
 namespace zen::rpc {
 
 // One connection's state. Exactly one thread at a time is its reader; it
-// runs each handler inline (no hand-off on the fast path). If a handler runs
-// past the inline budget, the supervisor makes a fresh thread the reader and
-// the old one finishes its handler and leaves.
+// runs each handler inline (no thread switch on the fast path). If a handler
+// runs long, the supervisor relieves the reader (rpc/relief.h): a new thread
+// reads, and the old one finishes its handler and leaves.
 //
 // A deferred call (ServerCall::Defer) refers to its connection weakly and may
 // outlive the server: what answering it touches (SendDeferred,
@@ -41,8 +42,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
     last_activity_ = zen::Now();
   }
 
-  // Reads and dispatches until the connection ends or this thread stops
-  // being the reader.
+  // Reads and dispatches until the connection ends or this thread is
+  // relieved.
   void ReadLoop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Called by the supervisor: relieves a reader stuck in a slow handler by
@@ -54,7 +55,29 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
   ipc::MessageStream* stream() { return stream_.get(); }
 
  private:
-  // Dispatches one request; returns false if the reader must stop reading.
+  // Counts a request in and, unless it is over the in-flight cap, marks its
+  // handler as started by this thread. False if over the cap.
+  bool BeginCall(pid_t tid) ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts the call of reader `reader` out. False if that reader was
+  // relieved meanwhile (its thread leaves); else sets *deadline for the
+  // next read.
+  bool EndCall(uint64_t reader, absl::Time* deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  // After a read failed with `status`: true if the connection stays open
+  // (*deadline is then reset), false if the reader must leave.
+  bool KeepsOpen(const absl::Status& status, absl::Time* deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // When the next read gives up: a call in flight keeps the connection
+  // open; otherwise the idle clock runs from the last activity.
+  absl::Time IdleDeadlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Duration idle = server_->options_.idle_timeout;
+    return in_flight_ > 0 ? zen::Now() + idle : last_activity_ + idle;
+  }
+  // Runs `request`'s handler on this thread and sees that the call is
+  // answered exactly once: an unknown method gets UNIMPLEMENTED; a handler
+  // that returns without responding gets `null` if it returned OK, else its
+  // error (logged); an error returned after responding is only logged. A
+  // response that cannot be written closes the connection (SendResponse).
+  // `frame` holds the bytes `request` points into.
   void Dispatch(const ipc::Frame& frame, RequestView& request);
   void SendResponse(absl::string_view id_json,
                     absl::Span<const absl::string_view> result,
@@ -70,11 +93,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
   const absl::Duration write_timeout_;
 
   Mutex mu_;
-  uint64_t reader_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped at each relief.
-  bool inline_running_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time inline_started_ ABSL_GUARDED_BY(mu_);
-  pid_t inline_tid_ ABSL_GUARDED_BY(mu_) = 0;      // The thread running it.
-  uint64_t inline_call_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped per inline call.
+  internal::ReaderRelief relief_ ABSL_GUARDED_BY(mu_);
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_) = zen::Now();
 };
@@ -148,39 +167,19 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
 }
 
 void Server::Connection::ReadLoop() {
-  uint64_t my_epoch;
+  const ServerOptions& options = server_->options_;
   const pid_t my_tid = CurrentThreadId();
+  uint64_t me;
+  absl::Time deadline;
   {
     MutexLock lock(&mu_);
-    my_epoch = reader_epoch_;
+    me = relief_.reader();
+    deadline = IdleDeadlineLocked();
   }
-  const ServerOptions& options = server_->options_;
   for (;;) {
-    absl::Time deadline;
-    {
-      MutexLock lock(&mu_);
-      // A call in flight keeps the connection open; otherwise the idle clock
-      // runs from the last activity.
-      deadline = in_flight_ > 0 ? zen::Now() + options.idle_timeout
-                                : last_activity_ + options.idle_timeout;
-    }
     absl::StatusOr<ipc::Frame> frame = stream_->Read(deadline);
     if (!frame.ok()) {
-      if (absl::IsDeadlineExceeded(frame.status())) {
-        MutexLock lock(&mu_);
-        if (in_flight_ > 0 ||
-            zen::Now() - last_activity_ < options.idle_timeout) {
-          continue;
-        }
-        LogInfo("RPC server: closing idle connection");
-      } else if (!absl::IsUnavailable(frame.status())) {
-        LogWarning("RPC server error: ", frame.status().message());
-      }
-      // Calls still in flight (handed to other threads) answer first: a
-      // client that half-closed after sending still gets them. The stream
-      // closes when the last of them releases the connection.
-      MutexLock lock(&mu_);
-      if (in_flight_ == 0) stream_->Shutdown();
+      if (KeepsOpen(frame.status(), &deadline)) continue;
       return;
     }
     RequestView request;
@@ -188,31 +187,17 @@ void Server::Connection::ReadLoop() {
                               .ParseRequest(frame->body, &request);
     if (!parsed.ok()) {
       if (absl::IsInvalidArgument(parsed)) {
-        server_->malformed_ignored_.fetch_add(1, std::memory_order_relaxed);
+        server_->counters_.malformed_ignored.fetch_add(
+            1, std::memory_order_relaxed);
         continue;  // Wrong shape: ignored.
       }
-      server_->dropped_non_json_.fetch_add(1, std::memory_order_relaxed);
+      server_->counters_.dropped_non_json.fetch_add(1,
+                                                    std::memory_order_relaxed);
       LogWarning("RPC server error: ", parsed.message());
       stream_->Shutdown();
       return;
     }
-    bool over_limit;
-    {
-      MutexLock lock(&mu_);
-      last_activity_ = zen::Now();
-      over_limit = in_flight_ >= options.max_in_flight_per_connection;
-      if (!over_limit) {
-        ++in_flight_;
-        inline_running_ = true;
-        inline_started_ = last_activity_;
-        inline_tid_ = my_tid;
-        ++inline_call_;
-      }
-    }
-    server_->activity_.fetch_add(1, std::memory_order_relaxed);
-    (over_limit ? server_->rejected_over_limit_ : server_->calls_)
-        .fetch_add(1, std::memory_order_relaxed);
-    if (over_limit) {
+    if (!BeginCall(my_tid)) {
       SendResponse(request.id_json, {},
                    absl::ResourceExhaustedError(absl::StrCat(
                        "too many calls in flight on this connection (max ",
@@ -220,71 +205,113 @@ void Server::Connection::ReadLoop() {
       continue;
     }
     Dispatch(*frame, request);
-    MutexLock lock(&mu_);
-    --in_flight_;
-    last_activity_ = zen::Now();
-    if (reader_epoch_ != my_epoch) {  // Relieved: another thread reads.
-      server_->relieved_running_.fetch_sub(1);
-      return;
-    }
-    inline_running_ = false;
+    if (!EndCall(me, &deadline)) return;  // Relieved: another thread reads.
   }
 }
 
+bool Server::Connection::BeginCall(pid_t tid) {
+  bool over_limit;
+  {
+    MutexLock lock(&mu_);
+    last_activity_ = zen::Now();
+    over_limit = in_flight_ >= server_->options_.max_in_flight_per_connection;
+    if (!over_limit) {
+      ++in_flight_;
+      relief_.HandlerStarted(last_activity_, tid);
+    }
+  }
+  // Counted after mu_ is released: the supervisor reads them as activity.
+  (over_limit ? server_->counters_.rejected_over_limit
+              : server_->counters_.calls)
+      .fetch_add(1, std::memory_order_relaxed);
+  return !over_limit;
+}
+
+bool Server::Connection::EndCall(uint64_t reader, absl::Time* deadline) {
+  MutexLock lock(&mu_);
+  --in_flight_;
+  last_activity_ = zen::Now();
+  if (!relief_.HandlerFinished(reader)) {
+    server_->counters_.relieved_running.fetch_sub(1);
+    return false;
+  }
+  *deadline = last_activity_ + server_->options_.idle_timeout;
+  return true;
+}
+
+bool Server::Connection::KeepsOpen(const absl::Status& status,
+                                   absl::Time* deadline) {
+  if (absl::IsDeadlineExceeded(status)) {
+    MutexLock lock(&mu_);
+    // A call that is in flight, or that ended after the deadline was set,
+    // keeps the connection open.
+    if (in_flight_ > 0 ||
+        zen::Now() - last_activity_ < server_->options_.idle_timeout) {
+      *deadline = IdleDeadlineLocked();
+      return true;
+    }
+    LogInfo("RPC server: closing idle connection");
+  } else if (!absl::IsUnavailable(status)) {
+    LogWarning("RPC server error: ", status.message());
+  }
+  // Calls still in flight (their readers relieved) answer first: a client
+  // that half-closed after sending still gets them. The stream closes when
+  // the last of them releases the connection.
+  MutexLock lock(&mu_);
+  if (in_flight_ == 0) stream_->Shutdown();
+  return false;
+}
+
 bool Server::Connection::RelieveIfSlow(absl::Time now, bool* running) {
-  const absl::Duration budget = server_->options_.inline_handler_budget;
+  using Verdict = internal::ReaderRelief::Verdict;
   pid_t tid;
   uint64_t call;
   {
     MutexLock lock(&mu_);
-    if (!inline_running_) return false;
+    const Verdict verdict =
+        relief_.Judge(now, server_->options_.inline_handler_budget);
+    if (verdict == Verdict::kIdle) return false;
     *running = true;
-    const absl::Duration elapsed = now - inline_started_;
-    if (elapsed < budget) return false;
-    // Over budget by the wall clock. A handler that is runnable is working
-    // (or waiting for a CPU, which on a loaded machine is most of the wall
-    // time): moving the reading elsewhere would only add a thread to the run
-    // queue. So a runnable handler is relieved only when it has been at it
-    // for much longer; one that sleeps or blocks is relieved at once.
-    if (elapsed >= 10 * budget) return RelieveLocked();
-    tid = inline_tid_;
-    call = inline_call_;
+    if (verdict == Verdict::kWithinBudget) return false;
+    if (verdict == Verdict::kRelieve) return RelieveLocked();
+    tid = relief_.tid();
+    call = relief_.call();
   }
   // Asked without mu_ held: the reader takes mu_ when its handler returns,
   // and would look blocked while it waited for us.
   if (ThreadState(tid) == 'R') return false;  // Working or awaiting a CPU.
   MutexLock lock(&mu_);
-  if (!inline_running_ || inline_call_ != call) return false;  // Finished.
+  if (!relief_.StillRunning(call)) return false;  // Finished meanwhile.
   return RelieveLocked();
 }
 
 bool Server::Connection::RelieveLocked() {
-  // Only the supervisor adds to relieved_running_, so checking and adding
+  Counters& counters = server_->counters_;
+  // Only the supervisor adds to relieved_running, so checking and adding
   // need no lock of their own.
-  if (server_->relieved_running_.load() >=
+  if (counters.relieved_running.load() >=
       server_->options_.max_relieved_handlers) {
-    server_->handoffs_refused_.fetch_add(1, std::memory_order_relaxed);
+    counters.reliefs_refused.fetch_add(1, std::memory_order_relaxed);
     return false;  // Asked again at the next tick.
   }
   // The thread is started first, under mu_: the new reader takes mu_ to read
-  // its epoch, and the handler's thread checks the epoch under mu_ when its
+  // its turn, and the handler's thread checks the relief under mu_ when its
   // handler returns, so neither sees a relief that did not happen. If no
   // thread can be created (EAGAIN under a task limit), the handler keeps its
   // reading, as at the cap: its connection's later calls wait for it.
   absl::Status started = server_->threads_.TrySpawn(
       [self = shared_from_this()] { self->ReadLoop(); });
   if (!started.ok()) {
-    server_->handoffs_refused_.fetch_add(1, std::memory_order_relaxed);
-    const uint64_t failed = server_->thread_start_failures_.fetch_add(1) + 1;
+    counters.reliefs_refused.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t failed = counters.thread_start_failures.fetch_add(1) + 1;
     if ((failed & (failed - 1)) == 0) {  // 1, 2, 4, ...: no log flood.
       LogWarning("RPC server: slow handler left inline (", failed,
                  " times so far): ", started.message());
     }
     return false;
   }
-  server_->relieved_running_.fetch_add(1);
-  ++reader_epoch_;
-  inline_running_ = false;
+  counters.relieved_running.fetch_add(1);
+  relief_.Relieve();
   return true;
 }
 
@@ -355,7 +382,7 @@ void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
 }
 
 void Server::SupervisorLoop() {
-  uint64_t last_activity_seen = 0;
+  uint64_t activity_seen = 0;
   MutexLock lock(&mu_);
   while (!stopping_) {
     // Prune closed connections; judge the live ones with mu_ released, so
@@ -374,23 +401,25 @@ void Server::SupervisorLoop() {
     }
     const absl::Time now = zen::Now();
     bool any_inline = false;
-    mu_.Unlock();
-    size_t relieved = 0;
-    for (auto& c : live) {
-      if (c->RelieveIfSlow(now, &any_inline)) ++relieved;
-    }
-    live.clear();  // Last owners of closed connections release them here.
-    mu_.Lock();
-    stats_.handoffs += relieved;
+    WithUnlocked(&mu_, [&] {
+      uint64_t reliefs = 0;
+      for (auto& c : live) {
+        // A relief starts its new reader itself (RelieveLocked).
+        if (c->RelieveIfSlow(now, &any_inline)) ++reliefs;
+      }
+      counters_.reliefs.fetch_add(reliefs, std::memory_order_relaxed);
+      live.clear();  // Last owners of closed connections release them here.
+    });
     // Tick at the budget while calls flow; after a quiet tick, slow down
     // (an idle parent whose workers only ping should not wake 500 times a
     // second). A slow handler that starts after a quiet spell is relieved
-    // within the idle tick instead.
-    const uint64_t activity = activity_.load(std::memory_order_relaxed);
-    // Quiet: no call arrived and none runs inline (one that does may pass
-    // its budget before the next tick).
-    const bool quiet = activity == last_activity_seen && !any_inline;
-    last_activity_seen = activity;
+    // within the idle tick instead. Quiet: no call arrived and none runs
+    // inline (one that does may pass its budget before the next tick).
+    const uint64_t activity =
+        counters_.calls.load(std::memory_order_relaxed) +
+        counters_.rejected_over_limit.load(std::memory_order_relaxed);
+    const bool quiet = activity == activity_seen && !any_inline;
+    activity_seen = activity;
     if (stopping_) break;
     if (connections_.empty()) {
       supervisor_wake_.Wait(&mu_);
@@ -427,19 +456,25 @@ void Server::AbandonAfterFork() {
 }
 
 ServerStats Server::stats() const {
-  MutexLock lock(&mu_);
-  ServerStats s = stats_;
-  s.calls = calls_.load(std::memory_order_relaxed);
-  s.malformed_ignored = malformed_ignored_.load(std::memory_order_relaxed);
-  s.dropped_non_json = dropped_non_json_.load(std::memory_order_relaxed);
-  s.rejected_over_limit = rejected_over_limit_.load(std::memory_order_relaxed);
-  s.handoffs_refused = handoffs_refused_.load(std::memory_order_relaxed);
-  s.thread_start_failures =
-      thread_start_failures_.load(std::memory_order_relaxed) +
-      listener_->refused_no_thread();
+  ServerStats s;
+  s.calls = counters_.calls.load(std::memory_order_relaxed);
+  s.malformed_ignored =
+      counters_.malformed_ignored.load(std::memory_order_relaxed);
+  s.dropped_non_json =
+      counters_.dropped_non_json.load(std::memory_order_relaxed);
+  s.rejected_over_limit =
+      counters_.rejected_over_limit.load(std::memory_order_relaxed);
+  s.handoffs = counters_.reliefs.load(std::memory_order_relaxed);
+  s.handoffs_refused =
+      counters_.reliefs_refused.load(std::memory_order_relaxed);
+  {
+    MutexLock lock(&mu_);
+    for (const auto& weak : connections_) s.connections += !weak.expired();
+  }
   s.refused_no_thread = listener_->refused_no_thread();
-  s.connections = 0;
-  for (const auto& weak : connections_) s.connections += !weak.expired();
+  s.thread_start_failures =
+      counters_.thread_start_failures.load(std::memory_order_relaxed) +
+      s.refused_no_thread;
   s.parked_threads = threads_.parked() + listener_->parked_threads();
   const ipc::FrameBudget& budget = *options_.listener.stream.frame_budget;
   s.large_frames_refused = budget.refused();
