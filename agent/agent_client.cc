@@ -685,14 +685,17 @@ class AgentClient::Impl {
       }
       // While a watch_settings call is kept outstanding, polls are skipped:
       // the watch brings every change sooner.
-      if (now >= next_poll && !watching_settings) {
-        absl::Status polled = PollSettings();
-        if (!polled.ok() && !parent_exited_.load()) {
-          poll_log_.Log(LogLevel::kWarning,
-                        absl::StrCat("failed to get settings from parent: ",
-                                     polled.message()),
-                        zen::Now());
+      if (now >= next_poll) {
+        if (!watching_settings) {
+          absl::Status polled = PollSettings();
+          if (!polled.ok() && !parent_exited_.load()) {
+            poll_log_.Log(LogLevel::kWarning,
+                          absl::StrCat("failed to get settings from parent: ",
+                                       polled.message()),
+                          zen::Now());
+          }
         }
+        // Advanced even when the poll is skipped, or this loop would spin.
         next_poll = zen::Now() + options_.polling_interval;
       }
       if (now >= next_flush) {

@@ -2,6 +2,8 @@
 // sides): every client operation against the real server over loopback.
 #include "agent/agent_client.h"
 
+#include <time.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -282,6 +284,36 @@ TEST(AgentClientTest, AParentWithoutWatchSettingsIsPolled) {
   EXPECT_EQ((*client)->stats().settings_watches, 1u);  // Asked once only.
   (*client)->Stop();
   server->Stop();
+}
+
+// CPU time of this whole process.
+absl::Duration ProcessCpu() {
+  timespec ts;
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
+
+// While nothing changes a watching client waits: one watch parked in the
+// parent, no polls, no busy loop (one spun here once: the skipped poll's
+// time was never advanced).
+TEST(AgentClientTest, AnIdleWatchingClientUsesNoCpu) {
+  Fixture f;
+  ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
+  AgentClientOptions options;
+  options.polling_interval = absl::Milliseconds(20);
+  auto client = f.Client(options);
+  const absl::Time give_up = zen::Now() + absl::Seconds(10);
+  while (f.server->settings_watches_waiting() != 1 && zen::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(f.server->settings_watches_waiting(), 1u);
+  const absl::Duration cpu = ProcessCpu();
+  absl::SleepFor(absl::Milliseconds(500));
+  // Client and server both live in this process; a spinning thread would
+  // burn about the whole 500 ms.
+  EXPECT_LT(ProcessCpu() - cpu, absl::Milliseconds(150));
+  EXPECT_EQ(client->stats().settings_polls, 0u);
+  client->Stop();
 }
 
 }  // namespace
