@@ -30,11 +30,12 @@
 namespace zen::bench {
 namespace {
 
-// What a worker last applied, in shared memory: written by its client's
-// on_settings callback, read by the parent.
+// What a worker last applied, in shared memory (zero-filled, never
+// constructed): written by its client's on_settings callback, read by the
+// parent. at_ns 0: nothing applied yet.
 struct Applied {
-  std::atomic<int64_t> update{-1};  // configUpdatedAt of the config, in ms.
-  std::atomic<int64_t> at_ns{0};    // NowNs() when applied.
+  std::atomic<int64_t> update;  // Which update (see ConfigFor).
+  std::atomic<int64_t> at_ns;   // NowNs() when applied.
 };
 
 // Update `update` as a config whose configUpdatedAt (ms) is 1000 + update:
@@ -52,7 +53,7 @@ int64_t WaitForAll(SharedArray<Applied>& applied, int workers, int64_t update) {
     int64_t latest = 0;
     bool all = true;
     for (int w = 0; w < workers; ++w) {
-      if (applied[w].update.load() < update) {
+      if (applied[w].at_ns.load() == 0 || applied[w].update.load() < update) {
         all = false;
         break;
       }
