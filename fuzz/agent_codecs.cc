@@ -1,5 +1,7 @@
 #include "fuzz/agent_codecs.h"
 
+#include <cstdlib>
+
 #include "fuzz/fuzz_check.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -51,6 +53,13 @@ std::unique_ptr<pb::Message> NewMessage(const pb::Descriptor* type) {
 
 bool SameMessage(const pb::Message& a, const pb::Message& b) {
   return a.GetDescriptor() == b.GetDescriptor() && Bytes(a) == Bytes(b);
+}
+
+const AgentMethod& AgentMethodNamed(absl::string_view wire_name) {
+  for (const AgentMethod& method : AgentMethods()) {
+    if (method.codec->wire_name() == wire_name) return method;
+  }
+  std::abort();  // A method the fuzzers name is gone from the proto.
 }
 
 }  // namespace zen::fuzz

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "stubs/method_codec.h"
@@ -20,9 +21,13 @@ struct AgentMethod {
   std::unique_ptr<const stubs::MethodCodec> codec;
 };
 
-// In declaration order (ping, updated_settings, send_collector_events,
-// calculate_rate_limits, record_attack_wave). Built once; lives forever.
+// In declaration order (ping, updated_settings, watch_settings,
+// send_collector_events, calculate_rate_limits, record_attack_wave). Built
+// once; lives forever.
 const std::vector<AgentMethod>& AgentMethods();
+
+// The method of that wire name (it must exist).
+const AgentMethod& AgentMethodNamed(absl::string_view wire_name);
 
 // A new, empty message of the given type (the generated class).
 std::unique_ptr<google::protobuf::Message> NewMessage(

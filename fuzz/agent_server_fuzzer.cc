@@ -171,7 +171,7 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
   if (!rpc::EnvelopeParser(64).ParseRequest(frame.view().json(), &view).ok()) {
     return;
   }
-  const AgentMethod& method = AgentMethods()[2];
+  const AgentMethod& method = AgentMethodNamed("send_collector_events");
   agent::SendCollectorEventsRequest request;
   const stubs::PaddedJsonString padded_args(view.args);
   const stubs::PaddedJsonString padded_kwargs(view.kwargs);

@@ -57,6 +57,11 @@ class RecordingService final : public WorkerAgent::Service {
                                agent::UpdatedSettingsResponse*) override {
     return Keep(request);
   }
+  absl::Status WatchSettings(rpc::ServerContext*,
+                             const agent::WatchSettingsRequest& request,
+                             agent::UpdatedSettingsResponse*) override {
+    return Keep(request);
+  }
   absl::Status SendCollectorEvents(
       rpc::ServerContext*, const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
