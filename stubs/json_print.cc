@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/json_writer.h"
 #include "stubs/json_value.h"
 #include "stubs/reflection_json.h"
 
@@ -14,52 +15,6 @@ namespace {
 namespace pb = google::protobuf;
 namespace od = simdjson::ondemand;
 using pb::FieldDescriptor;
-
-// Appends `s` as a JSON string. Returns whether it holds non-ASCII bytes
-// (which the caller must check are UTF-8).
-bool AppendEscaped(absl::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;
-  unsigned char high_bits = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    high_bits |= c;
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(escape, sizeof(escape));
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-  return (high_bits & 0x80) != 0;
-}
 
 // Protobuf's mapping: non-finite numbers are the strings "NaN", "Infinity"
 // and "-Infinity"; finite ones print in their shortest round-trip form.
@@ -81,7 +36,8 @@ absl::Status AppendString(const FieldDescriptor* field, const std::string& s,
                           std::string* out) {
   // Most strings are ASCII: the escaping loop notices, and only others pay
   // for the UTF-8 check.
-  if (AppendEscaped(s, out) && !simdjson::validate_utf8(s.data(), s.size())) {
+  if (rpc::AppendJsonStringBytes(out, s) &&
+      !simdjson::validate_utf8(s.data(), s.size())) {
     return FieldError(field, "string is not valid UTF-8");
   }
   return absl::OkStatus();
@@ -150,7 +106,8 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       if (value == nullptr) {
         absl::StrAppend(out, number);
       } else {
-        AppendEscaped(value->name(), out);  // An identifier: ASCII.
+        rpc::AppendJsonStringBytes(out,
+                                   value->name());  // An identifier: ASCII.
       }
       break;
     }
@@ -239,7 +196,8 @@ absl::Status AppendFields(const google::protobuf::Message& message,
 }
 
 absl::Status AppendJsonString(absl::string_view s, std::string* out) {
-  if (AppendEscaped(s, out) && !simdjson::validate_utf8(s.data(), s.size())) {
+  if (rpc::AppendJsonStringBytes(out, s) &&
+      !simdjson::validate_utf8(s.data(), s.size())) {
     return absl::InvalidArgumentError("string is not valid UTF-8");
   }
   return absl::OkStatus();
