@@ -135,21 +135,13 @@ absl::Status Parse(od::value& json, int depth, pb::Value* value) {
         return JsonError(error, "object");
       }
       auto* fields = value->mutable_struct_value()->mutable_fields();
-      for (auto member : object) {
-        od::field field;
-        if (auto error = std::move(member).get(field)) {
-          return JsonError(error, "object");
-        }
-        std::string_view key;
-        if (auto error = field.unescaped_key().get(key)) {
-          return JsonError(error, "object key");
-        }
-        pb::Value& slot = (*fields)[std::string(key)];
-        slot.Clear();  // A repeated key: the last one wins.
-        absl::Status status = Parse(field.value(), depth + 1, &slot);
-        if (!status.ok()) return status;
-      }
-      return absl::OkStatus();
+      return ForEachMember(
+          object, "object",
+          [&](absl::string_view key, od::value& member) -> absl::Status {
+            pb::Value& slot = (*fields)[std::string(key)];
+            slot.Clear();  // A repeated key: the last one wins.
+            return Parse(member, depth + 1, &slot);
+          });
     }
   }
   return ValueError("unknown JSON type");

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
@@ -98,15 +99,37 @@ absl::Status CheckRawJsonField(const pb::Message& message,
   std::string scratch;
   const std::string& text =
       message.GetReflection()->GetStringReference(message, f, &scratch);
-  // Parsed in place when the string has room for simdjson's padding (a
-  // writer of large raw JSON, like the agent's settings, reserves it); else
-  // dom::parser copies it into a padded buffer first.
+  // A writer of large raw JSON (like the agent's settings) reserves room
+  // for simdjson's padding, and the text is then parsed where it is.
   const bool padded =
       text.capacity() - text.size() >= simdjson::SIMDJSON_PADDING;
-  simdjson::dom::element element;
+  absl::Status status = ValidateJsonValue(text, padded);
+  if (!status.ok()) return RawJsonError(f, status);
+  return absl::OkStatus();
+}
+
+// Starts on-demand parsing of `json`, which must be one JSON object, into
+// *doc (which must outlive *object).
+absl::Status IterateObject(PaddedJsonView json, od::document* doc,
+                           od::object* object) {
   if (auto error =
-          DomParser().parse(text.data(), text.size(), !padded).get(element)) {
-    return RawJsonError(f, internal::JsonError(error, "value"));
+          OnDemandParser()
+              .iterate(json.data(), json.size(), json.size() + kJsonPadding)
+              .get(*doc)) {
+    return internal::JsonError(error, "message");
+  }
+  if (doc->get_object().get(*object) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("message is not a JSON object");
+  }
+  return absl::OkStatus();
+}
+
+// After the object IterateObject started has been read: whatever follows it
+// (a second value) is an error.
+absl::Status CheckNothingAfter(od::document& doc) {
+  const char* after;
+  if (doc.current_location().get(after) == simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("text after the JSON object");
   }
   return absl::OkStatus();
 }
@@ -325,22 +348,9 @@ absl::Status MessageJson::Decode(PaddedJsonView json,
   if (positional == nullptr && !table.has_fallback() && !table.has_raw_json()) {
     od::document doc;
     od::object object;
-    if (auto error =
-            OnDemandParser()
-                .iterate(json.data(), json.size(), json.size() + kJsonPadding)
-                .get(doc)) {
-      status = internal::JsonError(error, "message");
-    } else if (doc.get_object().get(object) != simdjson::SUCCESS) {
-      status = absl::InvalidArgumentError("message is not a JSON object");
-    } else {
-      status = internal::ParseObject(object, table, message, 0);
-      // Whatever follows the object (a second value) is an error.
-      const char* after;
-      if (status.ok() &&
-          doc.current_location().get(after) == simdjson::SUCCESS) {
-        status = absl::InvalidArgumentError("text after the JSON object");
-      }
-    }
+    status = IterateObject(json, &doc, &object);
+    if (status.ok()) status = internal::ParseObject(object, table, message, 0);
+    if (status.ok()) status = CheckNothingAfter(doc);
   } else {
     status = DecodeMixed(json, message, positional);
   }
@@ -391,35 +401,16 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
   {
     od::document doc;
     od::object object;
-    if (auto error =
-            OnDemandParser()
-                .iterate(json.data(), json.size(), json.size() + kJsonPadding)
-                .get(doc)) {
-      return internal::JsonError(error, "message");
-    }
-    if (doc.get_object().get(object) != simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("message is not a JSON object");
-    }
-    for (auto member : object) {
-      od::field field;
-      if (auto error = std::move(member).get(field)) {
-        return internal::JsonError(error, "message");
-      }
-      std::string_view key;
-      if (auto error = field.unescaped_key().get(key)) {
-        return internal::JsonError(error, "message key");
-      }
-      const FieldEntry* entry =
-          table.Find(absl::string_view(key.data(), key.size()));
-      if (entry == nullptr) continue;  // Unknown: skipped.
-      if (positional != nullptr) named.push_back(entry->field);
-      absl::Status status = take(field.value(), *entry, /*from_args=*/false);
-      if (!status.ok()) return status;
-    }
-    const char* after;
-    if (doc.current_location().get(after) == simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("text after the JSON object");
-    }
+    ZEN_RETURN_IF_ERROR(IterateObject(json, &doc, &object));
+    ZEN_RETURN_IF_ERROR(internal::ForEachMember(
+        object, "message",
+        [&](absl::string_view key, od::value& value) -> absl::Status {
+          const FieldEntry* entry = table.Find(key);
+          if (entry == nullptr) return absl::OkStatus();  // Unknown: skipped.
+          if (positional != nullptr) named.push_back(entry->field);
+          return take(value, *entry, /*from_args=*/false);
+        }));
+    ZEN_RETURN_IF_ERROR(CheckNothingAfter(doc));
   }
 
   if (positional != nullptr) {
