@@ -4,7 +4,6 @@
 
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/log.h"
 

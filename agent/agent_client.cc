@@ -5,7 +5,6 @@
 #include <random>
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "agent/event_conversion.h"
 #include "base/clock.h"
 #include "base/fork_guard.h"

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/agent_server.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
@@ -124,7 +123,7 @@ TEST(AgentClientTest, EventsAreFoldedAndKeptWhenTheParentIsGone) {
   const absl::Time deadline = zen::Now() + absl::Seconds(5);
   while (f.server->collector().Snapshot().requests < 50 &&
          zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_EQ(f.server->collector().Snapshot().requests, 50u);
   EXPECT_EQ(f.server->collector().Snapshot().rate_limited_requests, 50u);
@@ -203,7 +202,7 @@ TEST(AgentClientTest, AttackWaveFallbackWaitsNoLongerThanItsTimeout) {
   server->RegisterHandler("record_attack_wave", [&](rpc::ServerCall&) {
     const absl::Time limit = zen::Now() + absl::Seconds(10);
     while (!release.load() && zen::Now() < limit) {
-      absl::SleepFor(absl::Milliseconds(5));
+      zen::SleepFor(absl::Milliseconds(5));
     }
     return absl::OkStatus();
   });
@@ -242,7 +241,7 @@ TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
   while ((notified.load() == 0 ||
           f.server->collector().Snapshot().requests == 0) &&
          zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
+    zen::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_GE(notified.load(), 1);
   EXPECT_EQ(f.server->collector().Snapshot().requests, 1u);

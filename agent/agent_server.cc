@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/time/clock.h"
 #include "agent/event_conversion.h"
 #include "base/clock.h"
 #include "base/log.h"

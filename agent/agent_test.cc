@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mutex.h"
@@ -52,7 +51,7 @@ bool Eventually(F done, absl::Duration limit = absl::Seconds(10)) {
   const absl::Time deadline = In(limit);
   while (zen::Now() < deadline) {
     if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
+    zen::SleepFor(absl::Milliseconds(10));
   }
   return done();
 }
@@ -151,7 +150,7 @@ TEST(AgentTest, SettingsChangesReachEveryWorkerWithinOnePollingInterval) {
     const int64_t first = *client->stats().config_generation;
     // Unchanged polls transfer nothing: applied stays put while polls go on.
     const AgentClientStats before = client->stats();
-    absl::SleepFor(absl::Milliseconds(350));
+    zen::SleepFor(absl::Milliseconds(350));
     const AgentClientStats after = client->stats();
     if (after.settings_applied != before.settings_applied) {
       return absl::InternalError("an unchanged poll applied settings");
@@ -284,7 +283,7 @@ TEST(AgentTest, ForkIsNotHeldUpWhileTheAgentIsDestroyed) {
   ASSERT_TRUE(agent.ok());
   auto worker = ForkedChild::Start([&agent]() -> absl::Status {
     (void)(*agent)->client();
-    absl::SleepFor(absl::Seconds(30));  // Killed at the end.
+    zen::SleepFor(absl::Seconds(30));  // Killed at the end.
     return absl::OkStatus();
   });
   ASSERT_TRUE(worker.ok());
@@ -307,7 +306,7 @@ TEST(AgentTest, ForkIsNotHeldUpWhileTheAgentIsDestroyed) {
     }
     open_gate();
   });
-  absl::SleepFor(absl::Milliseconds(200));  // ~Agent is in Stop() by now.
+  zen::SleepFor(absl::Milliseconds(200));  // ~Agent is in Stop() by now.
   const absl::Time start = zen::Now();
   auto child =
       ForkedChild::Start([]() -> absl::Status { return absl::OkStatus(); });
@@ -429,7 +428,7 @@ TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(busy.ok());
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   int failures = 0;
   for (int i = 0; i < 100; ++i) {
     ChildOutcome outcome = testing::RunInChild(
@@ -457,7 +456,7 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   // Let the server settle, then measure.
-  absl::SleepFor(absl::Milliseconds(50));
+  zen::SleepFor(absl::Milliseconds(50));
   const size_t baseline = testing::OpenFds().size();
   for (int round = 0; round < 5; ++round) {
     auto child = ForkedChild::Start([&agent]() -> absl::Status {
@@ -469,7 +468,7 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
       }
     });
     ASSERT_TRUE(child.ok());
-    absl::SleepFor(absl::Milliseconds(100));
+    zen::SleepFor(absl::Milliseconds(100));
     child->Kill(SIGKILL);
     (void)child->Wait(In(absl::Seconds(5)));
   }
