@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
+#include "testing/deadline.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
@@ -34,7 +35,7 @@ using ::zen::testing::ChildOutcome;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::StartTogether;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 AgentOptions FastOptions() {
   AgentOptions options;
