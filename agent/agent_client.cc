@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
 
@@ -347,12 +348,10 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
   channel_options.keepalive_interval = options.keepalive_interval;
   channel_options.reconnect = true;
   channel_options.reconnect_policy.initial_delay = options.reconnect_delay;
-  absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
-      rpc::Channel::Create(secret, channel_options);
-  if (!channel.ok()) return channel.status();
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(*channel));
-  absl::Status started = impl->Start();
-  if (!started.ok()) return started;
+  ZEN_ASSIGN_OR_RETURN(std::unique_ptr<rpc::Channel> channel,
+                       rpc::Channel::Create(secret, channel_options));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(channel));
+  ZEN_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
 }
 

@@ -78,18 +78,16 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         owner_->cache_.ChangedSince(known_config, known_lists);
     const SettingsSnapshot& snap = changes.snapshot;
     if (changes.config_changed) {
-      absl::Status spliced = context->SpliceRawJson(
+      ZEN_RETURN_IF_ERROR(context->SpliceRawJson(
           agent::UpdatedSettingsResponse::kConfigFieldNumber,
-          Cached(snap.config));
-      if (!spliced.ok()) return spliced;
+          Cached(snap.config)));
       response->set_config_generation(
           static_cast<int32_t>(snap.config_generation));
     }
     if (changes.firewall_lists_changed) {
-      absl::Status spliced = context->SpliceRawJson(
+      ZEN_RETURN_IF_ERROR(context->SpliceRawJson(
           agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
-          Cached(snap.firewall_lists));
-      if (!spliced.ok()) return spliced;
+          Cached(snap.firewall_lists)));
       response->set_firewall_lists_generation(
           static_cast<int32_t>(snap.firewall_lists_generation));
     }
@@ -102,8 +100,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
       rpc::ServerContext* context,
       const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
-    absl::Status acked = context->RespondNow();
-    if (!acked.ok()) return acked;
+    ZEN_RETURN_IF_ERROR(context->RespondNow());
     if (request.events().empty()) return absl::OkStatus();  // `null`: none.
     absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
     if (!decoded.ok()) {
@@ -171,10 +168,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
   // Before any worker is forked: see PrepareJsonForFork.
   stubs::PrepareJsonForFork();
   std::unique_ptr<AgentServer> server(new AgentServer(options));
-  absl::StatusOr<std::unique_ptr<rpc::Server>> rpc_server =
-      rpc::Server::Create(secret, options.server);
-  if (!rpc_server.ok()) return rpc_server.status();
-  server->server_ = std::move(*rpc_server);
+  ZEN_ASSIGN_OR_RETURN(server->server_,
+                       rpc::Server::Create(secret, options.server));
   server->service_ = std::make_unique<Service>(server.get());
   server->service_->RegisterOn(server->server_.get());
   return server;

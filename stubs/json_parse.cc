@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "stubs/json_value.h"
 #include "stubs/reflection_json.h"
 
@@ -239,8 +240,7 @@ absl::Status ParseOne(od::value& value, od::json_type type,
         if (v == nullptr) return absl::OkStatus();
         number = v->number();
       } else {
-        absl::Status s = ReadInteger(value, type, f, &number);
-        if (!s.ok()) return s;
+        ZEN_RETURN_IF_ERROR(ReadInteger(value, type, f, &number));
         // Closed (proto2) enums cannot hold unknown numbers; open ones keep
         // them.
         if (f->file()->syntax() != pb::FileDescriptor::SYNTAX_PROTO3 &&
@@ -302,8 +302,7 @@ absl::Status ParseFieldValue(simdjson::ondemand::value value,
     if (element_type == od::json_type::null) {
       return FieldError(f, "null is not allowed in a repeated field");
     }
-    absl::Status status = ParseOne(v, element_type, entry, message, depth);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(ParseOne(v, element_type, entry, message, depth));
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "rpc/json_writer.h"
 #include "stubs/json_value.h"
 #include "stubs/reflection_json.h"
@@ -119,8 +120,7 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       if (entry.kind == FieldKind::kRawJson) {
         out->append(s);
       } else {
-        absl::Status status = AppendString(f, s, out);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(AppendString(f, s, out));
       }
       break;
     }
@@ -148,8 +148,7 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
   out->push_back('[');
   for (int i = 0; i < size; ++i) {
     if (i > 0) out->push_back(',');
-    absl::Status status = AppendOne(message, entry, i, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(AppendOne(message, entry, i, out));
   }
   out->push_back(']');
   return absl::OkStatus();
@@ -189,8 +188,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
     // and backslashes: no escaping.
     out->append(WireKey(f));
     out->append("\":");
-    absl::Status status = AppendFieldValue(message, entry, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(AppendFieldValue(message, entry, out));
   }
   return absl::OkStatus();
 }

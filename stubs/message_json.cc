@@ -184,8 +184,7 @@ absl::Status MessageJson::Encode(const google::protobuf::Message& message,
 absl::Status MessageJson::Encode(const google::protobuf::Message& message,
                                  absl::Span<const RawJsonSplice> splices,
                                  SplicedJson* out) const {
-  absl::Status status = CheckSplices(splices);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckSplices(splices));
   const internal::Splicing splicing{splices, out};
   return EncodeObject(message, &splicing, out->text());
 }
@@ -223,18 +222,16 @@ absl::Status MessageJson::EncodeObject(const google::protobuf::Message& message,
       if (splicing != nullptr && splicing->Find(entry.field) != nullptr) {
         continue;
       }
-      absl::Status status = CheckRawJsonField(message, entry.field);
-      if (!status.ok()) return status;
+      ZEN_RETURN_IF_ERROR(CheckRawJsonField(message, entry.field));
     }
   }
   out->push_back('{');
   bool first = true;
-  absl::Status status =
-      internal::AppendFields(message, table, &first, out, splicing);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(
+      internal::AppendFields(message, table, &first, out, splicing));
   if (table.has_fallback()) {
-    status = AppendFallbackFields(message, fallback_fields_, &first, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(
+        AppendFallbackFields(message, fallback_fields_, &first, out));
   }
   out->push_back('}');
   return absl::OkStatus();
@@ -250,9 +247,8 @@ absl::Status MessageJson::AppendFallbackFields(
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, fields, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
   std::string text;
-  absl::Status status = FromProtobuf(
-      pb::util::MessageToJsonString(*subset, &text, PrintOptions()));
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(FromProtobuf(
+      pb::util::MessageToJsonString(*subset, &text, PrintOptions())));
   // `text` is `{}` or `{"a":...,"b":...}` (no whitespace without
   // add_whitespace).
   if (text.size() <= 2) return absl::OkStatus();
@@ -274,8 +270,7 @@ absl::Status MessageJson::EncodeField(
       out->append("null");
       return absl::OkStatus();
     }
-    absl::Status status = CheckRawJsonField(message, field);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(CheckRawJsonField(message, field));
     return internal::AppendFieldValue(message, entry, out);
   }
   if (entry.kind == FieldKind::kFast) {
@@ -307,9 +302,8 @@ absl::Status MessageJson::EncodeField(
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, mask, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
   std::string text;
-  absl::Status status = FromProtobuf(
-      pb::util::MessageToJsonString(*subset, &text, PrintOptions()));
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(FromProtobuf(
+      pb::util::MessageToJsonString(*subset, &text, PrintOptions())));
   const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
   if (text.size() < prefix.size() + 1 ||
       text.compare(0, prefix.size(), prefix) != 0) {
@@ -324,8 +318,7 @@ absl::Status MessageJson::EncodeField(
     const google::protobuf::Message& message,
     const google::protobuf::FieldDescriptor* field,
     absl::Span<const RawJsonSplice> splices, SplicedJson* out) const {
-  absl::Status status = CheckSplices(splices);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckSplices(splices));
   for (const RawJsonSplice& splice : splices) {
     if (splice.field == field) {
       out->AppendBorrowed(splice.json.text());
@@ -384,12 +377,11 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
       return internal::ParseFieldValue(value, entry, message, 0);
     }
     absl::string_view text;
-    absl::Status status = internal::RawValueText(value, &text);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(internal::RawValueText(value, &text));
     if (entry.kind == FieldKind::kRawJson) {
       // The text lies inside the padded input, so it is padded too.
-      status = ValidateJsonValue(text, /*padded=*/true);
-      if (!status.ok()) return RawJsonError(f, status);
+      absl::Status valid = ValidateJsonValue(text, /*padded=*/true);
+      if (!valid.ok()) return RawJsonError(f, valid);
       r->SetString(message, f, std::string(text));
       return absl::OkStatus();
     }
@@ -435,17 +427,15 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
         return internal::JsonError(error, "args");
       }
       if (std::find(named.begin(), named.end(), f) != named.end()) continue;
-      absl::Status status = take(value, table.entry(f), /*from_args=*/true);
-      if (!status.ok()) return status;
+      ZEN_RETURN_IF_ERROR(take(value, table.entry(f), /*from_args=*/true));
     }
   }
 
   if (!rest.empty()) {
     rest.push_back('}');
     std::unique_ptr<pb::Message> parsed(message->New());
-    absl::Status status = FromProtobuf(
-        pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions()));
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(FromProtobuf(
+        pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions())));
     // Move the fallback fields over; `message` has none of them set.
     std::vector<const FieldDescriptor*> fields;
     parsed->GetReflection()->ListFields(*parsed, &fields);
