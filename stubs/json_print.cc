@@ -157,7 +157,6 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
 absl::Status AppendFields(const google::protobuf::Message& message,
                           const TypeTable& table, bool* first, std::string* out,
                           const Splicing* splicing) {
-  const pb::Reflection* r = message.GetReflection();
   for (const FieldEntry& entry : table.fields()) {
     if (entry.kind == FieldKind::kFallback) continue;
     const FieldDescriptor* f = entry.field;
@@ -174,13 +173,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
       splicing->spliced->AppendBorrowed(splice->json.text());
       continue;
     }
-    // HasField is presence-aware: an implicit-presence scalar is "set" when
-    // not zero, as protobuf's printer decides without
-    // always_print_primitive_fields.
-    if (f->is_repeated() ? r->FieldSize(message, f) == 0
-                         : !r->HasField(message, f)) {
-      continue;
-    }
+    if (!IsSet(message, f)) continue;
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');

@@ -262,9 +262,7 @@ absl::Status MessageJson::EncodeField(
     const google::protobuf::Message& message,
     const google::protobuf::FieldDescriptor* field, std::string* out) const {
   const FieldEntry& entry = tables_->root().entry(field);
-  const pb::Reflection* r = message.GetReflection();
-  const bool set = field->is_repeated() ? r->FieldSize(message, field) > 0
-                                        : r->HasField(message, field);
+  const bool set = internal::IsSet(message, field);
   if (entry.kind == FieldKind::kRawJson) {
     if (!set) {
       out->append("null");

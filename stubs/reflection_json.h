@@ -66,6 +66,17 @@ inline const std::string& WireKey(const google::protobuf::FieldDescriptor* f) {
   return f->has_json_name() ? f->json_name() : f->name();
 }
 
+// Whether `message` has a value for `f` to print: a repeated field when not
+// empty, a singular one as HasField says (presence-aware: an
+// implicit-presence scalar is "set" when not zero, as protobuf's printer
+// decides without always_print_primitive_fields).
+inline bool IsSet(const google::protobuf::Message& message,
+                  const google::protobuf::FieldDescriptor* f) {
+  const google::protobuf::Reflection* r = message.GetReflection();
+  return f->is_repeated() ? r->FieldSize(message, f) > 0
+                          : r->HasField(message, f);
+}
+
 struct FieldEntry {
   const google::protobuf::FieldDescriptor* field = nullptr;
   FieldKind kind = FieldKind::kFast;
