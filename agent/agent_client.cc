@@ -141,10 +141,10 @@ class AgentClient::Impl {
             static_cast<int32_t>(*stats_.firewall_lists_generation));
       }
     }
-    absl::StatusOr<agent::UpdatedSettingsResponse> response =
+    ZEN_ASSIGN_OR_RETURN(
+        const agent::UpdatedSettingsResponse response,
         stub_.UpdatedSettings(
-            request, rpc::CallOptions::WithTimeout(options_.call_timeout));
-    if (!response.ok()) return response.status();
+            request, rpc::CallOptions::WithTimeout(options_.call_timeout)));
 
     std::shared_ptr<const RuntimeSettings> current = settings();
     auto updated = std::make_shared<RuntimeSettings>(*current);
@@ -153,19 +153,19 @@ class AgentClient::Impl {
     std::optional<int64_t> config_generation, lists_generation;
     // A null (or absent) document does not advance the known generation
     // (reference item 66): the next poll asks again.
-    if (response->has_config_generation() && IsDocument(response->config())) {
-      status = updated->ApplyConfig(response->config());
+    if (response.has_config_generation() && IsDocument(response.config())) {
+      status = updated->ApplyConfig(response.config());
       if (status.ok()) {
-        config_generation = response->config_generation();
+        config_generation = response.config_generation();
         changed = true;
       }
     }
-    if (response->has_firewall_lists_generation() &&
-        IsDocument(response->firewall_lists())) {
+    if (response.has_firewall_lists_generation() &&
+        IsDocument(response.firewall_lists())) {
       absl::Status lists =
-          updated->ApplyFirewallLists(response->firewall_lists());
+          updated->ApplyFirewallLists(response.firewall_lists());
       if (lists.ok()) {
-        lists_generation = response->firewall_lists_generation();
+        lists_generation = response.firewall_lists_generation();
         changed = true;
       } else if (status.ok()) {
         status = lists;
