@@ -5,27 +5,25 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/parent_death.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 
 namespace zen {
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
-  absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
-  if (!secret.ok()) return secret.status();
+  ZEN_ASSIGN_OR_RETURN(ipc::Secret secret, ipc::Secret::Generate());
   std::unique_ptr<Agent> agent(
-      new Agent(std::move(options), std::move(*secret)));
-  absl::StatusOr<std::unique_ptr<AgentServer>> server =
-      AgentServer::Create(&agent->secret_, agent->options_.server);
-  if (!server.ok()) return server.status();
-  absl::Status started = (*server)->Start();
-  if (!started.ok()) return started;
+      new Agent(std::move(options), std::move(secret)));
+  ZEN_ASSIGN_OR_RETURN(
+      std::unique_ptr<AgentServer> server,
+      AgentServer::Create(&agent->secret_, agent->options_.server));
+  ZEN_RETURN_IF_ERROR(server->Start());
   MutexLock lock(&agent->mu_);
-  agent->server_host_ = (*server)->host();
-  agent->server_port_ = (*server)->port();
-  agent->server_unix_path_ = (*server)->unix_path();
-  agent->server_ = std::move(*server);
+  agent->server_host_ = server->host();
+  agent->server_port_ = server->port();
+  agent->server_unix_path_ = server->unix_path();
+  agent->server_ = std::move(server);
   return agent;
 }
 

@@ -8,13 +8,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/event_conversion.h"
 #include "agent/log_throttle.h"
 #include "agent/parent_death.h"
 #include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "ipc/connector.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/agent_server.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
@@ -128,7 +127,7 @@ TEST(AgentClientTest, EventsAreFoldedAndKeptWhenTheParentIsGone) {
   const absl::Time deadline = zen::Now() + absl::Seconds(5);
   while (f.server->collector().Snapshot().requests < 50 &&
          zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_EQ(f.server->collector().Snapshot().requests, 50u);
   EXPECT_EQ(f.server->collector().Snapshot().rate_limited_requests, 50u);
@@ -207,7 +206,7 @@ TEST(AgentClientTest, AttackWaveFallbackWaitsNoLongerThanItsTimeout) {
   server->RegisterHandler("record_attack_wave", [&](rpc::ServerCall&) {
     const absl::Time limit = zen::Now() + absl::Seconds(10);
     while (!release.load() && zen::Now() < limit) {
-      absl::SleepFor(absl::Milliseconds(5));
+      zen::SleepFor(absl::Milliseconds(5));
     }
     return absl::OkStatus();
   });
@@ -246,7 +245,7 @@ TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
   while ((notified.load() == 0 ||
           f.server->collector().Snapshot().requests == 0) &&
          zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
+    zen::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_GE(notified.load(), 1);
   EXPECT_EQ(f.server->collector().Snapshot().requests, 1u);
@@ -276,7 +275,7 @@ TEST(AgentClientTest, AParentWithoutWatchSettingsIsPolled) {
   ASSERT_TRUE(client.ok()) << client.status();
   const absl::Time give_up = zen::Now() + absl::Seconds(10);
   while (polls.load() < 3 && zen::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_GE(polls.load(), 3);
   EXPECT_EQ((*client)->settings()->config_updated_at(),
@@ -304,11 +303,11 @@ TEST(AgentClientTest, AnIdleWatchingClientUsesNoCpu) {
   auto client = f.Client(options);
   const absl::Time give_up = zen::Now() + absl::Seconds(10);
   while (f.server->settings_watches_waiting() != 1 && zen::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_EQ(f.server->settings_watches_waiting(), 1u);
   const absl::Duration cpu = ProcessCpu();
-  absl::SleepFor(absl::Milliseconds(500));
+  zen::SleepFor(absl::Milliseconds(500));
   // Client and server both live in this process; a spinning thread would
   // burn about the whole 500 ms.
   EXPECT_LT(ProcessCpu() - cpu, absl::Milliseconds(150));

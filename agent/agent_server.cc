@@ -3,7 +3,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"

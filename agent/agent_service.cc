@@ -8,6 +8,7 @@
 #include "agent/event_conversion.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 
 namespace zen {
 namespace {
@@ -45,27 +46,26 @@ std::shared_ptr<const RuntimeSettings> AgentService::settings() const {
 }
 
 absl::Status AgentService::UpdateConfig(std::string json) {
+  return UpdateDocument(std::move(json), &RuntimeSettings::ApplyConfig,
+                        &SettingsCache::UpdateConfig);
+}
+
+absl::Status AgentService::UpdateFirewallLists(std::string json) {
+  return UpdateDocument(std::move(json), &RuntimeSettings::ApplyFirewallLists,
+                        &SettingsCache::UpdateFirewallLists);
+}
+
+absl::Status AgentService::UpdateDocument(
+    std::string json, absl::Status (RuntimeSettings::*apply)(absl::string_view),
+    uint64_t (SettingsCache::*store)(std::string)) {
   // Parse first: a malformed document must reach neither the parent's
   // settings nor any worker.
   MutexLock update(&update_mu_);
   json = NormalizeNone(std::move(json));
   auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyConfig(json);
-  if (!applied.ok()) return applied;
+  ZEN_RETURN_IF_ERROR(((*updated).*apply)(json));
   MutexLock lock(&settings_mu_);
-  cache_.UpdateConfig(std::move(json));
-  settings_ = std::move(updated);
-  return absl::OkStatus();
-}
-
-absl::Status AgentService::UpdateFirewallLists(std::string json) {
-  MutexLock update(&update_mu_);
-  json = NormalizeNone(std::move(json));
-  auto updated = std::make_shared<RuntimeSettings>(*settings());
-  absl::Status applied = updated->ApplyFirewallLists(json);
-  if (!applied.ok()) return applied;
-  MutexLock lock(&settings_mu_);
-  cache_.UpdateFirewallLists(std::move(json));
+  (cache_.*store)(std::move(json));
   settings_ = std::move(updated);
   return absl::OkStatus();
 }

@@ -83,11 +83,20 @@ class AgentService {
                         agent::RecordAttackWaveResponse* response);
 
  private:
-  SettingsCache cache_;  // Written only by UpdateConfig/UpdateFirewallLists.
+  // UpdateConfig and UpdateFirewallLists: `apply` reads the document into a
+  // copy of the settings, and only if it succeeds does `store` cache it and
+  // the copy replace settings_.
+  absl::Status UpdateDocument(
+      std::string json,
+      absl::Status (RuntimeSettings::*apply)(absl::string_view),
+      uint64_t (SettingsCache::*store)(std::string))
+      ABSL_LOCKS_EXCLUDED(update_mu_, settings_mu_);
+
+  SettingsCache cache_;  // Written only by UpdateDocument.
   Collector collector_;
   RateLimiter rate_limiter_;
   AttackWaveDetector attack_waves_;
-  Mutex update_mu_;  // Serializes UpdateConfig/UpdateFirewallLists.
+  Mutex update_mu_;  // Serializes UpdateDocument.
   mutable Mutex settings_mu_;
   std::shared_ptr<const RuntimeSettings> settings_
       ABSL_GUARDED_BY(settings_mu_);

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
+#include "testing/deadline.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
@@ -35,7 +35,7 @@ using ::zen::testing::ChildOutcome;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::StartTogether;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 AgentOptions FastOptions() {
   AgentOptions options;
@@ -52,7 +52,7 @@ bool Eventually(F done, absl::Duration limit = absl::Seconds(10)) {
   const absl::Time deadline = In(limit);
   while (zen::Now() < deadline) {
     if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
+    zen::SleepFor(absl::Milliseconds(10));
   }
   return done();
 }
@@ -161,7 +161,7 @@ absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
         // Nothing changes: nothing is applied again, while polls go on (or one
         // watch stays outstanding, with no poll at all).
         const AgentClientStats before = client->stats();
-        absl::SleepFor(absl::Milliseconds(350));
+        zen::SleepFor(absl::Milliseconds(350));
         const AgentClientStats after = client->stats();
         if (after.settings_applied != before.settings_applied) {
           return absl::InternalError("an unchanged answer applied settings");
@@ -323,7 +323,7 @@ TEST(AgentTest, ForkIsNotHeldUpWhileTheAgentIsDestroyed) {
   ASSERT_TRUE(agent.ok());
   auto worker = ForkedChild::Start([&agent]() -> absl::Status {
     (void)(*agent)->client();
-    absl::SleepFor(absl::Seconds(30));  // Killed at the end.
+    zen::SleepFor(absl::Seconds(30));  // Killed at the end.
     return absl::OkStatus();
   });
   ASSERT_TRUE(worker.ok());
@@ -346,7 +346,7 @@ TEST(AgentTest, ForkIsNotHeldUpWhileTheAgentIsDestroyed) {
     }
     open_gate();
   });
-  absl::SleepFor(absl::Milliseconds(200));  // ~Agent is in Stop() by now.
+  zen::SleepFor(absl::Milliseconds(200));  // ~Agent is in Stop() by now.
   const absl::Time start = zen::Now();
   auto child =
       ForkedChild::Start([]() -> absl::Status { return absl::OkStatus(); });
@@ -468,7 +468,7 @@ TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(busy.ok());
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   int failures = 0;
   for (int i = 0; i < 100; ++i) {
     ChildOutcome outcome = testing::RunInChild(
@@ -496,7 +496,7 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
   auto agent = Agent::Create(FastOptions());
   ASSERT_TRUE(agent.ok());
   // Let the server settle, then measure.
-  absl::SleepFor(absl::Milliseconds(50));
+  zen::SleepFor(absl::Milliseconds(50));
   const size_t baseline = testing::OpenFds().size();
   for (int round = 0; round < 5; ++round) {
     auto child = ForkedChild::Start([&agent]() -> absl::Status {
@@ -508,7 +508,7 @@ TEST(AgentTest, WorkerKilledMidCallCostsTheParentNothing) {
       }
     });
     ASSERT_TRUE(child.ok());
-    absl::SleepFor(absl::Milliseconds(100));
+    zen::SleepFor(absl::Milliseconds(100));
     child->Kill(SIGKILL);
     (void)child->Wait(In(absl::Seconds(5)));
   }

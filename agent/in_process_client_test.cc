@@ -39,6 +39,9 @@ AgentOptions Options() {
   options.client.polling_interval = absl::Hours(1);
   options.client.polling_jitter = absl::Hours(1);
   options.client.heartbeat_interval = absl::Hours(1);
+  // No watch either: the worker would apply settings on its own (the
+  // in-process client has none to make).
+  options.client.watch_settings = false;
   return options;
 }
 
@@ -158,7 +161,7 @@ bool FoldedRequests(AgentServer* server, uint64_t requests) {
   const absl::Time deadline = zen::Now() + absl::Seconds(10);
   while (zen::Now() < deadline) {
     if (server->collector().Snapshot().requests >= requests) return true;
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   return false;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace zen {
 namespace json_fields {
@@ -188,9 +189,7 @@ absl::Status ForEachString(
     if (value.get_string().get(text) != simdjson::SUCCESS) {
       return WrongType(IndexPath(path, index), "a string", value);
     }
-    absl::Status status =
-        fn(absl::string_view(text.data(), text.size()), index);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(fn(absl::string_view(text.data(), text.size()), index));
     ++index;
   }
   return absl::OkStatus();
@@ -199,14 +198,13 @@ absl::Status ForEachString(
 absl::StatusOr<IpSet> IpSetValue(simdjson::dom::array array,
                                  absl::string_view path) {
   IpSet::Builder builder;
-  absl::Status status = ForEachString(
+  ZEN_RETURN_IF_ERROR(ForEachString(
       array, path, [&](absl::string_view entry, size_t index) -> absl::Status {
         absl::Status added = builder.Add(entry);
         if (added.ok()) return added;
         return absl::InvalidArgumentError(
             absl::StrCat(IndexPath(path, index), ": ", added.message()));
-      });
-  if (!status.ok()) return status;
+      }));
   return std::move(builder).Build();
 }
 

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/agent.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -156,7 +155,7 @@ absl::StatusOr<ForkedChild> StartParent(
           return absl::OkStatus();
         });
     if (!children.ok()) return children.status();
-    absl::SleepFor(absl::Seconds(60));
+    zen::SleepFor(absl::Seconds(60));
     return absl::DeadlineExceededError("the parent was never killed");
   });
 }
@@ -206,7 +205,7 @@ void TrafficWorker(Agent* agent, int index, int fd) {
           CollectorEvent event;
           event.type = CollectorEventType::kRequest;
           client->RecordEvent(event);
-          absl::SleepFor(absl::Milliseconds(1));
+          zen::SleepFor(absl::Milliseconds(1));
         }
       });
     }
@@ -217,7 +216,7 @@ void TrafficWorker(Agent* agent, int index, int fd) {
   Send(fd, ready);
   const absl::Time give_up = In(absl::Seconds(15));
   while (g_callbacks.load() == 0 && zen::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   std::string error;
   if (g_callbacks.load() == 0) error = "the parent's exit was never noticed";
@@ -247,7 +246,7 @@ void TrafficWorker(Agent* agent, int index, int fd) {
         absl::StrCat("calls did not fail fast: ", absl::FormatDuration(took));
   }
   // A window of traffic against the dead parent: log lines stay few.
-  absl::SleepFor(absl::Seconds(2));
+  zen::SleepFor(absl::Seconds(2));
   stop.store(true);
   for (std::thread& t : threads) t.join();
   WorkerReport report;
@@ -333,7 +332,7 @@ TEST(ParentDeathTest, WorkerThatNeverConnectedReportsOnceAndLogsLittle) {
           Send(out, ready);
           const absl::Time give_up = In(absl::Seconds(15));
           while (agent->parent_alive() && zen::Now() < give_up) {
-            absl::SleepFor(absl::Milliseconds(5));
+            zen::SleepFor(absl::Milliseconds(5));
           }
           std::string error;
           absl::Duration slowest;
@@ -342,7 +341,7 @@ TEST(ParentDeathTest, WorkerThatNeverConnectedReportsOnceAndLogsLittle) {
             const absl::Time start = zen::Now();
             if (agent->client() != nullptr) error = "a client without parent";
             slowest = std::max(slowest, zen::Now() - start);
-            absl::SleepFor(absl::Milliseconds(1));
+            zen::SleepFor(absl::Milliseconds(1));
           }
           if (slowest > absl::Milliseconds(200)) {
             error =
@@ -403,7 +402,7 @@ TEST(ParentDeathTest, ExitWithParentTerminatesWorkersWhenTheParentIsKilled) {
             return SendError(out, "no client");
           }
           Send(out, ready);
-          absl::SleepFor(absl::Seconds(30));  // Ended by the signal.
+          zen::SleepFor(absl::Seconds(30));  // Ended by the signal.
         });
     if (!parent.ok()) return parent.status();
     std::vector<pid_t> pids;

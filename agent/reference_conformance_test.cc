@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
@@ -500,7 +499,7 @@ TEST_F(ReferenceClientAgainstAgentServerTest, AnswersAsTheReferenceServer) {
             "null");
   const absl::Time deadline = zen::Now() + absl::Seconds(5);
   while (server_->unreadable_events() == 0 && zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_EQ(server_->unreadable_events(), 1u);
   const CollectorStats stats = server_->collector().Snapshot();

@@ -72,7 +72,7 @@ class SettingsWatchTest : public ::testing::Test {
     const absl::Time give_up = zen::Now() + absl::Seconds(5);
     while (server_->settings_watches_waiting() != n) {
       if (zen::Now() > give_up) return false;
-      absl::SleepFor(absl::Milliseconds(1));
+      zen::SleepFor(absl::Milliseconds(1));
     }
     return true;
   }
@@ -144,7 +144,7 @@ TEST_F(SettingsWatchTest, WaitingWatchesHoldNoThread) {
          absl::StrCat(R"(["w)", i, R"(","watch_settings",[0,0,30000],{}])"));
   }
   ASSERT_TRUE(WaitForParked(201));
-  absl::SleepFor(absl::Milliseconds(50));  // Past the relief budget.
+  zen::SleepFor(absl::Milliseconds(50));  // Past the relief budget.
   EXPECT_LE(ThreadCount(), threads + 1);
   EXPECT_EQ(server_->server_stats().handoffs, 0u);
 }

@@ -1,4 +1,7 @@
-// zen::Now(): the current time, safe to call in a forked child.
+// zen::Now(): the current time, safe to call in a forked child. Library code
+// reads the clock and sleeps only through this header:
+// //tools:clock_use_test fails on absl/time/clock.h, absl::Now() or
+// absl::GetCurrentTimeNanos() anywhere else.
 //
 // absl::Now() keeps a process-wide SpinLock for its cycle-clock calibration;
 // a child forked while another thread held it deadlocks in its first
@@ -10,6 +13,7 @@
 
 #include <time.h>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace zen {
@@ -19,6 +23,10 @@ inline absl::Time Now() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return absl::TimeFromTimespec(ts);
 }
+
+// absl::SleepFor (a nanosleep loop, fork-safe), which shares its header with
+// absl::Now().
+inline void SleepFor(absl::Duration duration) { absl::SleepFor(duration); }
 
 }  // namespace zen
 

@@ -5,7 +5,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"

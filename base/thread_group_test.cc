@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "base/mutex.h"
@@ -27,7 +26,7 @@ bool Eventually(F condition) {
   const absl::Time deadline = zen::Now() + absl::Seconds(10);
   while (zen::Now() < deadline) {
     if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(1));
+    zen::SleepFor(absl::Milliseconds(1));
   }
   return condition();
 }

@@ -24,7 +24,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
 #include "agent/runtime_settings.h"
@@ -222,7 +221,7 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
   const absl::Time deadline = zen::Now() + absl::Seconds(5);
   Totals seen = Count(h.server->collector().Snapshot());
   while (!(seen == expected) && zen::Now() < deadline) {
-    absl::SleepFor(absl::Microseconds(50));
+    zen::SleepFor(absl::Microseconds(50));
     seen = Count(h.server->collector().Snapshot());
   }
   FUZZ_CHECK(seen == expected);

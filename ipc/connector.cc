@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "ipc/handshake.h"
 #include "ipc/unix_socket.h"

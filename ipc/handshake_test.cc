@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/socket_io.h"

@@ -101,7 +101,7 @@ bool Eventually(Predicate done) {
   const absl::Time deadline = In(absl::Seconds(5));
   while (!done()) {
     if (zen::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
+    zen::SleepFor(absl::Milliseconds(2));
   }
   return true;
 }

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/socket_io.h"
@@ -50,7 +49,7 @@ absl::Status Send(SocketStream& stream, absl::string_view body) {
 TEST(SocketStreamTest, FramesArriveWhileTheReaderBlocks) {
   ConnectedPair pair;
   std::thread writer([&] {
-    absl::SleepFor(absl::Milliseconds(100));
+    zen::SleepFor(absl::Milliseconds(100));
     EXPECT_TRUE(Send(*pair.a, "late").ok());
   });
   const absl::Time start = zen::Now();
@@ -65,7 +64,7 @@ TEST(SocketStreamTest, AShortDeadlineAfterALongOneIsKept) {
   ConnectedPair pair;
   // A read with a long deadline leaves a long SO_RCVTIMEO on the socket.
   std::thread writer([&] {
-    absl::SleepFor(absl::Milliseconds(50));
+    zen::SleepFor(absl::Milliseconds(50));
     EXPECT_TRUE(Send(*pair.a, "one").ok());
   });
   ASSERT_TRUE(pair.b->Read(In(absl::Seconds(30))).ok());
@@ -97,7 +96,7 @@ TEST(SocketStreamTest, TheFirstReadOfAStreamKeepsAShortDeadline) {
     std::thread reader([&] { status = pair.b->Read(start + wait).status(); });
     // Rescues a reader stuck past its deadline, so the test ends either way.
     std::thread rescue([&] {
-      absl::SleepFor(absl::Seconds(3));
+      zen::SleepFor(absl::Seconds(3));
       pair.b->Shutdown();
     });
     reader.join();
@@ -128,7 +127,7 @@ TEST(SocketStreamTest, ShutdownWakesABlockedReader) {
     woke = zen::Now();
     EXPECT_TRUE(absl::IsUnavailable(frame.status())) << frame.status();
   });
-  absl::SleepFor(absl::Milliseconds(100));  // Let it block in recv.
+  zen::SleepFor(absl::Milliseconds(100));  // Let it block in recv.
   const absl::Time shut = zen::Now();
   pair.b->Shutdown();
   reader.join();
@@ -138,7 +137,7 @@ TEST(SocketStreamTest, ShutdownWakesABlockedReader) {
 TEST(SocketStreamTest, PeerClosingWakesABlockedReader) {
   ConnectedPair pair;
   std::thread closer([&] {
-    absl::SleepFor(absl::Milliseconds(100));
+    zen::SleepFor(absl::Milliseconds(100));
     pair.a.reset();
   });
   const absl::Time start = zen::Now();
@@ -216,7 +215,7 @@ TEST(SocketStreamTest, ASpinningReaderGetsWhatArrivesDuringAndAfterItsSpin) {
     ASSERT_TRUE(Send(*pair.a, "warm").ok());
     ASSERT_TRUE(pair.b->Read(In(absl::Seconds(5))).ok());
     std::thread writer([&] {
-      absl::SleepFor(delay);
+      zen::SleepFor(delay);
       EXPECT_TRUE(Send(*pair.a, "late").ok());
     });
     absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(20)));
@@ -242,7 +241,7 @@ TEST(SocketStreamTest, SpinningStopsAtTheDeadlineAndAtShutdown) {
     woke = zen::Now();
     EXPECT_TRUE(absl::IsUnavailable(eof.status())) << eof.status();
   });
-  absl::SleepFor(absl::Milliseconds(100));  // Let it spin.
+  zen::SleepFor(absl::Milliseconds(100));  // Let it spin.
   start = zen::Now();
   pair.b->Shutdown();
   reader.join();

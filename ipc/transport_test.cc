@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
@@ -232,7 +231,7 @@ TEST(TransportTest, ChildHoldsNoServerSocketFromTheMomentOfFork) {
   ASSERT_TRUE(EchoRoundTrip(**client, "before").ok());
   const absl::Time deadline = In(absl::Seconds(5));
   while (server.listener->pending_handshakes() < 1 && zen::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_EQ(server.listener->pending_handshakes(), 1u);
   const std::set<int> listening = testing::TcpSocketsOnPort(port, true);
@@ -328,7 +327,7 @@ TEST(TransportTest, SilentConnectionsInEverySlotCannotLockAWorkerOut) {
   options.handshake_timeout = absl::Seconds(20);
   EchoServer server(options);
   std::vector<UniqueFd> squatters = FillHandshakeSlots(server);
-  absl::SleepFor(kSquatterAge + absl::Milliseconds(20));
+  zen::SleepFor(kSquatterAge + absl::Milliseconds(20));
   // An honest client gets in at once, long before the squatters time out.
   const absl::Time start = zen::Now();
   auto client = Connect(server.secret, server.Client());

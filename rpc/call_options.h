@@ -2,7 +2,6 @@
 #ifndef ZEN_RPC_CALL_OPTIONS_H_
 #define ZEN_RPC_CALL_OPTIONS_H_
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 

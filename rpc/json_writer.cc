@@ -1,11 +1,10 @@
 #include "rpc/json_writer.h"
 
+#include "absl/strings/str_cat.h"
 #include "simdjson.h"
 
 namespace zen::rpc {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 // Length of the valid UTF-8 sequence at s[0..n), or 0 if it is invalid.
 size_t Utf8SequenceLength(const unsigned char* s, size_t n) {
@@ -39,7 +38,10 @@ size_t Utf8SequenceLength(const unsigned char* s, size_t n) {
   return len;
 }
 
-void AppendEscapedAscii(std::string* out, char c) {
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Appends the escape of one byte for which NeedsEscape() holds.
+void AppendEscape(std::string* out, unsigned char c) {
   switch (c) {
     case '"':
       out->append("\\\"");
@@ -62,24 +64,15 @@ void AppendEscapedAscii(std::string* out, char c) {
     case '\t':
       out->append("\\t");
       return;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        const char u[6] = {'\\',         'u', '0', '0', kHex[(c >> 4) & 0xF],
-                           kHex[c & 0xF]};
-        out->append(u, 6);
-      } else {
-        out->push_back(c);
-      }
+    default:  // Other control characters are rare: no table of our own.
+      absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
   }
 }
 
-bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-}  // namespace
-
-void AppendJsonString(std::string* out, absl::string_view text) {
+// AppendJsonString's slow path, for text that is not UTF-8: the same
+// escapes, and U+FFFD in place of each byte that starts no valid sequence.
+void AppendReplacingInvalidUtf8(std::string* out, absl::string_view text) {
   out->push_back('"');
-  const bool valid_utf8 = simdjson::validate_utf8(text.data(), text.size());
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t run = 0;  // Start of the pending run of bytes copied as they are.
@@ -89,13 +82,9 @@ void AppendJsonString(std::string* out, absl::string_view text) {
     if (c < 0x80) {
       if (NeedsEscape(c)) {
         out->append(text.data() + run, i - run);
-        AppendEscapedAscii(out, static_cast<char>(c));
+        AppendEscape(out, c);
         run = i + 1;
       }
-      ++i;
-      continue;
-    }
-    if (valid_utf8) {
       ++i;
       continue;
     }
@@ -111,6 +100,37 @@ void AppendJsonString(std::string* out, absl::string_view text) {
   }
   out->append(text.data() + run, n - run);
   out->push_back('"');
+}
+
+}  // namespace
+
+bool AppendJsonStringBytes(std::string* out, absl::string_view text) {
+  out->push_back('"');
+  size_t run = 0;  // Start of the pending run of bytes copied as they are.
+  unsigned char high_bits = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    high_bits |= c;
+    if (!NeedsEscape(c)) continue;
+    out->append(text.data() + run, i - run);
+    run = i + 1;
+    AppendEscape(out, c);
+  }
+  out->append(text.data() + run, text.size() - run);
+  out->push_back('"');
+  return (high_bits & 0x80) != 0;
+}
+
+void AppendJsonString(std::string* out, absl::string_view text) {
+  // Most text is ASCII: the escaping loop notices, and only other text pays
+  // for the UTF-8 check (and, if invalid, for a second pass).
+  const size_t start = out->size();
+  if (!AppendJsonStringBytes(out, text) ||
+      simdjson::validate_utf8(text.data(), text.size())) {
+    return;
+  }
+  out->resize(start);
+  AppendReplacingInvalidUtf8(out, text);
 }
 
 std::string JsonString(absl::string_view text) {

@@ -17,6 +17,13 @@ void AppendJsonString(std::string* out, absl::string_view text);
 // `text` as a quoted JSON string.
 std::string JsonString(absl::string_view text);
 
+// The escaper under AppendJsonString, for callers that treat invalid UTF-8
+// as an error rather than replacing it: appends `text` quoted and escaped
+// the same way, but copies every byte >= 0x80 as it is. Returns whether
+// there was such a byte, that is whether the caller must still check that
+// `text` is UTF-8 (ASCII always is).
+bool AppendJsonStringBytes(std::string* out, absl::string_view text);
+
 }  // namespace zen::rpc
 
 #endif  // ZEN_RPC_JSON_WRITER_H_

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
@@ -109,7 +108,7 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
     EXPECT_EQ(Json(channel->Call("slow", "[0.5]", "{}")), "\"done\"");
     slow_done = true;
   });
-  absl::SleepFor(absl::Milliseconds(50));  // Let the slow call get there first.
+  zen::SleepFor(absl::Milliseconds(50));  // Let the slow call get there first.
   EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
   EXPECT_FALSE(slow_done.load());  // Answered out of order, before it.
   slow.join();
@@ -156,7 +155,7 @@ TEST(RpcTest, DeadlineExceededLeavesConnectionUsable) {
                          CallOptions::WithTimeout(absl::Milliseconds(50)));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(Json(channel->Call("echo", "[2]", "{}")), "2");
-  absl::SleepFor(absl::Milliseconds(400));  // The late answer is ignored.
+  zen::SleepFor(absl::Milliseconds(400));  // The late answer is ignored.
   EXPECT_EQ(Json(channel->Call("echo", "[3]", "{}")), "3");
 }
 
@@ -214,7 +213,7 @@ TEST(RpcTest, ManyThreadsWithMixedDeadlinesOnAnOutOfOrderServer) {
   EXPECT_EQ(wrong.load(), 0);
   const absl::Time deadline = In(absl::Seconds(10));
   while (async_ok.load() < 20 && zen::Now() < deadline)
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(async_ok.load(), 20);
   EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
 }
@@ -229,7 +228,7 @@ TEST(RpcTest, ReaderTimingOutHandsReadingToAWaitingCaller) {
                            CallOptions::WithTimeout(absl::Milliseconds(50)));
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   });
-  absl::SleepFor(absl::Milliseconds(10));
+  zen::SleepFor(absl::Milliseconds(10));
   const absl::Time start = zen::Now();
   EXPECT_EQ(Json(channel->Call("slow", "[0.1]", "{}",
                                CallOptions::WithTimeout(absl::Seconds(5)))),
@@ -237,7 +236,7 @@ TEST(RpcTest, ReaderTimingOutHandsReadingToAWaitingCaller) {
   EXPECT_LT(zen::Now() - start, absl::Seconds(2));
   first.join();
   // The late answer to the first call arrives for an id nobody waits for.
-  absl::SleepFor(absl::Milliseconds(500));
+  zen::SleepFor(absl::Milliseconds(500));
   EXPECT_EQ(Json(channel->Call("echo", "[4]", "{}")), "4");
 }
 
@@ -252,7 +251,7 @@ TEST(RpcTest, ErrorReadByAnotherCallerReachesItsCallerIntact) {
                                  CallOptions::WithTimeout(absl::Seconds(5)))),
               "\"done\"");
   });
-  absl::SleepFor(absl::Milliseconds(50));
+  zen::SleepFor(absl::Milliseconds(50));
   {
     const absl::Status unknown = channel->Call("nope", "[]", "{}").status();
     EXPECT_EQ(absl::StrCat(unknown.message()), "undefined handler 'nope'");
@@ -274,7 +273,7 @@ TEST(RpcTest, AsyncCallsComplete) {
   }
   const absl::Time deadline = In(absl::Seconds(10));
   while (ok.load() < 50 && zen::Now() < deadline)
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(ok.load(), 50);
 }
 
@@ -295,7 +294,7 @@ TEST(RpcTest, AsyncCallsRacingStopAreEachCompletedOnce) {
                            [&](absl::StatusOr<RawResult>) { ++done; });
       }
     });
-    absl::SleepFor(absl::Microseconds(200 + 10 * round));
+    zen::SleepFor(absl::Microseconds(200 + 10 * round));
     channel->Stop();
     caller.join();
     EXPECT_EQ(done.load(), issued.load()) << "round " << round;
@@ -312,7 +311,7 @@ TEST(RpcTest, AsyncDeadlineIsKeptWhileTheAsyncReaderReads) {
   channel->CallAsync("slow", "[1.5]", "{}",
                      CallOptions::WithTimeout(absl::Seconds(10)),
                      [&](absl::StatusOr<RawResult>) { long_done = true; });
-  absl::SleepFor(absl::Milliseconds(100));  // The async reader now reads.
+  zen::SleepFor(absl::Milliseconds(100));  // The async reader now reads.
   const absl::Time start = zen::Now();
   std::atomic<int64_t> late_ms{-1};
   channel->CallAsync(
@@ -323,12 +322,12 @@ TEST(RpcTest, AsyncDeadlineIsKeptWhileTheAsyncReaderReads) {
       });
   const absl::Time give_up = In(absl::Seconds(10));
   while (late_ms.load() < 0 && zen::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_GE(late_ms.load(), 100);
   EXPECT_LT(late_ms.load(), 600) << "the async call expired late";
   while (!long_done.load() && zen::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
+    zen::SleepFor(absl::Milliseconds(5));
   }
 }
 
@@ -341,7 +340,7 @@ TEST(RpcTest, InFlightCapAnswersResourceExhausted) {
   for (int i = 0; i < 2; ++i) {
     slow.emplace_back([&] { (void)channel->Call("slow", "[0.5]", "{}"); });
   }
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   auto r = channel->Call("echo", "[1]", "{}");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
       << r.status();
@@ -354,7 +353,7 @@ TEST(RpcTest, StopCancelsCallsInFlight) {
   auto channel = f.Connect();
   absl::StatusOr<RawResult> r;
   std::thread caller([&] { r = channel->Call("slow", "[2]", "{}"); });
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   channel->Stop();
   caller.join();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
@@ -367,7 +366,7 @@ TEST(RpcTest, ServerStopWithCallsInFlightFailsThemAndJoins) {
   auto channel = f->Connect();
   absl::StatusOr<RawResult> r;
   std::thread caller([&] { r = channel->Call("slow", "[5]", "{}"); });
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   const absl::Time start = zen::Now();
   f->server->Stop();  // The slow handler sees cancelled() and wraps up.
   EXPECT_LT(zen::Now() - start, absl::Seconds(2));
@@ -411,7 +410,7 @@ TEST(RpcTest, ServerDeathFailsPendingCallsAndChannelReconnectsOnSamePort) {
 
   absl::StatusOr<RawResult> pending;
   std::thread caller([&] { pending = (*channel)->Call("slow", "[10]", "{}"); });
-  absl::SleepFor(absl::Milliseconds(100));
+  zen::SleepFor(absl::Milliseconds(100));
   const absl::Time killed = zen::Now();
   server.Kill(SIGKILL);
   caller.join();
@@ -452,7 +451,7 @@ TEST(RpcTest, StopIsPromptWhileReconnectingToAWedgedServer) {
                                CallOptions::WithTimeout(absl::Seconds(2)));
   EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable)
       << lost.status();
-  absl::SleepFor(absl::Milliseconds(500));  // Stuck in the handshake by now.
+  zen::SleepFor(absl::Milliseconds(500));  // Stuck in the handshake by now.
   const absl::Time start = zen::Now();
   (*channel)->Stop();
   EXPECT_LT(zen::Now() - start, absl::Seconds(2));
@@ -491,7 +490,7 @@ TEST(RpcTest, IdleConnectionIsClosedAndKeepaliveKeepsItOpen) {
   chatty.keepalive_interval = absl::Milliseconds(100);
   auto kept = Channel::Create(&f.secret, chatty);
   ASSERT_TRUE(kept.ok());
-  absl::SleepFor(absl::Milliseconds(700));
+  zen::SleepFor(absl::Milliseconds(700));
   EXPECT_EQ((*idle)->Call("echo", "[1]", "{}").status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(Json((*kept)->Call("echo", "[1]", "{}")), "1");

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
@@ -71,7 +70,7 @@ class DispatchTest : public ::testing::Test {
         }
       }
       if (zen::Now() > give_up) return nullptr;
-      absl::SleepFor(absl::Milliseconds(1));
+      zen::SleepFor(absl::Milliseconds(1));
     }
   }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "stubs/json_value.h"
 #include "stubs/reflection_json.h"
 
@@ -130,6 +131,61 @@ absl::Status ReadDouble(od::value& value, od::json_type type,
   return absl::OkStatus();
 }
 
+// Sets a singular field or appends to a repeated one: one overload per
+// C++ type, so that the parsing below is written once per kind of JSON.
+void Store(pb::Message* m, const FieldDescriptor* f, int32_t v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, int64_t v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, uint32_t v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, uint64_t v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddUInt64(m, f, v) : r->SetUInt64(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, double v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, float v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddFloat(m, f, v) : r->SetFloat(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, bool v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+}
+void Store(pb::Message* m, const FieldDescriptor* f, std::string v) {
+  const pb::Reflection* r = m->GetReflection();
+  f->is_repeated() ? r->AddString(m, f, std::move(v))
+                   : r->SetString(m, f, std::move(v));
+}
+
+template <typename T>
+absl::Status ParseInteger(od::value& value, od::json_type type,
+                          const FieldDescriptor* f, pb::Message* message) {
+  T v = 0;
+  absl::Status status = ReadInteger(value, type, f, &v);
+  if (status.ok()) Store(message, f, v);
+  return status;
+}
+
+// A double or float field (ReadDouble checks a float's range).
+template <typename T>
+absl::Status ParseFloat(od::value& value, od::json_type type,
+                        const FieldDescriptor* f, pb::Message* message) {
+  double v = 0;
+  absl::Status status = ReadDouble(value, type, f, &v);
+  if (status.ok()) Store(message, f, static_cast<T>(v));
+  return status;
+}
+
 // Parses one value (a singular field's, or one element of a repeated one).
 absl::Status ParseOne(od::value& value, od::json_type type,
                       const FieldEntry& entry, pb::Message* message,
@@ -138,57 +194,25 @@ absl::Status ParseOne(od::value& value, od::json_type type,
   const FieldDescriptor* f = entry.field;
   const bool repeated = f->is_repeated();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: {
-      int32_t v = 0;
-      absl::Status s = ReadInteger(value, type, f, &v);
-      if (!s.ok()) return s;
-      repeated ? r->AddInt32(message, f, v) : r->SetInt32(message, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_INT64: {
-      int64_t v = 0;
-      absl::Status s = ReadInteger(value, type, f, &v);
-      if (!s.ok()) return s;
-      repeated ? r->AddInt64(message, f, v) : r->SetInt64(message, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_UINT32: {
-      uint32_t v = 0;
-      absl::Status s = ReadInteger(value, type, f, &v);
-      if (!s.ok()) return s;
-      repeated ? r->AddUInt32(message, f, v) : r->SetUInt32(message, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_UINT64: {
-      uint64_t v = 0;
-      absl::Status s = ReadInteger(value, type, f, &v);
-      if (!s.ok()) return s;
-      repeated ? r->AddUInt64(message, f, v) : r->SetUInt64(message, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_DOUBLE: {
-      double v = 0;
-      absl::Status s = ReadDouble(value, type, f, &v);
-      if (!s.ok()) return s;
-      repeated ? r->AddDouble(message, f, v) : r->SetDouble(message, f, v);
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_FLOAT: {
-      double v = 0;
-      absl::Status s = ReadDouble(value, type, f, &v);
-      if (!s.ok()) return s;
-      const float narrowed = static_cast<float>(v);
-      repeated ? r->AddFloat(message, f, narrowed)
-               : r->SetFloat(message, f, narrowed);
-      break;
-    }
+    case FieldDescriptor::CPPTYPE_INT32:
+      return ParseInteger<int32_t>(value, type, f, message);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return ParseInteger<int64_t>(value, type, f, message);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return ParseInteger<uint32_t>(value, type, f, message);
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return ParseInteger<uint64_t>(value, type, f, message);
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return ParseFloat<double>(value, type, f, message);
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return ParseFloat<float>(value, type, f, message);
     case FieldDescriptor::CPPTYPE_BOOL: {
       bool v = false;
       if (type != od::json_type::boolean ||
           value.get_bool().get(v) != simdjson::SUCCESS) {
         return FieldError(f, "expected true or false");
       }
-      repeated ? r->AddBool(message, f, v) : r->SetBool(message, f, v);
+      Store(message, f, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_STRING: {
@@ -199,9 +223,7 @@ absl::Status ParseOne(od::value& value, od::json_type type,
       if (value.get_string().get(v) != simdjson::SUCCESS) {
         return FieldError(f, "not a valid string");
       }
-      std::string s(v.data(), v.size());
-      repeated ? r->AddString(message, f, std::move(s))
-               : r->SetString(message, f, std::move(s));
+      Store(message, f, std::string(v.data(), v.size()));
       break;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
@@ -218,8 +240,7 @@ absl::Status ParseOne(od::value& value, od::json_type type,
         if (v == nullptr) return absl::OkStatus();
         number = v->number();
       } else {
-        absl::Status s = ReadInteger(value, type, f, &number);
-        if (!s.ok()) return s;
+        ZEN_RETURN_IF_ERROR(ReadInteger(value, type, f, &number));
         // Closed (proto2) enums cannot hold unknown numbers; open ones keep
         // them.
         if (f->file()->syntax() != pb::FileDescriptor::SYNTAX_PROTO3 &&
@@ -281,8 +302,7 @@ absl::Status ParseFieldValue(simdjson::ondemand::value value,
     if (element_type == od::json_type::null) {
       return FieldError(f, "null is not allowed in a repeated field");
     }
-    absl::Status status = ParseOne(v, element_type, entry, message, depth);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(ParseOne(v, element_type, entry, message, depth));
   }
   return absl::OkStatus();
 }
@@ -293,22 +313,14 @@ absl::Status ParseObject(simdjson::ondemand::object object,
   if (depth > kMaxMessageDepth) {
     return absl::InvalidArgumentError("messages nested too deeply");
   }
-  for (auto member : object) {
-    od::field field;
-    if (auto error = std::move(member).get(field)) {
-      return JsonError(error, "object");
-    }
-    std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) {
-      return JsonError(error, "object key");
-    }
-    const FieldEntry* entry = table.Find(ToAbsl(key));
-    if (entry == nullptr) continue;  // Unknown: on-demand skips the value.
-    absl::Status status =
-        ParseFieldValue(field.value(), *entry, message, depth);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
+  return ForEachMember(
+      object, "object",
+      [&](absl::string_view key, od::value& value) -> absl::Status {
+        const FieldEntry* entry = table.Find(key);
+        // Unknown: on-demand skips the value.
+        if (entry == nullptr) return absl::OkStatus();
+        return ParseFieldValue(value, *entry, message, depth);
+      });
 }
 
 absl::Status RawValueText(simdjson::ondemand::value value,

@@ -5,6 +5,8 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "rpc/json_writer.h"
 #include "stubs/json_value.h"
 #include "stubs/reflection_json.h"
 
@@ -14,52 +16,6 @@ namespace {
 namespace pb = google::protobuf;
 namespace od = simdjson::ondemand;
 using pb::FieldDescriptor;
-
-// Appends `s` as a JSON string. Returns whether it holds non-ASCII bytes
-// (which the caller must check are UTF-8).
-bool AppendEscaped(absl::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;
-  unsigned char high_bits = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    high_bits |= c;
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(escape, sizeof(escape));
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-  return (high_bits & 0x80) != 0;
-}
 
 // Protobuf's mapping: non-finite numbers are the strings "NaN", "Infinity"
 // and "-Infinity"; finite ones print in their shortest round-trip form.
@@ -81,7 +37,8 @@ absl::Status AppendString(const FieldDescriptor* field, const std::string& s,
                           std::string* out) {
   // Most strings are ASCII: the escaping loop notices, and only others pay
   // for the UTF-8 check.
-  if (AppendEscaped(s, out) && !simdjson::validate_utf8(s.data(), s.size())) {
+  if (rpc::AppendJsonStringBytes(out, s) &&
+      !simdjson::validate_utf8(s.data(), s.size())) {
     return FieldError(field, "string is not valid UTF-8");
   }
   return absl::OkStatus();
@@ -150,7 +107,8 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       if (value == nullptr) {
         absl::StrAppend(out, number);
       } else {
-        AppendEscaped(value->name(), out);  // An identifier: ASCII.
+        rpc::AppendJsonStringBytes(out,
+                                   value->name());  // An identifier: ASCII.
       }
       break;
     }
@@ -162,8 +120,7 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
       if (entry.kind == FieldKind::kRawJson) {
         out->append(s);
       } else {
-        absl::Status status = AppendString(f, s, out);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(AppendString(f, s, out));
       }
       break;
     }
@@ -191,8 +148,7 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
   out->push_back('[');
   for (int i = 0; i < size; ++i) {
     if (i > 0) out->push_back(',');
-    absl::Status status = AppendOne(message, entry, i, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(AppendOne(message, entry, i, out));
   }
   out->push_back(']');
   return absl::OkStatus();
@@ -201,7 +157,6 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
 absl::Status AppendFields(const google::protobuf::Message& message,
                           const TypeTable& table, bool* first, std::string* out,
                           const Splicing* splicing) {
-  const pb::Reflection* r = message.GetReflection();
   for (const FieldEntry& entry : table.fields()) {
     if (entry.kind == FieldKind::kFallback) continue;
     const FieldDescriptor* f = entry.field;
@@ -218,13 +173,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
       splicing->spliced->AppendBorrowed(splice->json.text());
       continue;
     }
-    // HasField is presence-aware: an implicit-presence scalar is "set" when
-    // not zero, as protobuf's printer decides without
-    // always_print_primitive_fields.
-    if (f->is_repeated() ? r->FieldSize(message, f) == 0
-                         : !r->HasField(message, f)) {
-      continue;
-    }
+    if (!IsSet(message, f)) continue;
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
@@ -232,14 +181,14 @@ absl::Status AppendFields(const google::protobuf::Message& message,
     // and backslashes: no escaping.
     out->append(WireKey(f));
     out->append("\":");
-    absl::Status status = AppendFieldValue(message, entry, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(AppendFieldValue(message, entry, out));
   }
   return absl::OkStatus();
 }
 
 absl::Status AppendJsonString(absl::string_view s, std::string* out) {
-  if (AppendEscaped(s, out) && !simdjson::validate_utf8(s.data(), s.size())) {
+  if (rpc::AppendJsonStringBytes(out, s) &&
+      !simdjson::validate_utf8(s.data(), s.size())) {
     return absl::InvalidArgumentError("string is not valid UTF-8");
   }
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "stubs/message_json.h"
 #include "stubs/padded_json.h"
@@ -46,8 +47,7 @@ absl::Status Append(const pb::Value& value, int depth, std::string* out) {
       for (const pb::Value& element : value.list_value().values()) {
         if (!first) out->push_back(',');
         first = false;
-        absl::Status status = Append(element, depth + 1, out);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(Append(element, depth + 1, out));
       }
       out->push_back(']');
       return absl::OkStatus();
@@ -65,11 +65,9 @@ absl::Status Append(const pb::Value& value, int depth, std::string* out) {
       for (const std::string* key : keys) {
         if (!first) out->push_back(',');
         first = false;
-        absl::Status status = AppendJsonString(*key, out);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(AppendJsonString(*key, out));
         out->push_back(':');
-        status = Append(fields.at(*key), depth + 1, out);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(Append(fields.at(*key), depth + 1, out));
       }
       out->push_back('}');
       return absl::OkStatus();
@@ -124,8 +122,7 @@ absl::Status Parse(od::value& json, int depth, pb::Value* value) {
         if (auto error = std::move(element).get(v)) {
           return JsonError(error, "array");
         }
-        absl::Status status = Parse(v, depth + 1, list->add_values());
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(Parse(v, depth + 1, list->add_values()));
       }
       return absl::OkStatus();
     }
@@ -135,21 +132,13 @@ absl::Status Parse(od::value& json, int depth, pb::Value* value) {
         return JsonError(error, "object");
       }
       auto* fields = value->mutable_struct_value()->mutable_fields();
-      for (auto member : object) {
-        od::field field;
-        if (auto error = std::move(member).get(field)) {
-          return JsonError(error, "object");
-        }
-        std::string_view key;
-        if (auto error = field.unescaped_key().get(key)) {
-          return JsonError(error, "object key");
-        }
-        pb::Value& slot = (*fields)[std::string(key)];
-        slot.Clear();  // A repeated key: the last one wins.
-        absl::Status status = Parse(field.value(), depth + 1, &slot);
-        if (!status.ok()) return status;
-      }
-      return absl::OkStatus();
+      return ForEachMember(
+          object, "object",
+          [&](absl::string_view key, od::value& member) -> absl::Status {
+            pb::Value& slot = (*fields)[std::string(key)];
+            slot.Clear();  // A repeated key: the last one wins.
+            return Parse(member, depth + 1, &slot);
+          });
     }
   }
   return ValueError("unknown JSON type");
@@ -188,8 +177,7 @@ namespace zen::stubs {
 
 absl::Status JsonToValue(absl::string_view json,
                          google::protobuf::Value* value) {
-  absl::Status valid = ValidateJsonValue(json, /*padded=*/false);
-  if (!valid.ok()) return valid;
+  ZEN_RETURN_IF_ERROR(ValidateJsonValue(json, /*padded=*/false));
   // In an array, so that a bare scalar is a value to on-demand too.
   PaddedJsonString wrapped;
   absl::StrAppend(wrapped.mutable_text(), "[", json, "]");

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
@@ -98,15 +99,37 @@ absl::Status CheckRawJsonField(const pb::Message& message,
   std::string scratch;
   const std::string& text =
       message.GetReflection()->GetStringReference(message, f, &scratch);
-  // Parsed in place when the string has room for simdjson's padding (a
-  // writer of large raw JSON, like the agent's settings, reserves it); else
-  // dom::parser copies it into a padded buffer first.
+  // A writer of large raw JSON (like the agent's settings) reserves room
+  // for simdjson's padding, and the text is then parsed where it is.
   const bool padded =
       text.capacity() - text.size() >= simdjson::SIMDJSON_PADDING;
-  simdjson::dom::element element;
+  absl::Status status = ValidateJsonValue(text, padded);
+  if (!status.ok()) return RawJsonError(f, status);
+  return absl::OkStatus();
+}
+
+// Starts on-demand parsing of `json`, which must be one JSON object, into
+// *doc (which must outlive *object).
+absl::Status IterateObject(PaddedJsonView json, od::document* doc,
+                           od::object* object) {
   if (auto error =
-          DomParser().parse(text.data(), text.size(), !padded).get(element)) {
-    return RawJsonError(f, internal::JsonError(error, "value"));
+          OnDemandParser()
+              .iterate(json.data(), json.size(), json.size() + kJsonPadding)
+              .get(*doc)) {
+    return internal::JsonError(error, "message");
+  }
+  if (doc->get_object().get(*object) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("message is not a JSON object");
+  }
+  return absl::OkStatus();
+}
+
+// After the object IterateObject started has been read: whatever follows it
+// (a second value) is an error.
+absl::Status CheckNothingAfter(od::document& doc) {
+  const char* after;
+  if (doc.current_location().get(after) == simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("text after the JSON object");
   }
   return absl::OkStatus();
 }
@@ -161,8 +184,7 @@ absl::Status MessageJson::Encode(const google::protobuf::Message& message,
 absl::Status MessageJson::Encode(const google::protobuf::Message& message,
                                  absl::Span<const RawJsonSplice> splices,
                                  SplicedJson* out) const {
-  absl::Status status = CheckSplices(splices);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckSplices(splices));
   const internal::Splicing splicing{splices, out};
   return EncodeObject(message, &splicing, out->text());
 }
@@ -200,18 +222,16 @@ absl::Status MessageJson::EncodeObject(const google::protobuf::Message& message,
       if (splicing != nullptr && splicing->Find(entry.field) != nullptr) {
         continue;
       }
-      absl::Status status = CheckRawJsonField(message, entry.field);
-      if (!status.ok()) return status;
+      ZEN_RETURN_IF_ERROR(CheckRawJsonField(message, entry.field));
     }
   }
   out->push_back('{');
   bool first = true;
-  absl::Status status =
-      internal::AppendFields(message, table, &first, out, splicing);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(
+      internal::AppendFields(message, table, &first, out, splicing));
   if (table.has_fallback()) {
-    status = AppendFallbackFields(message, fallback_fields_, &first, out);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(
+        AppendFallbackFields(message, fallback_fields_, &first, out));
   }
   out->push_back('}');
   return absl::OkStatus();
@@ -227,9 +247,8 @@ absl::Status MessageJson::AppendFallbackFields(
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, fields, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
   std::string text;
-  absl::Status status = FromProtobuf(
-      pb::util::MessageToJsonString(*subset, &text, PrintOptions()));
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(FromProtobuf(
+      pb::util::MessageToJsonString(*subset, &text, PrintOptions())));
   // `text` is `{}` or `{"a":...,"b":...}` (no whitespace without
   // add_whitespace).
   if (text.size() <= 2) return absl::OkStatus();
@@ -243,16 +262,13 @@ absl::Status MessageJson::EncodeField(
     const google::protobuf::Message& message,
     const google::protobuf::FieldDescriptor* field, std::string* out) const {
   const FieldEntry& entry = tables_->root().entry(field);
-  const pb::Reflection* r = message.GetReflection();
-  const bool set = field->is_repeated() ? r->FieldSize(message, field) > 0
-                                        : r->HasField(message, field);
+  const bool set = internal::IsSet(message, field);
   if (entry.kind == FieldKind::kRawJson) {
     if (!set) {
       out->append("null");
       return absl::OkStatus();
     }
-    absl::Status status = CheckRawJsonField(message, field);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(CheckRawJsonField(message, field));
     return internal::AppendFieldValue(message, entry, out);
   }
   if (entry.kind == FieldKind::kFast) {
@@ -284,9 +300,8 @@ absl::Status MessageJson::EncodeField(
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, mask, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
   std::string text;
-  absl::Status status = FromProtobuf(
-      pb::util::MessageToJsonString(*subset, &text, PrintOptions()));
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(FromProtobuf(
+      pb::util::MessageToJsonString(*subset, &text, PrintOptions())));
   const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
   if (text.size() < prefix.size() + 1 ||
       text.compare(0, prefix.size(), prefix) != 0) {
@@ -301,8 +316,7 @@ absl::Status MessageJson::EncodeField(
     const google::protobuf::Message& message,
     const google::protobuf::FieldDescriptor* field,
     absl::Span<const RawJsonSplice> splices, SplicedJson* out) const {
-  absl::Status status = CheckSplices(splices);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckSplices(splices));
   for (const RawJsonSplice& splice : splices) {
     if (splice.field == field) {
       out->AppendBorrowed(splice.json.text());
@@ -325,22 +339,9 @@ absl::Status MessageJson::Decode(PaddedJsonView json,
   if (positional == nullptr && !table.has_fallback() && !table.has_raw_json()) {
     od::document doc;
     od::object object;
-    if (auto error =
-            OnDemandParser()
-                .iterate(json.data(), json.size(), json.size() + kJsonPadding)
-                .get(doc)) {
-      status = internal::JsonError(error, "message");
-    } else if (doc.get_object().get(object) != simdjson::SUCCESS) {
-      status = absl::InvalidArgumentError("message is not a JSON object");
-    } else {
-      status = internal::ParseObject(object, table, message, 0);
-      // Whatever follows the object (a second value) is an error.
-      const char* after;
-      if (status.ok() &&
-          doc.current_location().get(after) == simdjson::SUCCESS) {
-        status = absl::InvalidArgumentError("text after the JSON object");
-      }
-    }
+    status = IterateObject(json, &doc, &object);
+    if (status.ok()) status = internal::ParseObject(object, table, message, 0);
+    if (status.ok()) status = CheckNothingAfter(doc);
   } else {
     status = DecodeMixed(json, message, positional);
   }
@@ -374,12 +375,11 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
       return internal::ParseFieldValue(value, entry, message, 0);
     }
     absl::string_view text;
-    absl::Status status = internal::RawValueText(value, &text);
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(internal::RawValueText(value, &text));
     if (entry.kind == FieldKind::kRawJson) {
       // The text lies inside the padded input, so it is padded too.
-      status = ValidateJsonValue(text, /*padded=*/true);
-      if (!status.ok()) return RawJsonError(f, status);
+      absl::Status valid = ValidateJsonValue(text, /*padded=*/true);
+      if (!valid.ok()) return RawJsonError(f, valid);
       r->SetString(message, f, std::string(text));
       return absl::OkStatus();
     }
@@ -391,35 +391,16 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
   {
     od::document doc;
     od::object object;
-    if (auto error =
-            OnDemandParser()
-                .iterate(json.data(), json.size(), json.size() + kJsonPadding)
-                .get(doc)) {
-      return internal::JsonError(error, "message");
-    }
-    if (doc.get_object().get(object) != simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("message is not a JSON object");
-    }
-    for (auto member : object) {
-      od::field field;
-      if (auto error = std::move(member).get(field)) {
-        return internal::JsonError(error, "message");
-      }
-      std::string_view key;
-      if (auto error = field.unescaped_key().get(key)) {
-        return internal::JsonError(error, "message key");
-      }
-      const FieldEntry* entry =
-          table.Find(absl::string_view(key.data(), key.size()));
-      if (entry == nullptr) continue;  // Unknown: skipped.
-      if (positional != nullptr) named.push_back(entry->field);
-      absl::Status status = take(field.value(), *entry, /*from_args=*/false);
-      if (!status.ok()) return status;
-    }
-    const char* after;
-    if (doc.current_location().get(after) == simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("text after the JSON object");
-    }
+    ZEN_RETURN_IF_ERROR(IterateObject(json, &doc, &object));
+    ZEN_RETURN_IF_ERROR(internal::ForEachMember(
+        object, "message",
+        [&](absl::string_view key, od::value& value) -> absl::Status {
+          const FieldEntry* entry = table.Find(key);
+          if (entry == nullptr) return absl::OkStatus();  // Unknown: skipped.
+          if (positional != nullptr) named.push_back(entry->field);
+          return take(value, *entry, /*from_args=*/false);
+        }));
+    ZEN_RETURN_IF_ERROR(CheckNothingAfter(doc));
   }
 
   if (positional != nullptr) {
@@ -444,17 +425,15 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
         return internal::JsonError(error, "args");
       }
       if (std::find(named.begin(), named.end(), f) != named.end()) continue;
-      absl::Status status = take(value, table.entry(f), /*from_args=*/true);
-      if (!status.ok()) return status;
+      ZEN_RETURN_IF_ERROR(take(value, table.entry(f), /*from_args=*/true));
     }
   }
 
   if (!rest.empty()) {
     rest.push_back('}');
     std::unique_ptr<pb::Message> parsed(message->New());
-    absl::Status status = FromProtobuf(
-        pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions()));
-    if (!status.ok()) return status;
+    ZEN_RETURN_IF_ERROR(FromProtobuf(
+        pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions())));
     // Move the fallback fields over; `message` has none of them set.
     std::vector<const FieldDescriptor*> fields;
     parsed->GetReflection()->ListFields(*parsed, &fields);

@@ -7,7 +7,6 @@
 #include <functional>
 #include <string>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "google/protobuf/util/json_util.h"

@@ -98,8 +98,7 @@ absl::Status MethodCodec::EncodeRequest(
         positional_args_.end()) {
       continue;
     }
-    others_set = f->is_repeated() ? r->FieldSize(request, f) > 0
-                                  : r->HasField(request, f);
+    others_set = internal::IsSet(request, f);
   }
   if (!others_set) {
     kwargs->append("{}");
@@ -154,10 +153,7 @@ absl::Status MethodCodec::EncodeResult(
     }
     return Annotate("result", response_json_.Encode(response, result));
   }
-  const pb::Reflection* r = response.GetReflection();
-  const bool set = result_field_->is_repeated()
-                       ? r->FieldSize(response, result_field_) > 0
-                       : r->HasField(response, result_field_);
+  const bool set = internal::IsSet(response, result_field_);
   if (!set && null_when_empty_) {
     result->append("null");
     return absl::OkStatus();
@@ -173,10 +169,7 @@ absl::Status MethodCodec::EncodeResult(
   if (result_field_ == nullptr) {
     return Annotate("result", response_json_.Encode(response, splices, result));
   }
-  const pb::Reflection* r = response.GetReflection();
-  bool set = result_field_->is_repeated()
-                 ? r->FieldSize(response, result_field_) > 0
-                 : r->HasField(response, result_field_);
+  bool set = internal::IsSet(response, result_field_);
   for (const RawJsonSplice& splice : splices)
     set |= splice.field == result_field_;
   if (!set && null_when_empty_) {

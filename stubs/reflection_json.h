@@ -17,10 +17,13 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "google/protobuf/descriptor.h"
@@ -61,6 +64,17 @@ absl::Status Nested(const google::protobuf::FieldDescriptor* field,
 // that writes lowerCamel keys), else its proto name as written.
 inline const std::string& WireKey(const google::protobuf::FieldDescriptor* f) {
   return f->has_json_name() ? f->json_name() : f->name();
+}
+
+// Whether `message` has a value for `f` to print: a repeated field when not
+// empty, a singular one as HasField says (presence-aware: an
+// implicit-presence scalar is "set" when not zero, as protobuf's printer
+// decides without always_print_primitive_fields).
+inline bool IsSet(const google::protobuf::Message& message,
+                  const google::protobuf::FieldDescriptor* f) {
+  const google::protobuf::Reflection* r = message.GetReflection();
+  return f->is_repeated() ? r->FieldSize(message, f) > 0
+                          : r->HasField(message, f);
 }
 
 struct FieldEntry {
@@ -182,6 +196,16 @@ absl::Status ParseObject(simdjson::ondemand::object object,
                          const TypeTable& table,
                          google::protobuf::Message* message, int depth);
 
+// Calls `visit(key, value)` for each member of `object`, in order, with
+// `key` unescaped (an absl::string_view into the parser's buffer) and
+// `value` a simdjson::ondemand::value&; `visit` returns absl::Status. Stops
+// at the first error: the visitor's, or, for malformed JSON,
+// kInvalidArgument naming `what` (or "`what` key"). Every loop over an
+// object's members is this one.
+template <typename Visit>
+absl::Status ForEachMember(simdjson::ondemand::object& object,
+                           absl::string_view what, Visit&& visit);
+
 // The raw text of `value` (an object, array or scalar), without the
 // whitespace that follows it. Consumes the value.
 absl::Status RawValueText(simdjson::ondemand::value value,
@@ -200,6 +224,25 @@ void AppendFiniteDouble(double value, std::string* out);
 
 // kInvalidArgument with simdjson's description of `error`.
 absl::Status JsonError(simdjson::error_code error, absl::string_view what);
+
+template <typename Visit>
+absl::Status ForEachMember(simdjson::ondemand::object& object,
+                           absl::string_view what, Visit&& visit) {
+  for (auto member : object) {
+    simdjson::ondemand::field field;
+    if (auto error = std::move(member).get(field)) {
+      return JsonError(error, what);
+    }
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) {
+      return JsonError(error, absl::StrCat(what, " key"));
+    }
+    absl::Status status =
+        visit(absl::string_view(key.data(), key.size()), field.value());
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace zen::stubs::internal
 

@@ -1,6 +1,7 @@
 #include "stubs/service_support.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace zen::stubs {
 
@@ -23,13 +24,11 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
                        const rpc::CallOptions& options,
                        google::protobuf::Message* response) {
   std::string args, kwargs;
-  absl::Status status = codec.EncodeRequest(request, &args, &kwargs);
-  if (!status.ok()) return status;
-  absl::StatusOr<rpc::RawResult> result =
-      channel->Call(codec.wire_name(), args, kwargs, options);
-  if (!result.ok()) return result.status();
+  ZEN_RETURN_IF_ERROR(codec.EncodeRequest(request, &args, &kwargs));
+  ZEN_ASSIGN_OR_RETURN(const rpc::RawResult result,
+                       channel->Call(codec.wire_name(), args, kwargs, options));
   // RawResult guarantees padding after json().
-  return codec.DecodeResult(PaddedJsonView(result->json()), response);
+  return codec.DecodeResult(PaddedJsonView(result.json()), response);
 }
 
 void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,

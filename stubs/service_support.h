@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/status_macros.h"
 #include "google/protobuf/message.h"
 #include "rpc/call_options.h"
 #include "rpc/channel.h"
@@ -60,12 +61,10 @@ void RegisterUnary(rpc::Server* server, const MethodCodec& codec,
       std::string(codec.wire_name()),
       [&codec, service, method](rpc::ServerCall& call) -> absl::Status {
         Request request;
-        absl::Status status = internal::DecodeRequest(call, codec, &request);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR(internal::DecodeRequest(call, codec, &request));
         Response response;
         rpc::ServerContext context(&call, &codec, &response);
-        status = (service->*method)(&context, request, &response);
-        if (!status.ok()) return status;
+        ZEN_RETURN_IF_ERROR((service->*method)(&context, request, &response));
         return context.Finish();
       });
 }
@@ -79,9 +78,8 @@ absl::StatusOr<Response> CallUnary(rpc::Channel* channel,
                                    const google::protobuf::Message& request,
                                    const rpc::CallOptions& options) {
   Response response;
-  absl::Status status =
-      internal::CallUnary(channel, codec, request, options, &response);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(
+      internal::CallUnary(channel, codec, request, options, &response));
   return response;
 }
 

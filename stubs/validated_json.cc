@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/status_macros.h"
 #include "stubs/message_json.h"
 #include "stubs/padded_json.h"
 
@@ -13,8 +14,7 @@ absl::StatusOr<ValidatedJson> ValidatedJson::Validate(
     // Parsed in place when the string has spare capacity for the parser's
     // read-ahead; copied into a padded buffer otherwise. Once, either way.
     const bool padded = text->capacity() - text->size() >= kJsonPadding;
-    absl::Status valid = ValidateJsonValue(*text, padded);
-    if (!valid.ok()) return valid;
+    ZEN_RETURN_IF_ERROR(ValidateJsonValue(*text, padded));
   }
   return ValidatedJson(std::move(text));
 }

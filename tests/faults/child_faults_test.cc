@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/handshake.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 #include "tests/hostile/live_server.h"
@@ -32,7 +33,7 @@ using ::zen::hostile::LiveServer;
 using ::zen::testing::ChildOutcome;
 using ::zen::testing::ForkedChild;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // Runs `act` in a child that then says so and waits to be killed; kills it
 // with SIGKILL at that point and reaps it. Fails if the child never got

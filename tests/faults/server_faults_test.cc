@@ -18,6 +18,7 @@
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 #include "testing/task_limit.h"
@@ -32,7 +33,7 @@ using ::zen::hostile::DescriptorCount;
 using ::zen::hostile::ResidentBytes;
 using ::zen::hostile::ThreadCount;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 std::unique_ptr<rpc::Server> StartServer(const ipc::Secret* secret,
                                          uint16_t port) {

@@ -18,13 +18,14 @@
 #include "gtest/gtest.h"
 #include "ipc/frame.h"
 #include "rpc/envelope.h"
+#include "testing/deadline.h"
 #include "testing/sanitizers.h"
 #include "tests/hostile/live_server.h"
 
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // Samples thread count and resident memory until stopped.
 class Sampler {

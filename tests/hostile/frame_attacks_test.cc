@@ -12,12 +12,13 @@
 #include "ipc/options.h"
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
+#include "testing/deadline.h"
 #include "tests/hostile/live_server.h"
 
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 void ExpectHealthy(LiveServer& server) {
   absl::Status honest = server.HonestCallIsPrompt();

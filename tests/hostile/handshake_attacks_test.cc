@@ -21,13 +21,14 @@
 #include "ipc/handshake.h"
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
+#include "testing/deadline.h"
 #include "testing/test_secret.h"
 #include "tests/hostile/live_server.h"
 
 namespace zen::hostile {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // What the server did with a connection: bytes it sent after the challenge,
 // and how long it took to close.

@@ -20,6 +20,7 @@
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
 #include "ipc/unix_socket.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "tests/hostile/churn.h"
 #include "tests/hostile/live_server.h"
@@ -29,7 +30,7 @@ namespace {
 
 using ::zen::testing::RunInChild;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 rpc::ServerOptions UnixServerOptions() {
   rpc::ServerOptions options = HostileServerOptions();

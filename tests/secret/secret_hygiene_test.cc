@@ -27,6 +27,7 @@
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 #include "tests/secret/memory_scan.h"
@@ -35,7 +36,7 @@
 namespace zen::secret_hygiene {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // Every log line the library writes while alive.
 class CapturedLog {

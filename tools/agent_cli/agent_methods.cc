@@ -47,10 +47,10 @@ StubBinding Bind(absl::StatusOr<Response> (Stub::*method)(
           absl::StrCat("messages of types ", request.GetTypeName(), " and ",
                        response->GetTypeName(), " do not fit the method"));
     }
-    absl::StatusOr<Response> result =
-        (stub.*method)(static_cast<const Request&>(request), options);
-    if (!result.ok()) return result.status();
-    static_cast<Response*>(response)->Swap(&*result);
+    ZEN_ASSIGN_OR_RETURN(
+        Response result,
+        (stub.*method)(static_cast<const Request&>(request), options));
+    static_cast<Response*>(response)->Swap(&result);
     return absl::OkStatus();
   };
   return binding;

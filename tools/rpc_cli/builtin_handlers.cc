@@ -4,7 +4,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "rpc/json_writer.h"
 #include "simdjson.h"
@@ -123,14 +122,14 @@ void RegisterBuiltinHandlers(rpc::Server* server) {
     const absl::Time until = zen::Now() + absl::Seconds(seconds.value_or(0));
     // Sleep in slices so a stopping server is not held up for long.
     while (zen::Now() < until && !call.cancelled()) {
-      absl::SleepFor(std::min(absl::Milliseconds(10), until - zen::Now()));
+      zen::SleepFor(std::min(absl::Milliseconds(10), until - zen::Now()));
     }
     call.Respond("\"done\"");
     return absl::OkStatus();
   });
   server->RegisterHandler("early", [](rpc::ServerCall& call) {
     call.Respond("\"ok\"");
-    absl::SleepFor(absl::Milliseconds(200));
+    zen::SleepFor(absl::Milliseconds(200));
     return absl::OkStatus();
   });
   server->RegisterHandler("ping",

@@ -21,7 +21,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ipc/secret.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"

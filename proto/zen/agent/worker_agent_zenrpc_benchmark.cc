@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
