@@ -21,7 +21,9 @@ namespace zen::ipc {
 inline constexpr size_t kFrameHeaderSize = 4;
 
 // Readable bytes guaranteed after the end of every decoded body, so SIMD
-// parsers (simdjson needs 64) may read past it. Their content is unspecified.
+// parsers may read past it. Their content is unspecified. The one padding
+// constant: stubs::kJsonPadding is this, and the layers that parse with
+// simdjson static_assert that it covers simdjson::SIMDJSON_PADDING.
 inline constexpr size_t kFramePadding = 64;
 
 // Bytes asked of the kernel per read when no larger frame is pending (the

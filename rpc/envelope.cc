@@ -2,11 +2,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ipc/frame.h"
 #include "rpc/json_writer.h"
 #include "rpc/status_codes.h"
 #include "simdjson.h"
 
 namespace zen::rpc {
+
+static_assert(ipc::kFramePadding >= simdjson::SIMDJSON_PADDING,
+              "frames must leave simdjson its read-ahead");
 namespace {
 
 namespace ondemand = simdjson::ondemand;
@@ -118,8 +122,7 @@ absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
     parsers_->on_demand = ondemand::parser();
   }
   if (parsers_->on_demand
-          .iterate(json.data(), json.size(),
-                   json.size() + simdjson::SIMDJSON_PADDING)
+          .iterate(json.data(), json.size(), json.size() + ipc::kFramePadding)
           .get(out->doc)) {
     return absl::DataLossError("not JSON");
   }

@@ -15,6 +15,9 @@
 #include "stubs/reflection_json.h"
 
 namespace zen::stubs {
+
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING,
+              "received JSON must leave simdjson its read-ahead");
 namespace {
 
 namespace pb = google::protobuf;
@@ -101,8 +104,7 @@ absl::Status CheckRawJsonField(const pb::Message& message,
       message.GetReflection()->GetStringReference(message, f, &scratch);
   // A writer of large raw JSON (like the agent's settings) reserves room
   // for simdjson's padding, and the text is then parsed where it is.
-  const bool padded =
-      text.capacity() - text.size() >= simdjson::SIMDJSON_PADDING;
+  const bool padded = text.capacity() - text.size() >= kJsonPadding;
   absl::Status status = ValidateJsonValue(text, padded);
   if (!status.ok()) return RawJsonError(f, status);
   return absl::OkStatus();

@@ -6,14 +6,16 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "ipc/frame.h"
 
 namespace zen::stubs {
 
-// Readable bytes that must follow JSON text handed to the decoders. simdjson
-// reads ahead in 64-byte blocks; rpc::ServerCall (args, kwargs) and
-// rpc::RawResult (json) guarantee this many after their views
-// (ipc::kFramePadding), so the stubs parse received frames in place.
-inline constexpr size_t kJsonPadding = 64;
+// Readable bytes that must follow JSON text handed to the decoders: the
+// frame's padding, under the name this layer uses. rpc::ServerCall (args,
+// kwargs) and rpc::RawResult (json) guarantee this many after their views,
+// so the stubs parse received frames in place; it covers simdjson's
+// read-ahead (static_assert in message_json.cc).
+inline constexpr size_t kJsonPadding = ipc::kFramePadding;
 
 // A view of JSON text followed by at least kJsonPadding readable bytes (their
 // content does not matter). Constructing one is the caller's promise that the

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "ipc/frame.h"
 #include "rpc/json_writer.h"
 #include "simdjson.h"
 
@@ -13,15 +14,15 @@ namespace {
 
 namespace ondemand = simdjson::ondemand;
 
-// Raw JSON views from ServerCall have SIMDJSON_PADDING readable bytes after
-// them, so they are parsed in place.
+// Raw JSON views from ServerCall have ipc::kFramePadding readable bytes
+// after them, so they are parsed in place.
 struct Parsed {
   ondemand::parser parser;
   ondemand::document doc;
   bool Parse(absl::string_view json) {
     return !parser
                 .iterate(json.data(), json.size(),
-                         json.size() + simdjson::SIMDJSON_PADDING)
+                         json.size() + ipc::kFramePadding)
                 .get(doc);
   }
 };
