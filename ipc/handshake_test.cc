@@ -16,12 +16,13 @@
 #include "gtest/gtest.h"
 #include "ipc/socket_io.h"
 #include "ipc/unique_fd.h"
+#include "testing/deadline.h"
 #include "testing/test_secret.h"
 
 namespace zen::ipc {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 struct SocketPair {
   SocketPair() {

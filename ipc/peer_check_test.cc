@@ -24,6 +24,7 @@
 #include "ipc/listener.h"
 #include "ipc/peer_credentials.h"
 #include "ipc/socket_io.h"
+#include "testing/deadline.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
@@ -42,7 +43,7 @@ using ::zen::testing::ForkedChild;
 using ::zen::testing::RunInChild;
 using ::zen::testing::TestSecret;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // A listener whose handler echoes frames until the peer leaves.
 struct EchoServer {

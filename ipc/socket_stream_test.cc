@@ -12,11 +12,12 @@
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/socket_io.h"
+#include "testing/deadline.h"
 
 namespace zen::ipc {
 namespace {
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // Generous for a loaded 2-CPU machine and sanitizers; what these tests catch
 // (a read outliving its deadline by a stale multi-second SO_RCVTIMEO, a

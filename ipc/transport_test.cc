@@ -21,6 +21,7 @@
 #include "ipc/handshake.h"
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
+#include "testing/deadline.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
@@ -33,7 +34,7 @@ using ::zen::testing::ForkedChild;
 using ::zen::testing::RunInChild;
 using ::zen::testing::TestSecret;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 // A listener whose handler echoes every frame back until the peer leaves.
 struct EchoServer {

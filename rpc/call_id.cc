@@ -6,6 +6,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -21,14 +23,10 @@ std::string RandomIdPrefix() {
                          static_cast<uint64_t>(absl::ToUnixNanos(zen::Now()));
     std::memcpy(bytes, &mix, sizeof(bytes));
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xF]);
-  }
-  out.push_back('-');
-  return out;
+  return absl::StrCat(
+      absl::BytesToHexString(absl::string_view(
+          reinterpret_cast<const char*>(bytes), sizeof(bytes))),
+      "-");
 }
 
 CallId::CallId(absl::string_view prefix, uint64_t number) {

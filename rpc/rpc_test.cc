@@ -14,6 +14,7 @@
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 #include "testing/test_secret.h"
@@ -25,7 +26,7 @@ namespace {
 using ::zen::testing::ForkedChild;
 using ::zen::testing::TestSecret;
 
-absl::Time In(absl::Duration d) { return zen::Now() + d; }
+using ::zen::testing::In;
 
 struct Fixture {
   explicit Fixture(ServerOptions options = {}) : secret(TestSecret()) {
