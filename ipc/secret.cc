@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "ipc/crypto.h"
 
 namespace zen::ipc {
@@ -55,8 +56,7 @@ absl::StatusOr<Secret> Secret::Generate() {
   absl::StatusOr<uint8_t*> page = AllocatePage();
   if (!page.ok()) return page.status();
   Secret secret(*page);
-  absl::Status random = SecureRandomBytes(absl::Span<uint8_t>(*page, kSize));
-  if (!random.ok()) return random;
+  ZEN_RETURN_IF_ERROR(SecureRandomBytes(absl::Span<uint8_t>(*page, kSize)));
   return secret;
 }
 

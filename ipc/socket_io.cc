@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/status_macros.h"
 
 namespace zen::ipc {
 
@@ -114,8 +115,7 @@ absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline) {
     const int err = errno;
     if (err == EINTR) continue;
     if (WouldBlock(err)) {
-      absl::Status waited = WaitFor(listen_fd, POLLIN, deadline);
-      if (!waited.ok()) return waited;
+      ZEN_RETURN_IF_ERROR(WaitFor(listen_fd, POLLIN, deadline));
       continue;
     }
     return ErrnoStatus("accept", err);
@@ -131,8 +131,7 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
   if (!fd.valid()) return ErrnoStatus("socket", errno);
   const ConnectCanceller::Registration registration(canceller, fd.get());
   if (!registration.ok()) return absl::CancelledError("connect cancelled");
-  absl::Status nodelay = SetNoDelay(fd.get());
-  if (!nodelay.ok()) return nodelay;
+  ZEN_RETURN_IF_ERROR(SetNoDelay(fd.get()));
   int rc;
   do {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "rpc/call_id.h"
 #include "rpc/channel_impl.h"
 #include "rpc/json_writer.h"
@@ -73,8 +74,7 @@ absl::StatusOr<RawResult> Channel::Impl::Call(absl::string_view method,
                                               const CallOptions& options) {
   PendingCall pending;
   pending.deadline = Deadline(options);
-  absl::Status sent = Send(method, args, kwargs, options, &pending);
-  if (!sent.ok()) return sent;
+  ZEN_RETURN_IF_ERROR(Send(method, args, kwargs, options, &pending));
   return Wait(&pending);
 }
 
@@ -140,9 +140,8 @@ absl::Status Channel::Impl::Send(absl::string_view method,
   pending->number = number;
   std::shared_ptr<ipc::SocketStream> stream;
   uint64_t generation = 0;
-  absl::Status registered =
-      Register(pending, options.wait_for_ready, &stream, &generation);
-  if (!registered.ok()) return registered;
+  ZEN_RETURN_IF_ERROR(
+      Register(pending, options.wait_for_ready, &stream, &generation));
   const internal::CallId id(id_prefix_, number);
   const std::string method_json = JsonString(method);
   RequestParts parts(id.view(), method_json, args, kwargs);
@@ -250,8 +249,7 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Create(
     return absl::InvalidArgumentError("channel: no secret");
   }
   auto impl = std::make_unique<Impl>(secret, std::move(options));
-  absl::Status connected = impl->Connect(/*canceller=*/nullptr);
-  if (!connected.ok()) return connected;
+  ZEN_RETURN_IF_ERROR(impl->Connect(/*canceller=*/nullptr));
   impl->StartThreads();
   return std::unique_ptr<Channel>(new Channel(std::move(impl)));
 }
