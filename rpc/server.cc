@@ -23,7 +23,8 @@ namespace zen::rpc {
 // handler threads own a connection, so one whose peer left is released
 // when they do, parked calls or not.
 class Server::Connection : public std::enable_shared_from_this<Connection>,
-                           public ResponseSink {
+                           public ResponseSink,
+                           public CallDeferrer {
  public:
   Connection(Server* server, std::shared_ptr<ipc::MessageStream> stream)
       : server_(server),
@@ -34,6 +35,17 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
                     absl::Span<const absl::string_view> result_parts,
                     const absl::Status& error) override {
     SendResponse(id_json, result_parts, error);
+  }
+  // A deferred call stays in flight past its Dispatch (whose caller counts
+  // it down) until its DeferredResponse is answered or destroyed.
+  std::unique_ptr<DeferredResponse> Defer(absl::string_view id_json) override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      MutexLock lock(&mu_);
+      ++in_flight_;
+    }
+    return std::make_unique<DeferredResponse>(shared_from_this(),
+                                              std::string(id_json));
   }
   void ReleaseDeferred() override ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock lock(&mu_);
@@ -133,18 +145,8 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
                     const absl::Status& error) {
     SendResponse(id, result, error);
   };
-  // A deferred call stays in flight past this Dispatch (whose caller
-  // counts it down) until its DeferredResponse is answered or destroyed.
-  auto deferrer = [this, id = request.id_json] {
-    {
-      MutexLock lock(&mu_);
-      ++in_flight_;
-    }
-    return std::make_unique<DeferredResponse>(shared_from_this(),
-                                              std::string(id));
-  };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,
-                  &server_->cancelled_, std::move(sender), std::move(deferrer));
+                  &server_->cancelled_, std::move(sender), this);
   if (handler == nullptr) {
     call.RespondError(absl::UnimplementedError(
         absl::StrCat("undefined handler '", request.method, "'")));

@@ -88,6 +88,18 @@ class DeferredResponse {
   std::atomic<bool> responded_{false};
 };
 
+// What makes a call's DeferredResponse: the connection it came on.
+// Implemented by the server; a plain interface, so offering deferral costs
+// a call nothing until it is used (no std::function made per call).
+class CallDeferrer {
+ public:
+  virtual ~CallDeferrer() = default;
+  // The DeferredResponse for the call whose id is `id_json`; the call then
+  // counts as in flight until it is answered or dropped.
+  virtual std::unique_ptr<DeferredResponse> Defer(
+      absl::string_view id_json) = 0;
+};
+
 // One call being handled. The method name and the raw JSON texts of `args`
 // (an array) and `kwargs` (an object) stay valid until the handler returns;
 // each is followed by at least 64 readable bytes, so SIMD JSON parsers may
@@ -106,21 +118,18 @@ class ServerCall {
   using Sender =
       std::function<void(absl::Span<const absl::string_view> result_parts,
                          const absl::Status& error)>;
-  // Makes the DeferredResponse for Defer(); supplied by the server (null:
-  // this call cannot be deferred).
-  using Deferrer = std::function<std::unique_ptr<DeferredResponse>()>;
 
   ServerCall(absl::string_view id, absl::string_view method,
              absl::string_view args, absl::string_view kwargs,
              const std::atomic<bool>* cancelled, Sender sender,
-             Deferrer deferrer = nullptr)
+             CallDeferrer* deferrer = nullptr)
       : id_(id),
         method_(method),
         args_(args),
         kwargs_(kwargs),
         cancelled_(cancelled),
         sender_(std::move(sender)),
-        deferrer_(std::move(deferrer)) {}
+        deferrer_(deferrer) {}
 
   ServerCall(const ServerCall&) = delete;
   ServerCall& operator=(const ServerCall&) = delete;
@@ -165,7 +174,7 @@ class ServerCall {
   // answer needs first.
   std::unique_ptr<DeferredResponse> Defer() {
     if (deferrer_ == nullptr || responded_.exchange(true)) return nullptr;
-    return deferrer_();
+    return deferrer_->Defer(id_);
   }
 
   // True once the server is stopping: long handlers should wrap up.
@@ -180,7 +189,7 @@ class ServerCall {
   absl::string_view kwargs_;
   const std::atomic<bool>* cancelled_;  // Not owned; outlives the call.
   Sender sender_;
-  Deferrer deferrer_;
+  CallDeferrer* const deferrer_;  // Not owned; null: no deferral offered.
   std::atomic<bool> responded_{false};
 };
 

@@ -278,8 +278,15 @@ TEST(ServerContextTest, InvalidRawJsonInTheMessageIsAnInternalError) {
 
 // A connection stand-in for deferred answers: records them, counts
 // releases.
-class RecordingSink final : public rpc::ResponseSink {
+class RecordingSink final : public rpc::ResponseSink,
+                            public rpc::CallDeferrer,
+                            public std::enable_shared_from_this<RecordingSink> {
  public:
+  std::unique_ptr<rpc::DeferredResponse> Defer(
+      absl::string_view id_json) override {
+    return std::make_unique<rpc::DeferredResponse>(shared_from_this(),
+                                                   std::string(id_json));
+  }
   void SendDeferred(absl::string_view id_json,
                     absl::Span<const absl::string_view> parts,
                     const absl::Status& error) override {
@@ -301,9 +308,7 @@ TEST(ServerContextTest, ADeferredAnswerIsEncodedAndSentLater) {
       [](absl::Span<const absl::string_view>, const absl::Status&) {
         ADD_FAILURE();
       },
-      [sink] {
-        return std::make_unique<rpc::DeferredResponse>(sink, "\"w\"");
-      });
+      sink.get());
   Mixed unused;
   std::unique_ptr<rpc::DeferredServerCall> deferred;
   {
