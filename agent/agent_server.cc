@@ -10,15 +10,6 @@
 #include "stubs/json_value.h"
 
 namespace zen {
-namespace {
-
-// A generation the child says it holds; absent or negative: none.
-std::optional<uint64_t> KnownGeneration(bool has, int32_t generation) {
-  if (!has || generation < 0) return std::nullopt;
-  return static_cast<uint64_t>(generation);
-}
-
-}  // namespace
 
 // The WorkerAgent methods on the wire: each decoded request goes to the
 // AgentService, the one code path the parent's in-process client uses too.
@@ -58,13 +49,9 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> deferred =
         context->Defer();
     if (!deferred.ok()) return deferred.status();
-    watchers_->Watch(
-        std::move(*deferred),
-        KnownGeneration(request.has_known_config_generation(),
-                        request.known_config_generation()),
-        KnownGeneration(request.has_known_firewall_lists_generation(),
-                        request.known_firewall_lists_generation()),
-        wait);
+    const KnownGenerations known = KnownGenerationsOf(request);
+    watchers_->Watch(std::move(*deferred), known.config, known.firewall_lists,
+                     wait);
     return absl::OkStatus();
   }
 

@@ -73,17 +73,9 @@ absl::Status AgentService::UpdateDocument(
 SettingsChanges AgentService::UpdatedSettings(
     const agent::UpdatedSettingsRequest& request,
     agent::UpdatedSettingsResponse* response) const {
-  std::optional<uint64_t> known_config, known_lists;
-  if (request.has_known_config_generation() &&
-      request.known_config_generation() >= 0) {
-    known_config = static_cast<uint64_t>(request.known_config_generation());
-  }
-  if (request.has_known_firewall_lists_generation() &&
-      request.known_firewall_lists_generation() >= 0) {
-    known_lists =
-        static_cast<uint64_t>(request.known_firewall_lists_generation());
-  }
-  SettingsChanges changes = cache_.ChangedSince(known_config, known_lists);
+  const KnownGenerations known = KnownGenerationsOf(request);
+  SettingsChanges changes =
+      cache_.ChangedSince(known.config, known.firewall_lists);
   const SettingsSnapshot& snap = changes.snapshot;
   if (changes.config_changed) {
     response->set_config_generation(

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,6 +25,27 @@ struct AgentServiceOptions {
   RateLimiterOptions rate_limiter;
   AttackWaveOptions attack_wave;
 };
+
+// The generations a worker says it holds, from an UpdatedSettingsRequest or
+// a WatchSettingsRequest: absent (JSON null) or negative is none.
+struct KnownGenerations {
+  std::optional<uint64_t> config;
+  std::optional<uint64_t> firewall_lists;
+};
+template <typename Request>
+KnownGenerations KnownGenerationsOf(const Request& request) {
+  KnownGenerations known;
+  if (request.has_known_config_generation() &&
+      request.known_config_generation() >= 0) {
+    known.config = static_cast<uint64_t>(request.known_config_generation());
+  }
+  if (request.has_known_firewall_lists_generation() &&
+      request.known_firewall_lists_generation() >= 0) {
+    known.firewall_lists =
+        static_cast<uint64_t>(request.known_firewall_lists_generation());
+  }
+  return known;
+}
 
 // Holds what all workers share: the settings as received from the product's
 // API (SettingsCache) and parsed (RuntimeSettings), the statistics folded
