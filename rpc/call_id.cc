@@ -23,10 +23,9 @@ std::string RandomIdPrefix() {
                          static_cast<uint64_t>(absl::ToUnixNanos(zen::Now()));
     std::memcpy(bytes, &mix, sizeof(bytes));
   }
-  return absl::StrCat(
-      absl::BytesToHexString(absl::string_view(
-          reinterpret_cast<const char*>(bytes), sizeof(bytes))),
-      "-");
+  return absl::StrCat(absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(bytes), sizeof(bytes))),
+                      "-");
 }
 
 CallId::CallId(absl::string_view prefix, uint64_t number) {

@@ -566,11 +566,11 @@ TEST_F(WorkerAgentEndToEndTest, AsyncStubDeliversTheResultOnce) {
 }
 
 TEST_F(WorkerAgentEndToEndTest, WireNameConstantsAreTheWireNames) {
-  EXPECT_EQ(WorkerAgent::kMethodNames,
-            (std::array<absl::string_view, 6>{
-                "ping", "updated_settings", "watch_settings",
-                "send_collector_events", "calculate_rate_limits",
-                "record_attack_wave"}));
+  EXPECT_EQ(
+      WorkerAgent::kMethodNames,
+      (std::array<absl::string_view, 6>{
+          "ping", "updated_settings", "watch_settings", "send_collector_events",
+          "calculate_rate_limits", "record_attack_wave"}));
 }
 
 }  // namespace
