@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/scratch_string.h"
 #include "base/status_macros.h"
 #include "rpc/call_id.h"
 #include "rpc/channel_impl.h"
@@ -143,8 +144,9 @@ absl::Status Channel::Impl::Send(absl::string_view method,
   ZEN_RETURN_IF_ERROR(
       Register(pending, options.wait_for_ready, &stream, &generation));
   const internal::CallId id(id_prefix_, number);
-  const std::string method_json = JsonString(method);
-  RequestParts parts(id.view(), method_json, args, kwargs);
+  ScratchString method_json;  // No allocation per call once warm.
+  AppendJsonString(method_json.get(), method);
+  RequestParts parts(id.view(), *method_json, args, kwargs);
   absl::Status written = stream->Write(parts.parts(), deadline);
   if (!written.ok()) FailSend(number, generation, written);
   return absl::OkStatus();

@@ -59,7 +59,10 @@ void Channel::Impl::LeadReading(PendingCall* mine,
                                 std::shared_ptr<ipc::SocketStream> stream,
                                 uint64_t generation) {
   CompletedCalls completed;
-  ResponseView response;  // Reused: its id keeps its capacity.
+  // Per thread, not per call: its id keeps its capacity, so a warm caller
+  // does not allocate for it. One thread leads reading at a time and never
+  // twice over (it holds the token), so the view is not in use here yet.
+  thread_local ResponseView response;
   for (;;) {
     RunCallbacks(completed);
     completed.clear();

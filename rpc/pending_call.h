@@ -143,8 +143,10 @@ class PendingCall {
   mutable Mutex mu_;
   CondVar cv_;  // The caller sleeps on it (kFollowing, kSleeping).
   CallState state_ ABSL_GUARDED_BY(mu_) = CallState::kWaiting;
+  // A placeholder until Complete: a code without a message, which absl
+  // keeps inline (a message would cost an allocation per call).
   absl::StatusOr<RawResult> result_ ABSL_GUARDED_BY(mu_){
-      absl::UnknownError("pending")};
+      absl::Status(absl::StatusCode::kUnknown, "")};
 };
 
 // Asynchronous calls that are complete and whose callbacks are still to run:

@@ -140,10 +140,13 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
                                   RequestView& request) {
   (void)frame;  // Keeps the request's bytes alive for the handler.
   const Handler* handler = server_->FindHandler(request.method);
-  auto sender = [this, id = request.id_json](
-                    absl::Span<const absl::string_view> result,
-                    const absl::Status& error) {
-    SendResponse(id, result, error);
+  // Two pointers: small enough for std::function to hold without an
+  // allocation. The sender is not used past this function (a deferred
+  // answer goes through the connection's ResponseSink).
+  const absl::string_view* id = &request.id_json;
+  auto sender = [this, id](absl::Span<const absl::string_view> result,
+                           const absl::Status& error) {
+    SendResponse(*id, result, error);
   };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,
                   &server_->cancelled_, std::move(sender), this);
