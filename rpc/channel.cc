@@ -74,7 +74,8 @@ absl::StatusOr<RawResult> Channel::Impl::Call(absl::string_view method,
                                               absl::string_view kwargs,
                                               const CallOptions& options) {
   PendingCall pending;
-  pending.deadline = Deadline(options);
+  pending.started = zen::Now();
+  pending.deadline = Deadline(options, pending.started);
   ZEN_RETURN_IF_ERROR(Send(method, args, kwargs, options, &pending));
   return Wait(&pending);
 }
@@ -84,7 +85,8 @@ void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
                               const CallOptions& options, ResultCallback done) {
   if (!done) done = [](absl::StatusOr<RawResult>) {};  // Still async.
   auto* pending = new PendingCall;
-  pending->deadline = Deadline(options);
+  pending->started = zen::Now();
+  pending->deadline = Deadline(options, pending->started);
   pending->callback = std::move(done);
   absl::Status sent = Send(method, args, kwargs, options, pending);
   if (!sent.ok()) {
@@ -123,9 +125,10 @@ void Channel::Impl::AbandonAfterFork() {
   threads_.AbandonAfterFork();
 }
 
-absl::Time Channel::Impl::Deadline(const CallOptions& options) const {
+absl::Time Channel::Impl::Deadline(const CallOptions& options,
+                                   absl::Time now) const {
   return options.deadline == absl::InfiniteFuture()
-             ? zen::Now() + options_.default_timeout
+             ? now + options_.default_timeout
              : options.deadline;
 }
 
@@ -173,7 +176,9 @@ absl::Status Channel::Impl::Register(PendingCall* p, bool wait_for_ready,
     p->generation = generation_;
     *stream = stream_;
     *generation = generation_;
-    keepalive_.NoteCall(zen::Now());
+    // Sent now, give or take a wait for the connection: close enough for
+    // a keepalive's interval, and no second clock read.
+    keepalive_.NoteCall(p->started);
     // Asynchronous calls enter table and index in one hold of mu_, so
     // that expiry finds every indexed call in the table unless a completer
     // already took it (AsyncExpiry).

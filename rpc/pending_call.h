@@ -56,9 +56,11 @@ class PendingCall {
   PendingCall& operator=(const PendingCall&) = delete;
 
   // Set before the call is registered, then read-only.
-  uint64_t number = 0;      // The id's decimal suffix; the table's key.
-  absl::Time deadline;      // Absolute.
-  uint64_t generation = 0;  // The connection it was sent on.
+  uint64_t number = 0;  // The id's decimal suffix; the table's key.
+  absl::Time deadline;  // Absolute.
+  // When the call was made: the one clock read of its sending side.
+  absl::Time started;
+  uint64_t generation = 0;                    // The connection it was sent on.
   std::shared_ptr<ipc::SocketStream> stream;  // That connection.
   // Async calls: run once done (Channel's ResultCallback). Empty when sync.
   std::function<void(absl::StatusOr<RawResult>)> callback;
