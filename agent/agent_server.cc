@@ -31,9 +31,8 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   absl::Status UpdatedSettings(
       rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
-    const SettingsChanges changes =
-        service_->UpdatedSettings(request, response);
-    return PutSettingsChanges(changes, context, response);
+    return PutSettingsChanges(service_->UpdatedSettings(request), context,
+                              response);
   }
 
   // The long poll: parked (no thread waits) until a generation differs or

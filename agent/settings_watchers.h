@@ -22,8 +22,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "agent/agent_service.h"
 #include "agent/settings_cache.h"
 #include "base/mutex.h"
+#include "base/status_macros.h"
 #include "base/thread_group.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "stubs/server_context.h"
@@ -39,7 +41,8 @@ inline constexpr absl::Duration kDefaultSettingsWatchWait = absl::Seconds(30);
 inline constexpr absl::Duration kMaxSettingsWatchWait = absl::Seconds(60);
 
 // Puts into `response` (and `call`'s raw_json splices) the documents
-// `changes` marks changed, each with its generation: the answer of
+// `changes` marks changed, each with its generation (PutChangedGenerations):
+// the answer of
 // `updated_settings` and of `watch_settings`. `Call` is rpc::ServerContext
 // or rpc::DeferredServerCall. The cached texts are spliced as they are
 // (every text in the cache was parsed whole by AgentServer before it was
@@ -49,21 +52,16 @@ absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
                                 agent::UpdatedSettingsResponse* response) {
   const SettingsSnapshot& snap = changes.snapshot;
   if (changes.config_changed) {
-    absl::Status spliced = call->SpliceRawJson(
+    ZEN_RETURN_IF_ERROR(call->SpliceRawJson(
         agent::UpdatedSettingsResponse::kConfigFieldNumber,
-        stubs::ValidatedJson::AlreadyValidated(snap.config));
-    if (!spliced.ok()) return spliced;
-    response->set_config_generation(
-        static_cast<int32_t>(snap.config_generation));
+        stubs::ValidatedJson::AlreadyValidated(snap.config)));
   }
   if (changes.firewall_lists_changed) {
-    absl::Status spliced = call->SpliceRawJson(
+    ZEN_RETURN_IF_ERROR(call->SpliceRawJson(
         agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
-        stubs::ValidatedJson::AlreadyValidated(snap.firewall_lists));
-    if (!spliced.ok()) return spliced;
-    response->set_firewall_lists_generation(
-        static_cast<int32_t>(snap.firewall_lists_generation));
+        stubs::ValidatedJson::AlreadyValidated(snap.firewall_lists)));
   }
+  PutChangedGenerations(changes, response);
   return absl::OkStatus();
 }
 
