@@ -1,6 +1,6 @@
 // ValidatedJson: JSON text checked once, spliced into many responses.
-#ifndef ZEN_STUBS_VALIDATED_JSON_H_
-#define ZEN_STUBS_VALIDATED_JSON_H_
+#ifndef ZEN_CODEGEN_RUNTIME_VALIDATED_JSON_H_
+#define ZEN_CODEGEN_RUNTIME_VALIDATED_JSON_H_
 
 #include <memory>
 #include <string>
@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // The text of exactly one strict JSON value, shared and immutable, known to
 // be valid: what a server hands to ServerContext::SpliceRawJson so that a
@@ -65,6 +65,6 @@ struct RawJsonSplice {
   ValidatedJson json;
 };
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_VALIDATED_JSON_H_
+#endif  // ZEN_CODEGEN_RUNTIME_VALIDATED_JSON_H_

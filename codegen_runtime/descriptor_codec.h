@@ -4,16 +4,16 @@
 // method (agent_cli, fuzzers, conformance tests) use to decode and encode
 // exactly what the generated stubs do. Generated code builds its own codecs
 // from literals and does not link this.
-#ifndef ZEN_STUBS_DESCRIPTOR_CODEC_H_
-#define ZEN_STUBS_DESCRIPTOR_CODEC_H_
+#ifndef ZEN_CODEGEN_RUNTIME_DESCRIPTOR_CODEC_H_
+#define ZEN_CODEGEN_RUNTIME_DESCRIPTOR_CODEC_H_
 
 #include <memory>
 
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/method_codec.h"
 #include "google/protobuf/descriptor.h"
-#include "stubs/method_codec.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // The codec of `method` under the wire name `wire_name` (a view that must
 // outlive the codec, like the descriptors, which for the generated pool live
@@ -22,6 +22,6 @@ std::unique_ptr<const MethodCodec> MethodCodecFromDescriptor(
     absl::string_view wire_name,
     const google::protobuf::MethodDescriptor* method);
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_DESCRIPTOR_CODEC_H_
+#endif  // ZEN_CODEGEN_RUNTIME_DESCRIPTOR_CODEC_H_

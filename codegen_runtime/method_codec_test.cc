@@ -1,19 +1,19 @@
-#include "stubs/method_codec.h"
+#include "codegen_runtime/method_codec.h"
 
 #include <string>
 
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/testdata/codec_test.pb.h"
 #include "gtest/gtest.h"
-#include "stubs/padded_json.h"
-#include "stubs/testdata/codec_test.pb.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
-using ::zen::stubs::testing::Empty;
-using ::zen::stubs::testing::Inner;
-using ::zen::stubs::testing::Positional;
-using ::zen::stubs::testing::RawResult;
-using ::zen::stubs::testing::Samples;
+using ::zen::codegen_runtime::testing::Empty;
+using ::zen::codegen_runtime::testing::Inner;
+using ::zen::codegen_runtime::testing::Positional;
+using ::zen::codegen_runtime::testing::RawResult;
+using ::zen::codegen_runtime::testing::Samples;
 
 absl::Status DecodeRequest(const MethodCodec& codec, absl::string_view args,
                            absl::string_view kwargs,
@@ -240,4 +240,4 @@ TEST(MethodCodecDeathTest, AbortsWhenTheSpecDoesNotMatchTheProto) {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

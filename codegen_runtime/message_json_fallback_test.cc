@@ -5,28 +5,28 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/message_json_test_util.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/testdata/codec_test.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "stubs/json_value.h"
-#include "stubs/message_json.h"
-#include "stubs/message_json_test_util.h"
-#include "stubs/padded_json.h"
-#include "stubs/testdata/codec_test.pb.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
 namespace pb = google::protobuf;
-using ::zen::stubs::testing::AllFallback;
-using ::zen::stubs::testing::Decode;
-using ::zen::stubs::testing::Encode;
-using ::zen::stubs::testing::Equal;
-using ::zen::stubs::testing::FromText;
-using ::zen::stubs::testing::Mixed;
-using ::zen::stubs::testing::ProtobufParse;
-using ::zen::stubs::testing::ProtobufPrint;
-using ::zen::stubs::testing::Tree;
-using ::zen::stubs::testing::WithValue;
+using ::zen::codegen_runtime::testing::AllFallback;
+using ::zen::codegen_runtime::testing::Decode;
+using ::zen::codegen_runtime::testing::Encode;
+using ::zen::codegen_runtime::testing::Equal;
+using ::zen::codegen_runtime::testing::FromText;
+using ::zen::codegen_runtime::testing::Mixed;
+using ::zen::codegen_runtime::testing::ProtobufParse;
+using ::zen::codegen_runtime::testing::ProtobufPrint;
+using ::zen::codegen_runtime::testing::Tree;
+using ::zen::codegen_runtime::testing::WithValue;
 
 // ---- fields left to protobuf ----
 
@@ -167,4 +167,4 @@ TEST(MessageJsonTest, HandlesRecursiveTypesWithFieldsLeftToProtobuf) {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

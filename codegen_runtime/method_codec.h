@@ -1,18 +1,18 @@
 // MethodCodec: the JSON of one method's request and result on the wire.
-#ifndef ZEN_STUBS_METHOD_CODEC_H_
-#define ZEN_STUBS_METHOD_CODEC_H_
+#ifndef ZEN_CODEGEN_RUNTIME_METHOD_CODEC_H_
+#define ZEN_CODEGEN_RUNTIME_METHOD_CODEC_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // What generated code knows about a method: its wire name, its message types
 // and the options of proto/zen/rpc/options.proto, one statement each:
@@ -139,6 +139,6 @@ class MethodCodec {
   const bool null_when_empty_;
 };
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_METHOD_CODEC_H_
+#endif  // ZEN_CODEGEN_RUNTIME_METHOD_CODEC_H_

@@ -2,26 +2,26 @@
 // SpliceRawJson): the bytes are those of the field set in the message, the
 // text is neither checked again nor copied, and everything else is still
 // checked as before.
-#include "stubs/server_context.h"
+#include "codegen_runtime/server_context.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "codegen_runtime/method_codec.h"
+#include "codegen_runtime/spliced_json.h"
+#include "codegen_runtime/testdata/codec_test.pb.h"
+#include "codegen_runtime/validated_json.h"
 #include "gtest/gtest.h"
 #include "rpc/server_call.h"
-#include "stubs/method_codec.h"
-#include "stubs/spliced_json.h"
-#include "stubs/testdata/codec_test.pb.h"
-#include "stubs/validated_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
-using ::zen::stubs::testing::Empty;
-using ::zen::stubs::testing::Mixed;
-using ::zen::stubs::testing::RawResult;
+using ::zen::codegen_runtime::testing::Empty;
+using ::zen::codegen_runtime::testing::Mixed;
+using ::zen::codegen_runtime::testing::RawResult;
 
 const MethodCodec& MixedCodec() {
   static const MethodCodec* codec = [] {
@@ -224,7 +224,8 @@ struct RecordedCall {
 TEST(ServerContextTest, FinishSendsSplicedTextFromItsOwnBuffer) {
   RecordedCall recorded;
   Mixed response;
-  rpc::ServerContext context(&recorded.call, &MixedCodec(), &response);
+  codegen_runtime::ServerContext context(&recorded.call, &MixedCodec(),
+                                         &response);
   const std::shared_ptr<const std::string> cached = Shared(R"({"k":[true]})");
   ASSERT_TRUE(context
                   .SpliceRawJson(Mixed::kSettingsFieldNumber,
@@ -242,7 +243,8 @@ TEST(ServerContextTest, FinishSendsSplicedTextFromItsOwnBuffer) {
 TEST(ServerContextTest, RespondNowSendsTheSplicesAsTheyAreThen) {
   RecordedCall recorded;
   Mixed response;
-  rpc::ServerContext context(&recorded.call, &MixedCodec(), &response);
+  codegen_runtime::ServerContext context(&recorded.call, &MixedCodec(),
+                                         &response);
   ASSERT_TRUE(
       context.SpliceRawJson(Mixed::kSettingsFieldNumber, Valid("1")).ok());
   ASSERT_TRUE(  // Given twice: the later value.
@@ -257,7 +259,8 @@ TEST(ServerContextTest, RespondNowSendsTheSplicesAsTheyAreThen) {
 TEST(ServerContextTest, RejectsAFieldThatIsNotRawJson) {
   RecordedCall recorded;
   Mixed response;
-  rpc::ServerContext context(&recorded.call, &MixedCodec(), &response);
+  codegen_runtime::ServerContext context(&recorded.call, &MixedCodec(),
+                                         &response);
   EXPECT_EQ(
       context.SpliceRawJson(Mixed::kGenerationFieldNumber, Valid("1")).code(),
       absl::StatusCode::kInvalidArgument);
@@ -268,7 +271,8 @@ TEST(ServerContextTest, RejectsAFieldThatIsNotRawJson) {
 TEST(ServerContextTest, InvalidRawJsonInTheMessageIsAnInternalError) {
   RecordedCall recorded;
   Mixed response;
-  rpc::ServerContext context(&recorded.call, &MixedCodec(), &response);
+  codegen_runtime::ServerContext context(&recorded.call, &MixedCodec(),
+                                         &response);
   ASSERT_TRUE(
       context.SpliceRawJson(Mixed::kSettingsFieldNumber, Valid("{}")).ok());
   response.set_other_raw("[1,");
@@ -310,10 +314,10 @@ TEST(ServerContextTest, ADeferredAnswerIsEncodedAndSentLater) {
       },
       sink.get());
   Mixed unused;
-  std::unique_ptr<rpc::DeferredServerCall> deferred;
+  std::unique_ptr<codegen_runtime::DeferredServerCall> deferred;
   {
-    rpc::ServerContext context(&call, &MixedCodec(), &unused);
-    absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> made =
+    codegen_runtime::ServerContext context(&call, &MixedCodec(), &unused);
+    absl::StatusOr<std::unique_ptr<codegen_runtime::DeferredServerCall>> made =
         context.Defer();
     ASSERT_TRUE(made.ok()) << made.status();
     deferred = std::move(*made);
@@ -350,4 +354,4 @@ TEST(ServerContextTest, ADeferredCallDroppedUnansweredIsCancelled) {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

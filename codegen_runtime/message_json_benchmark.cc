@@ -2,19 +2,19 @@
 // of one round trip (client encodes the request, server decodes it, server
 // encodes the response, client decodes it), with protobuf's own JSON
 // utilities alongside for comparison. Run it optimized:
-//   bazel run -c opt //stubs:message_json_benchmark
+//   bazel run -c opt //codegen_runtime:message_json_benchmark
 #include <cstdio>
 #include <functional>
 #include <string>
 
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "codegen_runtime/method_codec.h"
+#include "codegen_runtime/padded_json.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/zen/agent/worker_agent.pb.h"
-#include "stubs/method_codec.h"
-#include "stubs/padded_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
 namespace pb = google::protobuf;
@@ -167,9 +167,9 @@ void Run() {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
 int main() {
-  zen::stubs::Run();
+  zen::codegen_runtime::Run();
   return 0;
 }

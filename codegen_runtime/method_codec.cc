@@ -1,4 +1,4 @@
-#include "stubs/method_codec.h"
+#include "codegen_runtime/method_codec.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,9 +7,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "stubs/reflection_json.h"
+#include "codegen_runtime/reflection_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
 namespace pb = google::protobuf;
@@ -180,4 +180,4 @@ absl::Status MethodCodec::EncodeResult(
                                                        splices, result));
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

@@ -1,7 +1,7 @@
 // The code behind generated Service and Stub methods: each generated method
 // is one call into these, with its MethodCodec.
-#ifndef ZEN_STUBS_SERVICE_SUPPORT_H_
-#define ZEN_STUBS_SERVICE_SUPPORT_H_
+#ifndef ZEN_CODEGEN_RUNTIME_SERVICE_SUPPORT_H_
+#define ZEN_CODEGEN_RUNTIME_SERVICE_SUPPORT_H_
 
 #include <functional>
 #include <string>
@@ -11,17 +11,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/method_codec.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/server_context.h"
 #include "google/protobuf/message.h"
 #include "rpc/call_options.h"
 #include "rpc/channel.h"
 #include "rpc/raw_result.h"
 #include "rpc/server.h"
 #include "rpc/server_call.h"
-#include "stubs/method_codec.h"
-#include "stubs/padded_json.h"
-#include "stubs/server_context.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // What a Service method that was not overridden answers.
 absl::Status UnimplementedError(absl::string_view method);
@@ -52,18 +52,17 @@ void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
 // else the response (unless the method responded early). `codec` and
 // `service` are not owned and must outlive the server's calls.
 template <typename ServiceT, typename Request, typename Response>
-void RegisterUnary(rpc::Server* server, const MethodCodec& codec,
-                   ServiceT* service,
-                   absl::Status (ServiceT::*method)(rpc::ServerContext*,
-                                                    const Request&,
-                                                    Response*)) {
+void RegisterUnary(
+    rpc::Server* server, const MethodCodec& codec, ServiceT* service,
+    absl::Status (ServiceT::*method)(codegen_runtime::ServerContext*,
+                                     const Request&, Response*)) {
   server->RegisterHandler(
       std::string(codec.wire_name()),
       [&codec, service, method](rpc::ServerCall& call) -> absl::Status {
         Request request;
         ZEN_RETURN_IF_ERROR(internal::DecodeRequest(call, codec, &request));
         Response response;
-        rpc::ServerContext context(&call, &codec, &response);
+        codegen_runtime::ServerContext context(&call, &codec, &response);
         ZEN_RETURN_IF_ERROR((service->*method)(&context, request, &response));
         return context.Finish();
       });
@@ -109,6 +108,6 @@ void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
       });
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_SERVICE_SUPPORT_H_
+#endif  // ZEN_CODEGEN_RUNTIME_SERVICE_SUPPORT_H_

@@ -1,4 +1,4 @@
-#include "stubs/message_json.h"
+#include "codegen_runtime/message_json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,12 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/reflection_json.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
-#include "stubs/reflection_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING,
               "received JSON must leave simdjson its read-ahead");
@@ -444,4 +444,4 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
   return absl::OkStatus();
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

@@ -6,11 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/reflection_json.h"
 #include "rpc/json_writer.h"
-#include "stubs/json_value.h"
-#include "stubs/reflection_json.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 namespace {
 
 namespace pb = google::protobuf;
@@ -198,4 +198,4 @@ void AppendFiniteDouble(double value, std::string* out) {
   AppendFloat(value, out);
 }
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal

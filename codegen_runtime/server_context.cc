@@ -1,13 +1,13 @@
-#include "stubs/server_context.h"
+#include "codegen_runtime/server_context.h"
 
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "stubs/method_codec.h"
-#include "stubs/spliced_json.h"
+#include "codegen_runtime/method_codec.h"
+#include "codegen_runtime/spliced_json.h"
 
-namespace zen::rpc {
+namespace zen::codegen_runtime {
 namespace {
 
 // A response that cannot be encoded is the server's bug, not the caller's:
@@ -17,9 +17,9 @@ absl::Status EncodingError(const absl::Status& status) {
 }
 
 // Sets (or replaces) the splice of raw_json field `field_number`.
-absl::Status AddSplice(const stubs::MethodCodec& codec, int field_number,
-                       stubs::ValidatedJson json,
-                       absl::InlinedVector<stubs::RawJsonSplice, 2>* splices) {
+absl::Status AddSplice(const MethodCodec& codec, int field_number,
+                       ValidatedJson json,
+                       absl::InlinedVector<RawJsonSplice, 2>* splices) {
   const google::protobuf::FieldDescriptor* field =
       codec.FindResponseRawJsonField(field_number);
   if (field == nullptr) {
@@ -29,7 +29,7 @@ absl::Status AddSplice(const stubs::MethodCodec& codec, int field_number,
                      " is not a raw_json field; set the message's field "
                      "instead"));
   }
-  for (stubs::RawJsonSplice& splice : *splices) {
+  for (RawJsonSplice& splice : *splices) {
     if (splice.field == field) {
       splice.json = std::move(json);
       return absl::OkStatus();
@@ -42,12 +42,12 @@ absl::Status AddSplice(const stubs::MethodCodec& codec, int field_number,
 }  // namespace
 
 absl::Status ServerContext::SpliceRawJson(int field_number,
-                                          stubs::ValidatedJson json) {
+                                          ValidatedJson json) {
   return AddSplice(*codec_, field_number, std::move(json), &splices_);
 }
 
 absl::StatusOr<std::unique_ptr<DeferredServerCall>> ServerContext::Defer() {
-  std::unique_ptr<DeferredResponse> deferred = call_->Defer();
+  std::unique_ptr<rpc::DeferredResponse> deferred = call_->Defer();
   if (deferred == nullptr) {
     return absl::FailedPreconditionError(
         "this call was answered or deferred already");
@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<DeferredServerCall>> ServerContext::Defer() {
 }
 
 absl::Status DeferredServerCall::SpliceRawJson(int field_number,
-                                               stubs::ValidatedJson json) {
+                                               ValidatedJson json) {
   return AddSplice(*codec_, field_number, std::move(json), &splices_);
 }
 
@@ -65,7 +65,7 @@ absl::Status DeferredServerCall::Finish(
   if (response_->responded()) {
     return absl::FailedPreconditionError("this call was answered already");
   }
-  stubs::SplicedJson result;
+  SplicedJson result;
   absl::Status status = codec_->EncodeResult(response, splices_, &result);
   if (!status.ok()) {
     const absl::Status error = EncodingError(status);
@@ -79,7 +79,7 @@ absl::Status DeferredServerCall::Finish(
 }
 
 absl::Status ServerContext::Send() {
-  stubs::SplicedJson result;
+  SplicedJson result;
   absl::Status status = codec_->EncodeResult(*response_, splices_, &result);
   if (!status.ok()) return EncodingError(status);
   // The spliced texts are written from splices_' buffers, alive until the
@@ -107,4 +107,4 @@ absl::Status ServerContext::Finish() {
   return status;
 }
 
-}  // namespace zen::rpc
+}  // namespace zen::codegen_runtime

@@ -1,6 +1,6 @@
 // SplicedJson: JSON text made of own text and borrowed texts, unjoined.
-#ifndef ZEN_STUBS_SPLICED_JSON_H_
-#define ZEN_STUBS_SPLICED_JSON_H_
+#ifndef ZEN_CODEGEN_RUNTIME_SPLICED_JSON_H_
+#define ZEN_CODEGEN_RUNTIME_SPLICED_JSON_H_
 
 #include <cstddef>
 #include <string>
@@ -9,7 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // JSON text built as text of its own with borrowed texts spliced in between,
 // left unjoined so that a gathered write (rpc::ServerCall::Respond with
@@ -61,6 +61,6 @@ class SplicedJson {
   absl::InlinedVector<std::pair<size_t, absl::string_view>, 2> borrowed_;
 };
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_SPLICED_JSON_H_
+#endif  // ZEN_CODEGEN_RUNTIME_SPLICED_JSON_H_

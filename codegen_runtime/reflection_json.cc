@@ -1,4 +1,4 @@
-#include "stubs/reflection_json.h"
+#include "codegen_runtime/reflection_json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,9 +6,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "stubs/json_value.h"
+#include "codegen_runtime/json_value.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 
 namespace pb = google::protobuf;
 using pb::FieldDescriptor;
@@ -163,4 +163,4 @@ void TypeTables::Fill(TypeTable* table,
   }
 }
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal

@@ -1,12 +1,12 @@
-#include "stubs/validated_json.h"
+#include "codegen_runtime/validated_json.h"
 
 #include <utility>
 
 #include "base/status_macros.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 absl::StatusOr<ValidatedJson> ValidatedJson::Validate(
     std::shared_ptr<const std::string> text) {
@@ -28,4 +28,4 @@ ValidatedJson ValidatedJson::AlreadyValidated(
   return ValidatedJson(std::move(text));
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

@@ -3,8 +3,8 @@
 // one (a collector event's request schema) keeps the stubs' key and number
 // forms (explicit json_name keys, 64-bit integers as numbers) in every other
 // field.
-#ifndef ZEN_STUBS_JSON_VALUE_H_
-#define ZEN_STUBS_JSON_VALUE_H_
+#ifndef ZEN_CODEGEN_RUNTIME_JSON_VALUE_H_
+#define ZEN_CODEGEN_RUNTIME_JSON_VALUE_H_
 
 #include <string>
 
@@ -14,7 +14,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "simdjson.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 
 // Whether `type` is google.protobuf.Value.
 bool IsJsonValueType(const google::protobuf::Descriptor* type);
@@ -35,9 +35,9 @@ absl::Status AppendJsonValue(const google::protobuf::Message& value,
 absl::Status ParseJsonValue(simdjson::ondemand::value& json,
                             google::protobuf::Message* value, int depth);
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // One JSON value (strict JSON: no comments, NaN or trailing text) into
 // *value, cleared first; and back, with object keys sorted. On the stubs'
@@ -58,6 +58,6 @@ absl::Status ValueToJson(const google::protobuf::Value& value,
 // its own first one. Call it before forking (AgentServer::Create does).
 void PrepareJsonForFork();
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_JSON_VALUE_H_
+#endif  // ZEN_CODEGEN_RUNTIME_JSON_VALUE_H_

@@ -1,9 +1,9 @@
-#include "stubs/service_support.h"
+#include "codegen_runtime/service_support.h"
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 absl::Status UnimplementedError(absl::string_view method) {
   return absl::UnimplementedError(
@@ -45,4 +45,4 @@ void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
 }
 
 }  // namespace internal
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

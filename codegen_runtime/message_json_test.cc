@@ -1,29 +1,29 @@
-#include "stubs/message_json.h"
+#include "codegen_runtime/message_json.h"
 
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/message_json_test_util.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/testdata/codec_test.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "stubs/json_value.h"
-#include "stubs/message_json_test_util.h"
-#include "stubs/padded_json.h"
-#include "stubs/testdata/codec_test.pb.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
 namespace pb = google::protobuf;
-using ::zen::stubs::testing::Decode;
-using ::zen::stubs::testing::Encode;
-using ::zen::stubs::testing::Equal;
-using ::zen::stubs::testing::FromText;
-using ::zen::stubs::testing::Mixed;
-using ::zen::stubs::testing::ProtobufParse;
-using ::zen::stubs::testing::ProtobufPrint;
-using ::zen::stubs::testing::Scalars;
+using ::zen::codegen_runtime::testing::Decode;
+using ::zen::codegen_runtime::testing::Encode;
+using ::zen::codegen_runtime::testing::Equal;
+using ::zen::codegen_runtime::testing::FromText;
+using ::zen::codegen_runtime::testing::Mixed;
+using ::zen::codegen_runtime::testing::ProtobufParse;
+using ::zen::codegen_runtime::testing::ProtobufPrint;
+using ::zen::codegen_runtime::testing::Scalars;
 
 const char kAllScalars[] = R"pb(
   i32: -12
@@ -82,7 +82,7 @@ TEST(MessageJsonTest, UsesProtoFieldNamesAndIntegersAsNumbers) {
   Scalars message;
   message.set_camel_case_name("x");
   message.set_i64(5);
-  message.set_color(::zen::stubs::testing::RED);
+  message.set_color(::zen::codegen_runtime::testing::RED);
   message.set_opt_i32(0);
   message.set_db(std::numeric_limits<double>::infinity());
   message.add_r_fl(std::nanf(""));
@@ -152,7 +152,7 @@ TEST(MessageJsonTest, AcceptsNumbersInStringsAndIntegralDoubles) {
   EXPECT_EQ(decoded.u64(), 18446744073709551615u);
   EXPECT_TRUE(std::isnan(decoded.db()));
   EXPECT_TRUE(std::isinf(decoded.fl()) && decoded.fl() < 0);
-  EXPECT_EQ(decoded.color(), ::zen::stubs::testing::GREEN);
+  EXPECT_EQ(decoded.color(), ::zen::codegen_runtime::testing::GREEN);
 }
 
 TEST(MessageJsonTest, RejectsValuesThatDoNotFitTheirField) {
@@ -190,7 +190,8 @@ TEST(MessageJsonTest, SkipsUnknownEnumNames) {
   ASSERT_TRUE(
       Decode(codec, R"({"color":"PURPLE","r_color":["RED","PINK"]})", &decoded)
           .ok());
-  EXPECT_EQ(decoded.color(), ::zen::stubs::testing::COLOR_UNSPECIFIED);
+  EXPECT_EQ(decoded.color(),
+            ::zen::codegen_runtime::testing::COLOR_UNSPECIFIED);
   ASSERT_EQ(decoded.r_color_size(), 1);
 }
 
@@ -297,4 +298,4 @@ TEST(MessageJsonTest, LeavesOutUnsetRawJsonFields) {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

@@ -1,8 +1,8 @@
-#include "stubs/descriptor_codec.h"
+#include "codegen_runtime/descriptor_codec.h"
 
 #include "proto/zen/rpc/options.pb.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 namespace pb = google::protobuf;
 
@@ -34,4 +34,4 @@ std::unique_ptr<const MethodCodec> MethodCodecFromDescriptor(
   return std::make_unique<const MethodCodec>(spec);
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

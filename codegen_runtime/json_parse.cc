@@ -10,10 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "stubs/json_value.h"
-#include "stubs/reflection_json.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/reflection_json.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 namespace {
 
 namespace pb = google::protobuf;
@@ -365,4 +365,4 @@ absl::Status JsonError(simdjson::error_code error, absl::string_view what) {
       what, ": invalid JSON (", simdjson::error_message(error), ")"));
 }
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal

@@ -1,20 +1,20 @@
 // Helpers of the message <-> JSON codec tests: protobuf's own JSON and
 // text formats as the reference the codec is checked against.
-#ifndef ZEN_STUBS_MESSAGE_JSON_TEST_UTIL_H_
-#define ZEN_STUBS_MESSAGE_JSON_TEST_UTIL_H_
+#ifndef ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_
+#define ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
 
-namespace zen::stubs::testing {
+namespace zen::codegen_runtime::testing {
 
 namespace pb = google::protobuf;
 
@@ -70,6 +70,6 @@ inline bool Equal(const pb::Message& a, const pb::Message& b) {
   return pb::util::MessageDifferencer::Equals(a, b);
 }
 
-}  // namespace zen::stubs::testing
+}  // namespace zen::codegen_runtime::testing
 
-#endif  // ZEN_STUBS_MESSAGE_JSON_TEST_UTIL_H_
+#endif  // ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_

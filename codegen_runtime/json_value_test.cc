@@ -1,26 +1,26 @@
 // The JSON value reader and writer, and one-value validation, without
 // protobuf's utilities.
-#include "stubs/json_value.h"
+#include "codegen_runtime/json_value.h"
 
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/message_json_test_util.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/testdata/codec_test.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "stubs/json_value.h"
-#include "stubs/message_json.h"
-#include "stubs/message_json_test_util.h"
-#include "stubs/padded_json.h"
-#include "stubs/testdata/codec_test.pb.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace {
 
 namespace pb = google::protobuf;
-using ::zen::stubs::testing::Equal;
-using ::zen::stubs::testing::ProtobufParse;
+using ::zen::codegen_runtime::testing::Equal;
+using ::zen::codegen_runtime::testing::ProtobufParse;
 
 TEST(JsonValueTest, ReadsAndWritesAnyJsonValueWithoutProtobufsUtilities) {
   for (const char* json : {"null", "true", "-2.5", "\"s\"", "[]", "{}",
@@ -55,4 +55,4 @@ TEST(ValidateJsonValueTest, AcceptsOneValueAndRejectsTheRest) {
 }
 
 }  // namespace
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

@@ -1,4 +1,4 @@
-#include "stubs/json_value.h"
+#include "codegen_runtime/json_value.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,12 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/reflection_json.h"
 #include "google/protobuf/struct.pb.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
-#include "stubs/reflection_json.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 namespace {
 
 namespace pb = google::protobuf;
@@ -171,9 +171,9 @@ absl::Status ParseJsonValue(simdjson::ondemand::value& json,
   return Parse(json, depth, v);
 }
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 absl::Status JsonToValue(absl::string_view json,
                          google::protobuf::Value* value) {
@@ -213,4 +213,4 @@ void PrepareJsonForFork() {
   (void)simdjson::get_active_implementation()->name();
 }
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime

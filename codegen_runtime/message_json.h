@@ -1,6 +1,6 @@
 // MessageJson: one protobuf message type to and from the JSON of the wire.
-#ifndef ZEN_STUBS_MESSAGE_JSON_H_
-#define ZEN_STUBS_MESSAGE_JSON_H_
+#ifndef ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_H_
+#define ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_H_
 
 #include <memory>
 #include <string>
@@ -9,14 +9,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/spliced_json.h"
+#include "codegen_runtime/validated_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
-#include "stubs/padded_json.h"
-#include "stubs/spliced_json.h"
-#include "stubs/validated_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 namespace internal {
 // Defined in reflection_json.h; held by pointer so that simdjson.h (1.2 MB)
 // stays out of this header, which every generated .cc includes.
@@ -140,6 +140,6 @@ class MessageJson {
 // follow it (if not, it is copied first). kInvalidArgument otherwise.
 absl::Status ValidateJsonValue(absl::string_view text, bool padded);
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_MESSAGE_JSON_H_
+#endif  // ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_H_

@@ -1,5 +1,5 @@
-// Internal to //stubs: the stubs' JSON for the common field types, done by
-// reflection: printed straight into a string and parsed with simdjson
+// Internal to //codegen_runtime: the stubs' JSON for the common field types,
+// done by reflection: printed straight into a string and parsed with simdjson
 // on-demand, without protobuf's JSON <-> binary round trip (docs/benchmarks.md
 // has what each costs). The type tables live in reflection_json.cc, printing
 // in json_print.cc, parsing in json_parse.cc.
@@ -12,8 +12,8 @@
 // (MessageJson). The mapping is protobuf's with the reference peer's forms
 // (docs/codegen.md): keys as written or an explicit json_name, 64-bit
 // integers as numbers; message_json_test checks the two against each other.
-#ifndef ZEN_STUBS_REFLECTION_JSON_H_
-#define ZEN_STUBS_REFLECTION_JSON_H_
+#ifndef ZEN_CODEGEN_RUNTIME_REFLECTION_JSON_H_
+#define ZEN_CODEGEN_RUNTIME_REFLECTION_JSON_H_
 
 #include <memory>
 #include <string>
@@ -26,13 +26,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "codegen_runtime/spliced_json.h"
+#include "codegen_runtime/validated_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "simdjson.h"
-#include "stubs/spliced_json.h"
-#include "stubs/validated_json.h"
 
-namespace zen::stubs::internal {
+namespace zen::codegen_runtime::internal {
 
 // Nesting deeper than this is rejected when parsing (protobuf's own limit).
 inline constexpr int kMaxMessageDepth = 100;
@@ -244,6 +244,6 @@ absl::Status ForEachMember(simdjson::ondemand::object& object,
   return absl::OkStatus();
 }
 
-}  // namespace zen::stubs::internal
+}  // namespace zen::codegen_runtime::internal
 
-#endif  // ZEN_STUBS_REFLECTION_JSON_H_
+#endif  // ZEN_CODEGEN_RUNTIME_REFLECTION_JSON_H_

@@ -1,6 +1,6 @@
 // ServerContext: what a generated Service method sees of its call.
-#ifndef ZEN_STUBS_SERVER_CONTEXT_H_
-#define ZEN_STUBS_SERVER_CONTEXT_H_
+#ifndef ZEN_CODEGEN_RUNTIME_SERVER_CONTEXT_H_
+#define ZEN_CODEGEN_RUNTIME_SERVER_CONTEXT_H_
 
 #include <memory>
 
@@ -8,15 +8,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/validated_json.h"
 #include "google/protobuf/message.h"
 #include "rpc/server_call.h"
-#include "stubs/validated_json.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
+
 class MethodCodec;
-}  // namespace zen::stubs
-
-namespace zen::rpc {
 
 // A generated method's answer, given after the method returned, from any
 // thread (a long poll: the call waits holding no thread). Made by
@@ -27,14 +25,14 @@ class DeferredServerCall {
  public:
   // `codec` is not owned and must outlive this object (generated codecs
   // live as long as the process).
-  DeferredServerCall(std::unique_ptr<DeferredResponse> response,
-                     const stubs::MethodCodec* codec)
+  DeferredServerCall(std::unique_ptr<rpc::DeferredResponse> response,
+                     const MethodCodec* codec)
       : response_(std::move(response)), codec_(codec) {}
   DeferredServerCall(const DeferredServerCall&) = delete;
   DeferredServerCall& operator=(const DeferredServerCall&) = delete;
 
   // As ServerContext::SpliceRawJson, for the answer Finish sends.
-  absl::Status SpliceRawJson(int field_number, stubs::ValidatedJson json);
+  absl::Status SpliceRawJson(int field_number, ValidatedJson json);
 
   // Sends `response` (of the method's response type) with the splices.
   // kFailedPrecondition if the call was answered already; kInternal, with
@@ -50,15 +48,15 @@ class DeferredServerCall {
   }
 
  private:
-  std::unique_ptr<DeferredResponse> response_;
-  const stubs::MethodCodec* const codec_;  // Not owned.
-  absl::InlinedVector<stubs::RawJsonSplice, 2> splices_;
+  std::unique_ptr<rpc::DeferredResponse> response_;
+  const MethodCodec* const codec_;  // Not owned.
+  absl::InlinedVector<RawJsonSplice, 2> splices_;
 };
 
 // The call a generated Service method is handling, besides its messages.
-// Made by the generated handler (see stubs/service_support.h) around the
-// server's ServerCall; valid only until the method returns, so a method must
-// not keep it.
+// Made by the generated handler (see codegen_runtime/service_support.h) around
+// the server's ServerCall; valid only until the method returns, so a method
+// must not keep it.
 //
 // Respond-early: RespondNow() sends the response as it is at that moment, so
 // the caller gets its answer while the method goes on working (the
@@ -71,7 +69,7 @@ class ServerContext {
  public:
   // `call`, `codec` and `response` are not owned and must outlive the
   // context.
-  ServerContext(ServerCall* call, const stubs::MethodCodec* codec,
+  ServerContext(rpc::ServerCall* call, const MethodCodec* codec,
                 const google::protobuf::Message* response)
       : call_(call), codec_(codec), response_(response) {}
   ServerContext(const ServerContext&) = delete;
@@ -91,7 +89,7 @@ class ServerContext {
   // response is sent. A field given twice takes the later value.
   // kInvalidArgument, with nothing set, if the response type has no
   // raw_json field of that number.
-  absl::Status SpliceRawJson(int field_number, stubs::ValidatedJson json);
+  absl::Status SpliceRawJson(int field_number, ValidatedJson json);
 
   // Takes the answer out of the method: it returns (OK; its *response is
   // then not sent) and the call waits, holding no thread, until the
@@ -120,12 +118,12 @@ class ServerContext {
   // sent already.
   absl::Status Send();
 
-  ServerCall* const call_;                           // Not owned.
-  const stubs::MethodCodec* const codec_;            // Not owned.
+  rpc::ServerCall* const call_;                      // Not owned.
+  const MethodCodec* const codec_;                   // Not owned.
   const google::protobuf::Message* const response_;  // Not owned.
-  absl::InlinedVector<stubs::RawJsonSplice, 2> splices_;
+  absl::InlinedVector<RawJsonSplice, 2> splices_;
 };
 
-}  // namespace zen::rpc
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_SERVER_CONTEXT_H_
+#endif  // ZEN_CODEGEN_RUNTIME_SERVER_CONTEXT_H_

@@ -1,6 +1,6 @@
 // JSON text with the read-ahead padding that simdjson needs.
-#ifndef ZEN_STUBS_PADDED_JSON_H_
-#define ZEN_STUBS_PADDED_JSON_H_
+#ifndef ZEN_CODEGEN_RUNTIME_PADDED_JSON_H_
+#define ZEN_CODEGEN_RUNTIME_PADDED_JSON_H_
 
 #include <cstddef>
 #include <string>
@@ -8,7 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "ipc/frame.h"
 
-namespace zen::stubs {
+namespace zen::codegen_runtime {
 
 // Readable bytes that must follow JSON text handed to the decoders: the
 // frame's padding, under the name this layer uses. rpc::ServerCall (args,
@@ -64,6 +64,6 @@ class PaddedJsonString {
   std::string storage_;
 };
 
-}  // namespace zen::stubs
+}  // namespace zen::codegen_runtime
 
-#endif  // ZEN_STUBS_PADDED_JSON_H_
+#endif  // ZEN_CODEGEN_RUNTIME_PADDED_JSON_H_
