@@ -86,6 +86,16 @@ absl::StatusOr<Response> CallUnary(rpc::Channel* channel,
   return response;
 }
 
+// CallUnary into a caller's response message (decoding clears it first), so
+// that a message reused across calls keeps its buffers.
+inline absl::Status CallUnaryInto(rpc::Channel* channel,
+                                  const MethodCodec& codec,
+                                  const google::protobuf::Message& request,
+                                  const rpc::CallOptions& options,
+                                  google::protobuf::Message* response) {
+  return internal::CallUnary(channel, codec, request, options, response);
+}
+
 // CallUnary's asynchronous form: returns at once, `done` runs exactly once
 // (see rpc::ResultCallback for on which thread). `codec` must outlive the
 // call.

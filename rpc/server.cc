@@ -387,11 +387,12 @@ void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
 
 void Server::SupervisorLoop() {
   uint64_t activity_seen = 0;
+  // Kept across ticks (cleared, capacity kept): a tick allocates nothing.
+  std::vector<std::shared_ptr<Connection>> live;
   MutexLock lock(&mu_);
   while (!stopping_) {
     // Prune closed connections; judge the live ones with mu_ released, so
     // that connections arriving meanwhile are not held up.
-    std::vector<std::shared_ptr<Connection>> live;
     live.reserve(connections_.size());
     for (auto it = connections_.begin(); it != connections_.end();) {
       std::shared_ptr<Connection> c = it->lock();

@@ -97,6 +97,17 @@ void EmitStub(const ServiceModel& service, Printer* p) {
                            {"const " + method.request_type + "& request",
                             "const ::zen::rpc::CallOptions& options = {}"},
                            ");", CallKind::kDeclaration));
+    p->PrintRaw(LayoutComment(
+        4, {"Like " + method.name + ", but into *response.",
+            "On success it holds the result alone; on error its content is",
+            "unspecified. A response reused across calls keeps its buffers, "
+            "so a",
+            "warm caller allocates nothing for it."}));
+    p->PrintRaw(LayoutCall(4, "::absl::Status", method.name,
+                           {"const " + method.request_type + "& request",
+                            method.response_type + "* response",
+                            "const ::zen::rpc::CallOptions& options = {}"},
+                           ");", CallKind::kDeclaration));
     p->PrintRaw(LayoutComment(4, {"Like " + method.name +
                                   ", but returns at once; `done` gets the "
                                   "outcome."}));

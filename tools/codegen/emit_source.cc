@@ -93,6 +93,16 @@ void EmitStub(const ServiceModel& service, Printer* p) {
         "::zen::codegen_runtime::CallUnary<" + method.response_type + ">",
         {"channel_", codec, "request", "options"}, ");"));
     p->Print("}\n\n");
+    p->PrintRaw(LayoutCall(0, "::absl::Status",
+                           service.name + "::Stub::" + method.name,
+                           {"const " + method.request_type + "& request",
+                            method.response_type + "* response",
+                            "const ::zen::rpc::CallOptions& options"},
+                           ") {", CallKind::kDeclaration));
+    p->PrintRaw(LayoutCall(
+        2, "return", "::zen::codegen_runtime::CallUnaryInto",
+        {"channel_", codec, "request", "options", "response"}, ");"));
+    p->Print("}\n\n");
     p->PrintRaw(LayoutCall(0, "void",
                            service.name + "::Stub::" + method.name + "Async",
                            {"const " + method.request_type + "& request",

@@ -134,6 +134,20 @@ TEST_F(GeneratedCodeTest, GreeterAnswersUnderItsWireNames) {
             absl::StatusCode::kUnimplemented);
 }
 
+TEST_F(GeneratedCodeTest, AReusedResponseHoldsOnlyTheLatestResult) {
+  Greeter::Stub greeter(channel_.get());
+  HelloRequest request;
+  HelloReply reply;
+  request.set_name("a name long enough to leave the small-string buffer");
+  ASSERT_TRUE(greeter.SayHello(request, &reply, Timeout()).ok());
+  EXPECT_EQ(reply.message(), "hello " + request.name() + " via say_hello");
+  request.set_name("Bo");
+  ASSERT_TRUE(greeter.SayHello(request, &reply, Timeout()).ok());
+  EXPECT_EQ(reply.message(), "hello Bo via say_hello");
+  EXPECT_EQ(greeter.GetHTTPStatus(request, &reply, Timeout()).code(),
+            absl::StatusCode::kUnimplemented);
+}
+
 TEST_F(GeneratedCodeTest, RawJsonRequestFieldsArriveByteForByte) {
   Inventory::Stub inventory(channel_.get());
   PutDocumentRequest request;
