@@ -13,8 +13,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"  # Debian's, the one tools/setup.sh installs.
 
-ECHO_SYSTEMS = ["raw_tcp", "raw_unix", "zen", "zen_spin", "zen_unix", "grpc",
-                "python"]
+ECHO_SYSTEMS = ["raw_tcp", "raw_unix", "zen", "zen_spin", "zen_unix",
+                "zen_rate_limits", "grpc", "python"]
 PLACEMENTS = {
     "split": "server on CPU 0, client on CPU 1",
     "shared": "server and client both on CPU 0",

@@ -2,7 +2,8 @@
 // client process, for one system and one CPU placement. Prints one JSON line
 // (bench/report.py runs it for every system and repetition):
 //
-//   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin|zen_unix
+//   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin|zen_unix|
+//                         zen_rate_limits
 //                --placement=split|shared
 //                [--calls=N] [--warmup=N] [--threads=8] [--mt_calls=N]
 //
@@ -10,7 +11,8 @@
 // bytes over blocking sockets. zen: a generated EchoService::Stub calling a
 // generated Service through rpc::Channel and rpc::Server over loopback TCP;
 // zen_unix: the same over the opt-in Unix-domain transport (compare it with
-// raw_unix).
+// raw_unix). zen_rate_limits: the agent's own hot call instead of the echo
+// (bench/rate_limits_call.h).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/echo_service.h"
+#include "bench/rate_limits_call.h"
 #include "bench/raw_echo.h"
 #include "ipc/options.h"
 #include "ipc/secret.h"
@@ -163,6 +166,9 @@ int Main(int argc, char** argv) {
     rc = RunZen(o, kSpin, ipc::Transport::kTcp, &out[0]);
   } else if (system == "zen_unix") {
     rc = RunZen(o, absl::ZeroDuration(), ipc::Transport::kUnix, &out[0]);
+  } else if (system == "zen_rate_limits") {
+    rc = RunRateLimitsCall(o.placement, o.warmup, o.calls, o.threads,
+                           o.mt_calls, &out[0]);
   } else {
     std::fprintf(stderr, "unknown --system=%s\n", system.c_str());
     return 2;
