@@ -74,8 +74,12 @@ absl::StatusOr<RawResult> Channel::Impl::Call(absl::string_view method,
                                               const CallOptions& options) {
   PendingCall pending;
   pending.deadline = Deadline(options);
-  ZEN_RETURN_IF_ERROR(Send(method, args, kwargs, options, &pending));
-  return Wait(&pending);
+  MethodStats* stats = metrics_.Find(method);
+  absl::Status sent = Send(method, args, kwargs, options, &pending);
+  absl::StatusOr<RawResult> result =
+      sent.ok() ? Wait(&pending) : absl::StatusOr<RawResult>(std::move(sent));
+  stats->RecordSince(result.status().code(), pending.started);
+  return result;
 }
 
 void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
@@ -85,9 +89,11 @@ void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
   auto* pending = new PendingCall;
   pending->deadline = Deadline(options);
   pending->callback = std::move(done);
+  pending->stats = metrics_.Find(method);  // RunCallbacks records it.
   absl::Status sent = Send(method, args, kwargs, options, pending);
   if (!sent.ok()) {
     const std::unique_ptr<PendingCall> unsent(pending);
+    unsent->stats->RecordSince(sent.code(), unsent->started);
     return unsent->callback(sent);
   }
   MutexLock lock(&mu_);
@@ -171,7 +177,8 @@ absl::Status Channel::Impl::Register(PendingCall* p, bool wait_for_ready,
     p->generation = generation_;
     *stream = stream_;
     *generation = generation_;
-    keepalive_.NoteCall(zen::Now());
+    p->started = zen::Now();  // Also the call's start for its metrics.
+    keepalive_.NoteCall(p->started);
     // Asynchronous calls enter table and index in one hold of mu_, so
     // that expiry finds every indexed call in the table unless a completer
     // already took it (AsyncExpiry).
@@ -276,6 +283,10 @@ void Channel::CallAsync(absl::string_view method, absl::string_view args_json,
 void Channel::Stop() { impl_->Stop(); }
 
 bool Channel::connected() const { return impl_->connected(); }
+
+MetricsSnapshot Channel::method_metrics() const {
+  return impl_->method_metrics();
+}
 
 void Channel::AbandonAfterFork() { impl_.release()->AbandonAfterFork(); }
 

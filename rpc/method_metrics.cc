@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "base/clock.h"
+
 namespace zen::rpc {
 
 uint64_t MethodCounts::calls() const {
@@ -58,6 +60,12 @@ void MethodStats::Record(absl::StatusCode code, int64_t latency_nanos) {
   codes_[c].fetch_add(1, std::memory_order_relaxed);
   latency_sum_nanos_.fetch_add(static_cast<uint64_t>(latency_nanos),
                                std::memory_order_relaxed);
+}
+
+void MethodStats::RecordSince(absl::StatusCode code, absl::Time started) {
+  Record(code, started == absl::InfinitePast()
+                   ? 0
+                   : absl::ToInt64Nanoseconds(zen::Now() - started));
 }
 
 MethodCounts MethodStats::Read() const {

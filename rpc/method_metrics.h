@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "base/mutex.h"
 
 namespace zen::rpc {
@@ -64,6 +65,9 @@ class MethodStats {
   // Counts one call that ended with `code` after `latency_nanos` (negative
   // counts as 0). Three relaxed atomic adds.
   void Record(absl::StatusCode code, int64_t latency_nanos);
+  // Record() of a call that started at `started` and ends now (one clock
+  // read); InfinitePast (a call that failed before it was sent) counts 0.
+  void RecordSince(absl::StatusCode code, absl::Time started);
   // The counts so far. Each counter is read on its own: a call recorded
   // meanwhile may show in some and not yet in others.
   MethodCounts Read() const;
