@@ -121,6 +121,17 @@ size_t ThreadGroup::running() const {
   return running_;
 }
 
+size_t ThreadGroup::JoinFinishedAndCountBusy() {
+  std::list<std::thread> finished;
+  {
+    MutexLock lock(&mu_);
+    ReapLocked(&finished);
+  }
+  for (std::thread& t : finished) t.join();
+  MutexLock lock(&mu_);
+  return threads_.size() - (parked_ - queue_.size());
+}
+
 size_t ThreadGroup::parked() const {
   MutexLock lock(&mu_);
   return parked_ - queue_.size();

@@ -60,6 +60,13 @@ class ThreadGroup {
   // Threads parked with nothing to do.
   size_t parked() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Threads that exist and are not parked idle, after joining the ones that
+  // have finished. A thread counts from TrySpawn until it parks or has
+  // exited, including the moments after its function returned: an owner
+  // that frees a slot from inside the function (before the thread is gone)
+  // can bound the threads that really exist with this count.
+  size_t JoinFinishedAndCountBusy() ABSL_LOCKS_EXCLUDED(mu_);
+
   // For a forked child: the threads do not exist here (only the forking
   // thread survives fork()), so forget them without joining or locking. The
   // group must then be leaked, never destroyed. Call with no other thread.

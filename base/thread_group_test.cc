@@ -79,6 +79,41 @@ TEST(ThreadGroupTest, ParksNoMoreThanTheLimit) {
   EXPECT_EQ(group.parked(), 2u);
 }
 
+TEST(ThreadGroupTest, BusyCountsAThreadUntilItParksOrExits) {
+  ThreadGroup group(/*max_parked=*/1, absl::Seconds(30));
+  std::atomic<int> slots_freed{0};
+  for (int i = 0; i < 2; ++i) {
+    group.Spawn([&] {
+      // An owner's bookkeeping says "done" here, yet the thread lives on.
+      ++slots_freed;
+      zen::SleepFor(absl::Milliseconds(200));
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return slots_freed.load() == 2; }));
+  EXPECT_EQ(group.JoinFinishedAndCountBusy(), 2u);
+  // One parks (idle, not busy); the other exits and is joined by the count.
+  ASSERT_TRUE(
+      Eventually([&] { return group.JoinFinishedAndCountBusy() == 0; }));
+  EXPECT_EQ(group.parked(), 1u);
+  EXPECT_EQ(group.running(), 1u);
+  // Work handed to the parked thread makes it busy again.
+  Mutex mu;
+  CondVar cv;
+  bool release = false;
+  group.Spawn([&] {
+    MutexLock lock(&mu);
+    while (!release) cv.Wait(&mu);
+  });
+  EXPECT_EQ(group.JoinFinishedAndCountBusy(), 1u);
+  {
+    MutexLock lock(&mu);
+    release = true;
+    cv.SignalAll();
+  }
+  group.JoinAll();
+  EXPECT_EQ(group.JoinFinishedAndCountBusy(), 0u);
+}
+
 TEST(ThreadGroupTest, ParkedThreadsExitAfterTheirTime) {
   ThreadGroup group(/*max_parked=*/4, absl::Milliseconds(50));
   for (int i = 0; i < 4; ++i) group.Spawn([] {});

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "bench/allocation_counter.h"
 
 namespace zen::bench {
 
@@ -130,11 +131,16 @@ bool Pipe::Wait(int n) {
 }
 
 pid_t ForkChild(const std::function<int()>& body) {
+  static const bool shared = (ShareAllocationCounts(), true);
+  (void)shared;
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t pid = ::fork();
   if (pid < 0) std::abort();
-  if (pid == 0) ::_exit(body());
+  if (pid == 0) {
+    CountAllocationsAs(CountingProcess::kClient);
+    ::_exit(body());
+  }
   return pid;
 }
 
@@ -208,6 +214,8 @@ EchoFigures RunSequential(const std::function<bool()>& call, int warmup,
   }
   std::vector<double> latency_us;
   latency_us.reserve(static_cast<size_t>(calls));
+  const uint64_t client_allocs = AllocationCount(CountingProcess::kClient);
+  const uint64_t server_allocs = AllocationCount(CountingProcess::kServer);
   const int64_t start = NowNs();
   for (int i = 0; i < calls; ++i) {
     const int64_t t = NowNs();
@@ -215,6 +223,14 @@ EchoFigures RunSequential(const std::function<bool()>& call, int warmup,
     latency_us.push_back((NowNs() - t) * 1e-3);
   }
   const int64_t end = NowNs();
+  if (calls > 0) {
+    f.client_allocs_per_call =
+        double(AllocationCount(CountingProcess::kClient) - client_allocs) /
+        calls;
+    f.server_allocs_per_call =
+        double(AllocationCount(CountingProcess::kServer) - server_allocs) /
+        calls;
+  }
   f.seq_calls = calls;
   f.calls_per_s = calls / ((end - start) * 1e-9);
   f.p50_us = Percentile(latency_us, 0.50);
@@ -281,7 +297,9 @@ JsonLine& JsonLine::AddEcho(const EchoFigures& f) {
       .Add("mt_calls_per_s", f.mt_calls_per_s)
       .Add("errors", f.errors)
       .Add("seq_calls", f.seq_calls)
-      .Add("mt_calls", f.mt_calls);
+      .Add("mt_calls", f.mt_calls)
+      .Add("client_allocs_per_call", f.client_allocs_per_call)
+      .Add("server_allocs_per_call", f.server_allocs_per_call);
 }
 
 void JsonLine::Print() {

@@ -136,6 +136,10 @@ struct EchoFigures {
   int64_t errors = 0;
   int64_t seq_calls = 0;
   int64_t mt_calls = 0;
+  // Heap allocations per sequential timed call, each process's own
+  // (bench/allocation_counter.h); -1 where the binary does not count.
+  double client_allocs_per_call = -1;
+  double server_allocs_per_call = -1;
 };
 
 // The sequential part of an echo measurement, on the calling thread:

@@ -119,6 +119,9 @@ void Listener::AcceptLoop() {
       const linger reset = {1, 0};
       ::setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
     }
+    // Read before mu_: only this thread spawns into the group, so the count
+    // can only fall before the spawn below.
+    const size_t busy_threads = threads_.JoinFinishedAndCountBusy();
     {
       MutexLock lock(&mu_);
       ++stats_.accepted;
@@ -140,7 +143,13 @@ void Listener::AcceptLoop() {
           continue;
       }
       const absl::Time now = zen::Now();
-      if (LiveConnectionsLocked() >= options_.max_connections ||
+      const size_t live = LiveConnectionsLocked();
+      // A slot is freed from inside its thread, a moment before the thread
+      // parks or exits; the threads that really exist must stay within the
+      // slots too, or a churn of evictions would outrun them.
+      if (live >= options_.max_connections ||
+          busy_threads >=
+              live + options_.max_pending_handshakes + kMaxEvicting ||
           !AdmitHandshakeLocked(now)) {
         ++stats_.refused_busy;
         continue;
