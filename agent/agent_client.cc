@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "agent/call_metrics.h"
 #include "agent/event_conversion.h"
 #include "agent/log_throttle.h"
 #include "agent/parent_death.h"
@@ -139,7 +140,7 @@ class AgentClient::Impl {
         MutexLock lock(&mu_);
         if (stopped_) return absl::CancelledError("agent client stopped");
         const size_t n = std::min(events_.size(), kMaxEventsPerFlush);
-        if (n == 0) return absl::OkStatus();
+        if (n == 0) break;
         batch.assign(std::make_move_iterator(events_.begin()),
                      std::make_move_iterator(events_.begin() + n));
         events_.erase(events_.begin(), events_.begin() + n);
@@ -166,6 +167,10 @@ class AgentClient::Impl {
       MutexLock lock(&mu_);
       stats_.events_sent += batch.size();
     }
+    // The calls' metrics ride on the flush's schedule (agent/call_metrics.h).
+    if (local_ != nullptr) return absl::OkStatus();
+    return NoteFailure(
+        metrics_reporter_.Report(Channels(), Stub(), options_.call_timeout));
   }
 
   absl::Status PollSettings() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_) {
@@ -743,6 +748,7 @@ class AgentClient::Impl {
   bool orphan_probed_ = false;  // Schedule thread only.
 
   Mutex flush_mu_;
+  MetricsReporter metrics_reporter_ ABSL_GUARDED_BY(flush_mu_);
   Mutex poll_mu_;
   Mutex apply_mu_;
   mutable Mutex mu_;
