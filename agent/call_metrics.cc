@@ -8,6 +8,8 @@
 namespace zen {
 namespace {
 
+constexpr absl::string_view kReportMethod = "report_metrics";
+
 bool IsReportableName(absl::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -84,14 +86,18 @@ absl::Status MetricsReporter::Report(const std::vector<rpc::Channel*>& channels,
     rpc::AddSnapshot(channel->method_metrics(), &now);
   }
   agent::ReportMetricsRequest request;
+  bool news = false;  // Beyond the last report itself.
   for (const auto& [method, counts] : now) {
     auto before = reported_.find(method);
     const rpc::MethodCounts delta =
         before == reported_.end() ? counts : counts.Since(before->second);
     if (delta.empty()) continue;
     MethodCountsToProto(method, delta, request.add_methods());
+    news = news || method != kReportMethod;
   }
-  if (request.methods_size() == 0) return absl::OkStatus();
+  // A quiet worker does not report its last report alone at every flush:
+  // that call waits for the next report with news.
+  if (!news) return absl::OkStatus();
   absl::StatusOr<agent::ReportMetricsResponse> sent =
       stub.ReportMetrics(request, rpc::CallOptions::WithTimeout(timeout));
   if (sent.ok()) {

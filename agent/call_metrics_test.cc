@@ -110,6 +110,9 @@ TEST(MetricsReporterTest, ReportsDeltasToAnAgentServer) {
     ASSERT_TRUE(reporter.Report({channel->get()}, stub, absl::Seconds(5)).ok());
   }
   EXPECT_FALSE(reporter.refused());
+  // Nothing new but the last report: nothing sent.
+  ASSERT_TRUE(reporter.Report({channel->get()}, stub, absl::Seconds(5)).ok());
+  EXPECT_EQ((*channel)->method_metrics().at("report_metrics").calls(), 3u);
   const rpc::MetricsSnapshot sums = (*server)->worker_metrics().Sum();
   EXPECT_EQ(sums.at("ping").calls(), 6u);
   // The first two reports, counted by the next ones.
