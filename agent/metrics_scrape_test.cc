@@ -16,6 +16,7 @@ namespace zen {
 namespace {
 
 using ::zen::testing::ChildOutcome;
+using ::zen::testing::Eventually;
 using ::zen::testing::Exposition;
 using ::zen::testing::In;
 using ::zen::testing::ParseExposition;
@@ -60,16 +61,6 @@ double Calls(const Exposition& e, const std::string& side,
              const std::string& method) {
   return e.Value("zen_agent_" + side + "_calls_total", {{"method", method}})
       .value_or(-1);
-}
-
-template <typename F>
-bool Eventually(F done) {
-  const absl::Time deadline = In(absl::Seconds(10));
-  while (!done()) {
-    if (zen::Now() > deadline) return false;
-    zen::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
 }
 
 TEST(MetricsScrapeTest, CountsWhatForkedWorkersCalledAndKeepsItAfterExit) {

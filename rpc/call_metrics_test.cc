@@ -8,27 +8,19 @@
 #include "gtest/gtest.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
+#include "testing/deadline.h"
 #include "testing/test_secret.h"
 #include "tools/rpc_cli/builtin_handlers.h"
 
 namespace zen::rpc {
 namespace {
 
+using ::zen::testing::Eventually;
+
 constexpr int kUnknown = static_cast<int>(absl::StatusCode::kUnknown);
 constexpr int kUnimplemented =
     static_cast<int>(absl::StatusCode::kUnimplemented);
 constexpr int kDeadline = static_cast<int>(absl::StatusCode::kDeadlineExceeded);
-
-// Polls `done` until it holds or 5 s pass.
-template <typename F>
-bool Eventually(F done) {
-  const absl::Time give_up = zen::Now() + absl::Seconds(5);
-  while (!done()) {
-    if (zen::Now() > give_up) return false;
-    zen::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
 
 TEST(CallMetricsTest, ServerAndChannelCountEveryCallByMethodAndCode) {
   const ipc::Secret secret = testing::TestSecret();
