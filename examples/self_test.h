@@ -101,6 +101,8 @@ class SelfTest {
   absl::Time Deadline(absl::Duration budget) const;
   void AddCheck(std::string name, bool ok, std::string detail);
   void Say(const std::string& line);
+  // `d` in milliseconds with one decimal ("12.3 ms"), for report lines.
+  static std::string Ms(absl::Duration d);
 
   const SelfTestOptions options_;
   Agent* const agent_;            // Not owned.

@@ -21,6 +21,7 @@
 #include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
+#include "ipc/echo_server_test_util.h"
 #include "ipc/listener.h"
 #include "ipc/peer_credentials.h"
 #include "ipc/socket_io.h"
@@ -39,39 +40,13 @@ extern "C" int __lsan_is_turned_off() { return ::getpid() != kTestPid; }
 namespace zen::ipc {
 namespace {
 
+using ::zen::testing::EchoRoundTrip;
+using ::zen::testing::EchoServer;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::RunInChild;
 using ::zen::testing::TestSecret;
 
 using ::zen::testing::In;
-
-// A listener whose handler echoes frames until the peer leaves.
-struct EchoServer {
-  explicit EchoServer(ListenerOptions options) : secret(TestSecret()) {
-    auto created = Listener::Create(
-        &secret, std::move(options), [](std::shared_ptr<SocketStream> s) {
-          for (;;) {
-            auto frame = s->Read(absl::InfiniteFuture());
-            if (!frame.ok()) return;
-            absl::string_view body = frame->body;
-            if (!s->Write({&body, 1}, In(absl::Seconds(5))).ok()) return;
-          }
-        });
-    EXPECT_TRUE(created.ok()) << created.status();
-    if (!created.ok()) std::abort();
-    listener = std::move(*created);
-    EXPECT_TRUE(listener->Start().ok());
-  }
-  ConnectorOptions Client() const {
-    ConnectorOptions options;
-    options.transport = listener->transport();
-    options.port = listener->port();
-    options.unix_path = listener->unix_path();
-    return options;
-  }
-  Secret secret;
-  std::unique_ptr<Listener> listener;
-};
 
 ListenerOptions UnixOptions() {
   ListenerOptions options;
@@ -84,16 +59,7 @@ absl::Status HonestRoundTrip(const Secret& secret,
                              const ConnectorOptions& options) {
   auto stream = Connect(secret, options, In(absl::Seconds(5)));
   if (!stream.ok()) return stream.status();
-  const std::string body = "[\"id\",\"echo\",[],{}]";
-  absl::string_view view = body;
-  if (absl::Status s = (*stream)->Write({&view, 1}, In(absl::Seconds(5)));
-      !s.ok()) {
-    return s;
-  }
-  auto frame = (*stream)->Read(In(absl::Seconds(5)));
-  if (!frame.ok()) return frame.status();
-  if (frame->body != body) return absl::DataLossError("echo differs");
-  return absl::OkStatus();
+  return EchoRoundTrip(**stream, "[\"id\",\"echo\",[],{}]");
 }
 
 // Waits until `done` holds or 5 s pass.

@@ -112,7 +112,8 @@ absl::Status SocketStream::Write(absl::Span<const absl::string_view> parts,
   }
   uint8_t header[kFrameHeaderSize];
   EncodeFrameHeader(static_cast<uint32_t>(size), header);
-  absl::InlinedVector<iovec, 8> iov;
+  // Room for a request's parts (rpc::RequestParts) without an allocation.
+  absl::InlinedVector<iovec, 16> iov;
   iov.push_back({header, kFrameHeaderSize});
   for (absl::string_view part : parts) {
     if (!part.empty())

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
+#include "ipc/echo_server_test_util.h"
 #include "ipc/handshake.h"
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
@@ -30,51 +31,13 @@ namespace zen::ipc {
 namespace {
 
 using ::zen::testing::ChildOutcome;
+using ::zen::testing::EchoRoundTrip;
+using ::zen::testing::EchoServer;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::RunInChild;
 using ::zen::testing::TestSecret;
 
 using ::zen::testing::In;
-
-// A listener whose handler echoes every frame back until the peer leaves.
-struct EchoServer {
-  explicit EchoServer(ListenerOptions options = {}) : secret(TestSecret()) {
-    auto created = Listener::Create(
-        &secret, std::move(options), [this](std::shared_ptr<SocketStream> s) {
-          handled.fetch_add(1);
-          for (;;) {
-            auto frame = s->Read(absl::InfiniteFuture());
-            if (!frame.ok()) return;
-            absl::string_view body = frame->body;
-            if (!s->Write({&body, 1}, In(absl::Seconds(5))).ok()) return;
-          }
-        });
-    EXPECT_TRUE(created.ok()) << created.status();
-    listener = std::move(*created);
-    EXPECT_TRUE(listener->Start().ok());
-  }
-  ConnectorOptions Client() const {
-    ConnectorOptions options;
-    options.port = listener->port();
-    return options;
-  }
-  Secret secret;
-  std::atomic<int> handled{0};
-  std::unique_ptr<Listener> listener;
-};
-
-absl::Status EchoRoundTrip(SocketStream& stream, const std::string& body) {
-  absl::string_view view = body;
-  absl::Status written = stream.Write({&view, 1}, In(absl::Seconds(5)));
-  if (!written.ok()) return written;
-  auto frame = stream.Read(In(absl::Seconds(5)));
-  if (!frame.ok()) return frame.status();
-  if (frame->body != body) {
-    return absl::DataLossError(absl::StrCat(
-        "echo of ", body.size(), " bytes came back as ", frame->body.size()));
-  }
-  return absl::OkStatus();
-}
 
 TEST(TransportTest, ForkedChildrenAuthenticateAndExchangeFrames) {
   EchoServer server;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/scratch_string.h"
 #include "base/status_macros.h"
 #include "rpc/call_id.h"
 #include "rpc/channel_impl.h"
@@ -73,7 +74,8 @@ absl::StatusOr<RawResult> Channel::Impl::Call(absl::string_view method,
                                               absl::string_view kwargs,
                                               const CallOptions& options) {
   PendingCall pending;
-  pending.deadline = Deadline(options);
+  pending.started = zen::Now();
+  pending.deadline = Deadline(options, pending.started);
   MethodStats* stats = metrics_.Find(method);
   absl::Status sent = Send(method, args, kwargs, options, &pending);
   absl::StatusOr<RawResult> result =
@@ -87,7 +89,8 @@ void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
                               const CallOptions& options, ResultCallback done) {
   if (!done) done = [](absl::StatusOr<RawResult>) {};  // Still async.
   auto* pending = new PendingCall;
-  pending->deadline = Deadline(options);
+  pending->started = zen::Now();
+  pending->deadline = Deadline(options, pending->started);
   pending->callback = std::move(done);
   pending->stats = metrics_.Find(method);  // RunCallbacks records it.
   absl::Status sent = Send(method, args, kwargs, options, pending);
@@ -128,9 +131,10 @@ void Channel::Impl::AbandonAfterFork() {
   threads_.AbandonAfterFork();
 }
 
-absl::Time Channel::Impl::Deadline(const CallOptions& options) const {
+absl::Time Channel::Impl::Deadline(const CallOptions& options,
+                                   absl::Time now) const {
   return options.deadline == absl::InfiniteFuture()
-             ? zen::Now() + options_.default_timeout
+             ? now + options_.default_timeout
              : options.deadline;
 }
 
@@ -149,8 +153,9 @@ absl::Status Channel::Impl::Send(absl::string_view method,
   ZEN_RETURN_IF_ERROR(
       Register(pending, options.wait_for_ready, &stream, &generation));
   const internal::CallId id(id_prefix_, number);
-  const std::string method_json = JsonString(method);
-  RequestParts parts(id.view(), method_json, args, kwargs);
+  ScratchString method_json;  // No allocation per call once warm.
+  AppendJsonString(method_json.get(), method);
+  RequestParts parts(id.view(), *method_json, args, kwargs);
   absl::Status written = stream->Write(parts.parts(), deadline);
   if (!written.ok()) FailSend(number, generation, written);
   return absl::OkStatus();
@@ -177,7 +182,8 @@ absl::Status Channel::Impl::Register(PendingCall* p, bool wait_for_ready,
     p->generation = generation_;
     *stream = stream_;
     *generation = generation_;
-    p->started = zen::Now();  // Also the call's start for its metrics.
+    // Sent now, give or take a wait for the connection: close enough for
+    // a keepalive's interval, and no second clock read.
     keepalive_.NoteCall(p->started);
     // Asynchronous calls enter table and index in one hold of mu_, so
     // that expiry finds every indexed call in the table unless a completer

@@ -81,10 +81,9 @@ class Channel {
   bool connected() const;
 
   // Per method this channel called (keepalive pings included): calls that
-  // ended, by code, and their latency from registration to the result (a
-  // call refused before it was sent counts 0). Kept by the channel: a
-  // forked child's new channel starts from zero. At most 64 methods (the
-  // rest share "_other").
+  // ended, by code, and their latency from the call to its result (refused
+  // ones included). Kept by the channel: a forked child's new channel
+  // starts from zero. At most 64 methods (the rest share "_other").
   MetricsSnapshot method_metrics() const;
 
   // For a forked child that inherited this channel from its parent: closes

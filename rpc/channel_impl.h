@@ -71,7 +71,8 @@ class Channel::Impl {
  private:
   // --- Connection and sending (channel.cc).
 
-  absl::Time Deadline(const CallOptions& options) const;
+  // The call's absolute deadline, for a call made at `now`.
+  absl::Time Deadline(const CallOptions& options, absl::Time now) const;
   // Registers `pending` under a fresh id and writes the request. Once it
   // returns OK, the outcome (a failed write included) arrives through the
   // normal completion path: Wait, or the callback.

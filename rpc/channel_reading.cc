@@ -18,8 +18,11 @@ using internal::PendingCall;
 using internal::RunCallbacks;
 
 absl::StatusOr<RawResult> Channel::Impl::Wait(PendingCall* p) {
+  // The first round does not read the clock: the call was just sent, and a
+  // deadline already past ends the read at once (the next round sees it).
+  bool first = true;
   while (!p->done()) {
-    if (zen::Now() >= p->deadline) {
+    if (!first && zen::Now() >= p->deadline) {
       if (table_.Take(p->number) == p) {
         PassOnToken();  // We may have been offered it.
         return absl::DeadlineExceededError("call timed out");
@@ -28,6 +31,7 @@ absl::StatusOr<RawResult> Channel::Impl::Wait(PendingCall* p) {
       p->SleepUntilDone(absl::InfiniteFuture());
       break;
     }
+    first = false;
     if (live_generation_.load() != p->generation) {
       // Its connection is gone: the thread that ended it fails the call.
       p->SleepUntilDone(p->deadline);
@@ -59,7 +63,10 @@ void Channel::Impl::LeadReading(PendingCall* mine,
                                 std::shared_ptr<ipc::SocketStream> stream,
                                 uint64_t generation) {
   CompletedCalls completed;
-  ResponseView response;  // Reused: its id keeps its capacity.
+  // Per thread, not per call: its id keeps its capacity, so a warm caller
+  // does not allocate for it. One thread leads reading at a time and never
+  // twice over (it holds the token), so the view is not in use here yet.
+  thread_local ResponseView response;
   for (;;) {
     RunCallbacks(completed);
     completed.clear();

@@ -66,7 +66,7 @@ class MethodStats {
   // counts as 0). Three relaxed atomic adds.
   void Record(absl::StatusCode code, int64_t latency_nanos);
   // Record() of a call that started at `started` and ends now (one clock
-  // read); InfinitePast (a call that failed before it was sent) counts 0.
+  // read); InfinitePast (no start known) counts 0.
   void RecordSince(absl::StatusCode code, absl::Time started);
   // The counts so far. Each counter is read on its own: a call recorded
   // meanwhile may show in some and not yet in others.

@@ -57,14 +57,15 @@ class PendingCall {
   PendingCall& operator=(const PendingCall&) = delete;
 
   // Set before the call is registered, then read-only.
-  uint64_t number = 0;      // The id's decimal suffix; the table's key.
-  absl::Time deadline;      // Absolute.
-  uint64_t generation = 0;  // The connection it was sent on.
+  uint64_t number = 0;  // The id's decimal suffix; the table's key.
+  absl::Time deadline;  // Absolute.
+  // When the call was made: the one clock read of its sending side.
+  absl::Time started;
+  uint64_t generation = 0;                    // The connection it was sent on.
   std::shared_ptr<ipc::SocketStream> stream;  // That connection.
-  // Where the call is counted (rpc/method_metrics.h); not owned, outlives
-  // the call. `started`: when it was registered (InfinitePast until then).
+  // Where the call is counted (rpc/method_metrics.h), timed from
+  // `started`; not owned, outlives the call.
   MethodStats* stats = nullptr;
-  absl::Time started = absl::InfinitePast();
   // Async calls: run once done (Channel's ResultCallback). Empty when sync.
   std::function<void(absl::StatusOr<RawResult>)> callback;
   // Async calls: their entry in AsyncExpiry's index, guarded by the
@@ -148,8 +149,10 @@ class PendingCall {
   mutable Mutex mu_;
   CondVar cv_;  // The caller sleeps on it (kFollowing, kSleeping).
   CallState state_ ABSL_GUARDED_BY(mu_) = CallState::kWaiting;
+  // A placeholder until Complete: a code without a message, which absl
+  // keeps inline (a message would cost an allocation per call).
   absl::StatusOr<RawResult> result_ ABSL_GUARDED_BY(mu_){
-      absl::UnknownError("pending")};
+      absl::Status(absl::StatusCode::kUnknown, "")};
 };
 
 // Asynchronous calls that are complete and whose callbacks are still to run:

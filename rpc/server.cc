@@ -67,12 +67,10 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
 
  private:
   // Counts a request in and, unless it is over the in-flight cap, marks its
-  // handler as started by this thread. False if over the cap.
-  // Sets *started to the time it read (the call's start, for its metrics).
+  // handler as started by this thread (at *started). False if over the cap.
   bool BeginCall(pid_t tid, absl::Time* started) ABSL_LOCKS_EXCLUDED(mu_);
-  // Counts the call of reader `reader` out and sets *ended to the time it
-  // read. False if that reader was relieved meanwhile (its thread leaves);
-  // else sets *deadline for the next read.
+  // Counts the call of reader `reader` out (at *ended). False if that reader
+  // was relieved meanwhile (it leaves); else sets *deadline for the next read.
   bool EndCall(uint64_t reader, absl::Time* deadline, absl::Time* ended)
       ABSL_LOCKS_EXCLUDED(mu_);
   // After a read failed with `status`: true if the connection stays open
@@ -91,12 +89,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
   // error (logged); an error returned after responding is only logged. A
   // response that cannot be written closes the connection (SendResponse).
   // `frame` holds the bytes `request` points into. Returns where the call
-  // is counted and with which code.
-  struct Outcome {
-    MethodStats* stats;
-    absl::StatusCode code;
-  };
-  Outcome Dispatch(const ipc::Frame& frame, RequestView& request);
+  // is counted, and sets *code to the code it was answered with.
+  MethodStats* Dispatch(const ipc::Frame& frame, RequestView& request,
+                        absl::StatusCode* code);
   void SendResponse(absl::string_view id_json,
                     absl::Span<const absl::string_view> result,
                     const absl::Status& error);
@@ -143,21 +138,26 @@ void Server::Connection::SendResponse(
   if (!written.ok() && !absl::IsResourceExhausted(written)) stream_->Shutdown();
 }
 
-Server::Connection::Outcome Server::Connection::Dispatch(
-    const ipc::Frame& frame, RequestView& request) {
+MethodStats* Server::Connection::Dispatch(const ipc::Frame& frame,
+                                          RequestView& request,
+                                          absl::StatusCode* code) {
   (void)frame;  // Keeps the request's bytes alive for the handler.
   const Method* method = server_->FindHandler(request.method);
-  auto sender = [this, id = request.id_json](
-                    absl::Span<const absl::string_view> result,
-                    const absl::Status& error) {
-    SendResponse(id, result, error);
+  // Two pointers: small enough for std::function to hold without an
+  // allocation. The sender is not used past this function (a deferred
+  // answer goes through the connection's ResponseSink).
+  const absl::string_view* id = &request.id_json;
+  auto sender = [this, id](absl::Span<const absl::string_view> result,
+                           const absl::Status& error) {
+    SendResponse(*id, result, error);
   };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,
                   &server_->cancelled_, std::move(sender), this);
   if (method == nullptr) {
     call.RespondError(absl::UnimplementedError(
         absl::StrCat("undefined handler '", request.method, "'")));
-    return {server_->unknown_stats_, absl::StatusCode::kUnimplemented};
+    *code = absl::StatusCode::kUnimplemented;
+    return server_->unknown_stats_;
   }
   absl::Status status = method->handler(call);
   if (!call.responded()) {
@@ -172,7 +172,8 @@ Server::Connection::Outcome Server::Connection::Dispatch(
     LogWarning("RPC server error handling '", request.method,
                "' after responding: ", status.ToString());
   }
-  return {method->stats, call.response_code()};
+  *code = call.response_code();
+  return method->stats;
 }
 
 void Server::Connection::ReadLoop() {
@@ -214,10 +215,10 @@ void Server::Connection::ReadLoop() {
                        options.max_in_flight_per_connection, ")")));
       continue;
     }
-    const Outcome outcome = Dispatch(*frame, request);
+    absl::StatusCode code;
+    MethodStats* stats = Dispatch(*frame, request, &code);
     const bool still_reader = EndCall(me, &deadline, &ended);
-    outcome.stats->Record(outcome.code,
-                          absl::ToInt64Nanoseconds(ended - started));
+    stats->Record(code, absl::ToInt64Nanoseconds(ended - started));
     if (!still_reader) return;  // Relieved: another thread reads.
   }
 }
@@ -356,8 +357,7 @@ void Server::RegisterHandler(std::string method, Handler handler) {
     LogError("RPC server: RegisterHandler('", method, "') after Start ignored");
     return;
   }
-  MethodStats* stats = method_stats_.Find(method);
-  handlers_[std::move(method)] = Method{std::move(handler), stats};
+  handlers_[method] = Method{std::move(handler), method_stats_.Find(method)};
 }
 
 const Server::Method* Server::FindHandler(absl::string_view method) const {

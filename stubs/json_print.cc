@@ -55,9 +55,9 @@ absl::Status AppendObject(const pb::Message& message, const TypeTable& table,
 
 // One value of `entry`'s field: the singular value, or element `index` of a
 // repeated field.
-absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
-                       int index, std::string* out) {
-  const pb::Reflection* r = message.GetReflection();
+// `r` is message's reflection, looked up once by the caller.
+absl::Status AppendOne(const pb::Message& message, const pb::Reflection* r,
+                       const FieldEntry& entry, int index, std::string* out) {
   const FieldDescriptor* f = entry.field;
   const bool repeated = index >= 0;
   switch (f->cpp_type()) {
@@ -142,13 +142,19 @@ absl::Status AppendOne(const pb::Message& message, const FieldEntry& entry,
 
 absl::Status AppendFieldValue(const google::protobuf::Message& message,
                               const FieldEntry& entry, std::string* out) {
+  return AppendFieldValue(message, message.GetReflection(), entry, out);
+}
+
+absl::Status AppendFieldValue(const google::protobuf::Message& message,
+                              const google::protobuf::Reflection* r,
+                              const FieldEntry& entry, std::string* out) {
   const FieldDescriptor* f = entry.field;
-  if (!f->is_repeated()) return AppendOne(message, entry, -1, out);
-  const int size = message.GetReflection()->FieldSize(message, f);
+  if (!f->is_repeated()) return AppendOne(message, r, entry, -1, out);
+  const int size = r->FieldSize(message, f);
   out->push_back('[');
   for (int i = 0; i < size; ++i) {
     if (i > 0) out->push_back(',');
-    ZEN_RETURN_IF_ERROR(AppendOne(message, entry, i, out));
+    ZEN_RETURN_IF_ERROR(AppendOne(message, r, entry, i, out));
   }
   out->push_back(']');
   return absl::OkStatus();
@@ -157,6 +163,7 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
 absl::Status AppendFields(const google::protobuf::Message& message,
                           const TypeTable& table, bool* first, std::string* out,
                           const Splicing* splicing) {
+  const google::protobuf::Reflection* r = message.GetReflection();
   for (const FieldEntry& entry : table.fields()) {
     if (entry.kind == FieldKind::kFallback) continue;
     const FieldDescriptor* f = entry.field;
@@ -173,7 +180,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
       splicing->spliced->AppendBorrowed(splice->json.text());
       continue;
     }
-    if (!IsSet(message, f)) continue;
+    if (!IsSet(message, r, f)) continue;
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
@@ -181,7 +188,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
     // and backslashes: no escaping.
     out->append(WireKey(f));
     out->append("\":");
-    ZEN_RETURN_IF_ERROR(AppendFieldValue(message, entry, out));
+    ZEN_RETURN_IF_ERROR(AppendFieldValue(message, r, entry, out));
   }
   return absl::OkStatus();
 }

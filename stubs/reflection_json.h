@@ -70,11 +70,17 @@ inline const std::string& WireKey(const google::protobuf::FieldDescriptor* f) {
 // empty, a singular one as HasField says (presence-aware: an
 // implicit-presence scalar is "set" when not zero, as protobuf's printer
 // decides without always_print_primitive_fields).
+// `r` is message's reflection (GetReflection costs a lookup: callers that
+// ask of many fields look it up once).
 inline bool IsSet(const google::protobuf::Message& message,
+                  const google::protobuf::Reflection* r,
                   const google::protobuf::FieldDescriptor* f) {
-  const google::protobuf::Reflection* r = message.GetReflection();
   return f->is_repeated() ? r->FieldSize(message, f) > 0
                           : r->HasField(message, f);
+}
+inline bool IsSet(const google::protobuf::Message& message,
+                  const google::protobuf::FieldDescriptor* f) {
+  return IsSet(message, message.GetReflection(), f);
 }
 
 struct FieldEntry {
@@ -156,6 +162,10 @@ class TypeTables {
 // UTF-8 (protobuf's parsers reject such messages, and strict JSON peers
 // would drop the connection).
 absl::Status AppendFieldValue(const google::protobuf::Message& message,
+                              const FieldEntry& entry, std::string* out);
+// The same, with message's reflection looked up by the caller.
+absl::Status AppendFieldValue(const google::protobuf::Message& message,
+                              const google::protobuf::Reflection* r,
                               const FieldEntry& entry, std::string* out);
 
 // Raw_json values given apart from the message, and where they go: a

@@ -1,6 +1,7 @@
 #include "stubs/service_support.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/scratch_string.h"
 #include "base/status_macros.h"
 
 namespace zen::stubs {
@@ -23,10 +24,11 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
                        const google::protobuf::Message& request,
                        const rpc::CallOptions& options,
                        google::protobuf::Message* response) {
-  std::string args, kwargs;
-  ZEN_RETURN_IF_ERROR(codec.EncodeRequest(request, &args, &kwargs));
-  ZEN_ASSIGN_OR_RETURN(const rpc::RawResult result,
-                       channel->Call(codec.wire_name(), args, kwargs, options));
+  ScratchString args, kwargs;  // No allocation per call once warm.
+  ZEN_RETURN_IF_ERROR(codec.EncodeRequest(request, args.get(), kwargs.get()));
+  ZEN_ASSIGN_OR_RETURN(
+      const rpc::RawResult result,
+      channel->Call(codec.wire_name(), *args, *kwargs, options));
   // RawResult guarantees padding after json().
   return codec.DecodeResult(PaddedJsonView(result.json()), response);
 }
@@ -34,14 +36,15 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
 void CallUnaryAsync(rpc::Channel* channel, const MethodCodec& codec,
                     const google::protobuf::Message& request,
                     const rpc::CallOptions& options, rpc::ResultCallback done) {
-  std::string args, kwargs;
-  absl::Status status = codec.EncodeRequest(request, &args, &kwargs);
+  ScratchString args, kwargs;
+  absl::Status status = codec.EncodeRequest(request, args.get(), kwargs.get());
   if (!status.ok()) {
     done(status);
     return;
   }
   // The channel is done with `args` and `kwargs` when CallAsync returns.
-  channel->CallAsync(codec.wire_name(), args, kwargs, options, std::move(done));
+  channel->CallAsync(codec.wire_name(), *args, *kwargs, options,
+                     std::move(done));
 }
 
 }  // namespace internal

@@ -19,6 +19,7 @@
 #include "rpc/server_call.h"
 #include "stubs/method_codec.h"
 #include "stubs/padded_json.h"
+#include "stubs/reused_message.h"
 #include "stubs/server_context.h"
 
 namespace zen::stubs {
@@ -60,11 +61,14 @@ void RegisterUnary(rpc::Server* server, const MethodCodec& codec,
   server->RegisterHandler(
       std::string(codec.wire_name()),
       [&codec, service, method](rpc::ServerCall& call) -> absl::Status {
-        Request request;
-        ZEN_RETURN_IF_ERROR(internal::DecodeRequest(call, codec, &request));
-        Response response;
-        rpc::ServerContext context(&call, &codec, &response);
-        ZEN_RETURN_IF_ERROR((service->*method)(&context, request, &response));
+        // Per-thread messages: no allocation per call once warm.
+        ReusedMessage<Request, MessageRole::kRequest> request;
+        ZEN_RETURN_IF_ERROR(
+            internal::DecodeRequest(call, codec, request.get()));
+        ReusedMessage<Response, MessageRole::kResponse> response;
+        rpc::ServerContext context(&call, &codec, response.get());
+        ZEN_RETURN_IF_ERROR(
+            (service->*method)(&context, *request, response.get()));
         return context.Finish();
       });
 }

@@ -8,6 +8,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+#include "base/scratch_string.h"
 
 namespace zen::stubs {
 
@@ -23,11 +24,11 @@ class SplicedJson {
  public:
   // The own text, to append to. Borrowed texts sit between its bytes at the
   // positions recorded by AppendBorrowed.
-  std::string* text() { return &text_; }
+  std::string* text() { return text_.get(); }
 
   // Appends `borrowed` by reference, after the own text written so far.
   void AppendBorrowed(absl::string_view borrowed) {
-    borrowed_.emplace_back(text_.size(), borrowed);
+    borrowed_.emplace_back(text_.str().size(), borrowed);
   }
 
   // The pieces, in order, empty ones left out: their concatenation is the
@@ -38,12 +39,13 @@ class SplicedJson {
     auto add = [&out](absl::string_view part) {
       if (!part.empty()) out.push_back(part);
     };
+    const absl::string_view text = text_.str();
     for (const auto& [position, borrowed] : borrowed_) {
-      add(absl::string_view(text_).substr(at, position - at));
+      add(text.substr(at, position - at));
       add(borrowed);
       at = position;
     }
-    add(absl::string_view(text_).substr(at));
+    add(text.substr(at));
     return out;
   }
 
@@ -56,7 +58,7 @@ class SplicedJson {
   }
 
  private:
-  std::string text_;
+  ScratchString text_;  // No allocation per response once warm.
   // (position in text_, borrowed text), positions ascending.
   absl::InlinedVector<std::pair<size_t, absl::string_view>, 2> borrowed_;
 };

@@ -1,0 +1,196 @@
+// AgentClient::Impl, private to the agent_client target. Its members are
+// defined by purpose in several files:
+//   agent_client.cc           lifecycle, the channel, the schedule thread
+//   agent_client_settings.cc  settings polls, the watch thread, applying
+//   agent_client_events.cc    event buffering and batched flushes
+//   agent_client_limits.cc    rate limits and attack waves, local fallback
+//   agent_client_parent.cc    the parent's death and reconnecting after it
+#ifndef ZEN_AGENT_AGENT_CLIENT_IMPL_H_
+#define ZEN_AGENT_AGENT_CLIENT_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "agent/agent_client.h"
+#include "agent/agent_service.h"
+#include "agent/attack_wave_detector.h"
+#include "agent/call_metrics.h"
+#include "agent/collector_event.h"
+#include "agent/log_throttle.h"
+#include "agent/rate_limiter.h"
+#include "agent/runtime_settings.h"
+#include "base/fork_guard.h"
+#include "base/mutex.h"
+#include "base/thread_group.h"
+#include "ipc/connector.h"
+#include "ipc/secret.h"
+#include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "rpc/channel.h"
+
+namespace zen {
+
+class AgentClient::Impl {
+ public:
+  // Over `channel` to a parent's server, or (channel null) straight to the
+  // `local` service of this process.
+  Impl(const ipc::Secret* secret, AgentClientOptions options,
+       std::unique_ptr<rpc::Channel> channel, AgentService* local);
+  ~Impl();
+
+  // The options of a channel to the parent's server.
+  static rpc::ChannelOptions ChannelOptionsFor(
+      const AgentClientOptions& options);
+
+  // RESOURCE_EXHAUSTED when the schedule thread cannot be created (a task
+  // limit): the worker then has no client, instead of terminating.
+  absl::Status Start();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::shared_ptr<const RuntimeSettings> settings() const;
+  void RecordEvent(CollectorEvent event) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_, flush_mu_);
+  absl::Status PollSettings() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
+
+  // The watch thread: one watch_settings call outstanding at a time, each
+  // answered as soon as the parent's settings change (or `{}` after
+  // watch_wait). Ends when the client stops, or at once when the parent
+  // does not know the method (a reference parent): polling then takes over.
+  // While the parent is gone it waits for the schedule thread to reach a
+  // server again.
+  void WatchLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  RateLimitAnswer CalculateRateLimits(
+      const RouteKey& route, absl::string_view client_ip,
+      std::optional<absl::string_view> actor_id);
+  // The parent could not answer in time (or is gone): decide locally
+  // (limits then hold per worker only) and say so.
+  RateLimitAnswer LocalRateLimits(const RouteKey& route,
+                                  absl::string_view client_ip,
+                                  std::optional<absl::string_view> actor_id,
+                                  const absl::Status& why)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  AttackWaveAnswer RecordAttackWave(absl::string_view client_ip,
+                                    absl::string_view method,
+                                    absl::string_view url);
+  // Short timeout, as the reference's: attackers can trigger this at will.
+  // Then this worker's own detector decides (waves may be missed or doubled
+  // while the parent does not answer, as in the reference).
+  AttackWaveAnswer LocalAttackWave(absl::string_view client_ip,
+                                   absl::string_view method,
+                                   absl::string_view url,
+                                   const absl::Status& why)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  bool connected() const;
+  bool parent_alive() const;
+  AgentClientStats stats() const;
+  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+
+ private:
+  // Settings (agent_client_settings.cc).
+  static bool IsDocument(const std::string& raw);
+  // The generations this worker holds, for updated_settings (absent: none
+  // yet).
+  void SetKnownGenerations(agent::UpdatedSettingsRequest* request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies what a settings answer carries (through the parser the parent
+  // uses) and tells the host. One at a time: a poll's and a watch's answers
+  // arriving together must not apply out of order.
+  absl::Status Apply(const agent::UpdatedSettingsResponse& response)
+      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
+
+  // The four methods, over the socket or in this process. Same requests,
+  // same responses, same parsing on both paths: only the transport
+  // differs. Each is defined beside the code that uses it.
+  absl::StatusOr<agent::UpdatedSettingsResponse> CallUpdatedSettings(
+      const agent::UpdatedSettingsRequest& request);
+  absl::StatusOr<agent::SendCollectorEventsResponse> CallSendCollectorEvents(
+      const agent::SendCollectorEventsRequest& request);
+  absl::StatusOr<agent::CalculateRateLimitsResponse> CallCalculateRateLimits(
+      const agent::CalculateRateLimitsRequest& request);
+  absl::StatusOr<agent::RecordAttackWaveResponse> CallRecordAttackWave(
+      const agent::RecordAttackWaveRequest& request);
+
+  // The current channel. Channels are never freed before the client, so a
+  // caller still holding a replaced (stopped) one gets kCancelled, no crash.
+  agent::WorkerAgent::Stub Stub() const;
+  std::vector<rpc::Channel*> Channels() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The parent's death (agent_client_parent.cc).
+  absl::Status ParentExitedError() const;
+  bool ParentGone() const;
+  // A call failed. Refused or closed (kUnavailable) while the parent is
+  // gone: the server went with it. Returns the status the caller reports.
+  absl::Status NoteFailure(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  // From now on calls fail fast; the schedule thread does the rest.
+  void MarkParentExited() ABSL_LOCKS_EXCLUDED(mu_);
+  // On the schedule thread, at the check interval: the parent is gone, and
+  // the connection is down or a ping through it fails. A live server after
+  // the parent's exit (a grandchild's server is its grandparent's) keeps the
+  // client working; it is asked once, then calls tell.
+  void CheckParent() ABSL_LOCKS_EXCLUDED(mu_);
+  // On the schedule thread, once per episode: stops the connection's own
+  // retries (each would log), reports the exit once per process.
+  void OnParentExited() ABSL_LOCKS_EXCLUDED(mu_);
+  // On the schedule thread: one attempt to reach the server again. On
+  // success the new channel serves every later call.
+  bool TryReconnect() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Settings polling, event flushing and the parent watch share this thread
+  // (as the reference's shared worker); keepalive runs on the channel's.
+  void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Puts a batch that did not go out back in front, oldest first, within
+  // the cap (the reference drops them).
+  void Requeue(std::vector<CollectorEvent> batch) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const ipc::Secret* const secret_;  // Not owned; null in process.
+  AgentService* const local_;        // Not owned; null over a socket.
+  const AgentClientOptions options_;
+  // Every channel this client made, the current one last; see Stub().
+  std::vector<std::unique_ptr<rpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+  std::atomic<rpc::Channel*> channel_{nullptr};
+  RateLimiter local_limiter_;
+  AttackWaveDetector local_attack_waves_{options_.attack_wave};
+  LogThrottle rate_limit_log_{options_.log_interval};
+  LogThrottle attack_wave_log_{options_.log_interval};
+  LogThrottle poll_log_{options_.log_interval};
+  LogThrottle flush_log_{options_.log_interval};
+  LogThrottle parent_log_{options_.log_interval};
+  // The parent exited and its server is not reachable: calls fail fast.
+  std::atomic<bool> parent_exited_{false};
+  bool orphan_probed_ = false;  // Schedule thread only.
+
+  Mutex flush_mu_;
+  MetricsReporter metrics_reporter_ ABSL_GUARDED_BY(flush_mu_);
+  Mutex poll_mu_;
+  Mutex apply_mu_;
+  mutable Mutex mu_;
+  CondVar wake_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // A watch_settings call is kept outstanding (false: polling instead).
+  bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
+  // The generations of the last settings answers, null documents included.
+  std::optional<int64_t> seen_config_ ABSL_GUARDED_BY(mu_);
+  std::optional<int64_t> seen_firewall_lists_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
+  std::deque<CollectorEvent> events_ ABSL_GUARDED_BY(mu_);
+  AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
+  bool exit_reported_ ABSL_GUARDED_BY(mu_) = false;
+  ipc::ReconnectPolicy dead_parent_retry_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
+  ThreadGroup threads_;
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_AGENT_CLIENT_IMPL_H_
