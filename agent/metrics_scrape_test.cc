@@ -4,13 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "agent/agent.h"
+#include "agent/agent_server.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
+#include "rpc/channel.h"
 #include "testing/deadline.h"
 #include "testing/exposition_parser.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
+#include "testing/test_secret.h"
 
 namespace zen {
 namespace {
@@ -131,6 +135,61 @@ TEST(MetricsScrapeTest, GrandchildReportsOnlyItsOwnCalls) {
   const Exposition scrape = Scrape((*agent)->server());
   EXPECT_EQ(Calls(scrape, "worker", "calculate_rate_limits"), 7);
   EXPECT_EQ(scrape.Value("zen_agent_worker_metrics_reports_total"), 2);
+}
+
+// A worker that sends what it likes: the parent keeps a bounded, valid
+// scrape (names checked, at most 256 method series plus "_other", label
+// values escaped) and counts what it refused.
+TEST(MetricsScrapeTest, HostileReportsLeaveABoundedValidScrape) {
+  if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
+  const ipc::Secret secret = testing::TestSecret();
+  auto server = AgentServer::Create(&secret);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+  const uint16_t port = (*server)->port();
+  ChildOutcome hostile = RunInChild([&secret, port]() -> absl::Status {
+    rpc::ChannelOptions options;
+    options.connector.port = port;
+    absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
+        rpc::Channel::Create(&secret, options);
+    if (!channel.ok()) return channel.status();
+    auto send = [&](const std::string& methods) {
+      return (*channel)
+          ->Call("report_metrics", "[]",
+                 absl::StrCat(R"({"methods":[)", methods, "]}"))
+          .status();
+    };
+    std::string many;
+    for (int i = 0; i < 300; ++i) {
+      absl::StrAppend(&many, i ? "," : "", R"({"method":"m)", i,
+                      R"(","buckets":[1],"codes":[1]})");
+    }
+    for (
+        const std::string& methods :
+        {many, std::string(R"({"method":"a\"b\nc","buckets":[2],"codes":[2]})"),
+         std::string(R"({"method":"x","buckets":[1],"codes":[5]})"),
+         std::string(
+             R"({"method":"x","buckets":[1,1,1,1,1,1,1,1,1,1,1,1,1],"codes":[13]})"),
+         std::string(
+             R"({"method":"m0","buckets":[18446744073709551615],"codes":[18446744073709551615]})")}) {
+      absl::Status sent = send(methods);
+      if (!sent.ok()) return sent;
+    }
+    // Not a report at all: refused by the stub's decoder, nothing kept.
+    if (send(R"({"method":7,"buckets":"x"})").ok()) {
+      return absl::InternalError("a report of the wrong types was taken");
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(hostile.ok()) << hostile.ToString();
+  const Exposition scrape = Scrape(server->get());
+  const auto& calls =
+      scrape.families.at("zen_agent_worker_calls_total").samples;
+  EXPECT_EQ(calls.size(), 257u);  // 256 kept, the rest in "_other".
+  EXPECT_EQ(Calls(scrape, "worker", "m0"), 1);
+  EXPECT_EQ(Calls(scrape, "worker", "_other"), 44 + 2);
+  EXPECT_EQ(scrape.Value("zen_agent_worker_metrics_rejected_total"), 3);
+  EXPECT_EQ(scrape.Value("zen_agent_worker_metrics_reports_total"), 5);
 }
 
 }  // namespace
