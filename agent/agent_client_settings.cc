@@ -160,7 +160,8 @@ AgentClient::Impl::CallUpdatedSettings(
         request, rpc::CallOptions::WithTimeout(options_.call_timeout));
   }
   agent::UpdatedSettingsResponse response;
-  const SettingsChanges changes = local_->UpdatedSettings(request, &response);
+  const SettingsChanges changes = local_->UpdatedSettings(request);
+  PutChangedGenerations(changes, &response);
   // What the server splices into the frame: the cached bytes, `null` for
   // none.
   const auto text = [](const std::shared_ptr<const std::string>& raw) {

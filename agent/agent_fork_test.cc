@@ -1,23 +1,17 @@
 // The agent across real processes: what fork() does to it. Sockets and
 // descriptors a worker must not hold, forks during teardown and traffic,
 // grandchildren, a restarted server, killed and exec'ed children.
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "agent/agent.h"
 #include "agent/agent_test_util.h"
 #include "base/clock.h"

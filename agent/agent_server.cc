@@ -7,9 +7,9 @@
 #include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "codegen_runtime/json_value.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/metrics_text.h"
-#include "stubs/json_value.h"
 
 namespace zen {
 
@@ -23,7 +23,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         watchers_(watchers),
         worker_metrics_(worker_metrics) {}
 
-  absl::Status Ping(rpc::ServerContext*, const agent::PingRequest&,
+  absl::Status Ping(codegen_runtime::ServerContext*, const agent::PingRequest&,
                     agent::PingResponse*) override {
     return absl::OkStatus();
   }
@@ -34,16 +34,16 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   // written straight from the snapshot's strings, which the context keeps
   // alive until then.
   absl::Status UpdatedSettings(
-      rpc::ServerContext* context, const agent::UpdatedSettingsRequest& request,
+      codegen_runtime::ServerContext* context,
+      const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
-    const SettingsChanges changes =
-        service_->UpdatedSettings(request, response);
-    return PutSettingsChanges(changes, context, response);
+    return PutSettingsChanges(service_->UpdatedSettings(request), context,
+                              response);
   }
 
   // The long poll: parked (no thread waits) until a generation differs or
   // the wait runs out; see SettingsWatchers.
-  absl::Status WatchSettings(rpc::ServerContext* context,
+  absl::Status WatchSettings(codegen_runtime::ServerContext* context,
                              const agent::WatchSettingsRequest& request,
                              agent::UpdatedSettingsResponse*) override {
     absl::Duration wait = kDefaultSettingsWatchWait;
@@ -51,8 +51,8 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
         absl::Milliseconds(request.wait_ms()) <= kMaxSettingsWatchWait) {
       wait = absl::Milliseconds(request.wait_ms());
     }
-    absl::StatusOr<std::unique_ptr<rpc::DeferredServerCall>> deferred =
-        context->Defer();
+    absl::StatusOr<std::unique_ptr<codegen_runtime::DeferredServerCall>>
+        deferred = context->Defer();
     if (!deferred.ok()) return deferred.status();
     const KnownGenerations known = KnownGenerationsOf(request);
     watchers_->Watch(std::move(*deferred), known.config, known.firewall_lists,
@@ -62,7 +62,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
 
   // Acknowledged first (respond-early), then folded.
   absl::Status SendCollectorEvents(
-      rpc::ServerContext* context,
+      codegen_runtime::ServerContext* context,
       const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
     absl::Status acked = context->RespondNow();
@@ -72,20 +72,22 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
   }
 
   absl::Status CalculateRateLimits(
-      rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
+      codegen_runtime::ServerContext*,
+      const agent::CalculateRateLimitsRequest& request,
       agent::CalculateRateLimitsResponse* response) override {
     service_->CalculateRateLimits(request, response);
     return absl::OkStatus();
   }
 
   absl::Status RecordAttackWave(
-      rpc::ServerContext*, const agent::RecordAttackWaveRequest& request,
+      codegen_runtime::ServerContext*,
+      const agent::RecordAttackWaveRequest& request,
       agent::RecordAttackWaveResponse* response) override {
     service_->RecordAttackWave(request, response);
     return absl::OkStatus();
   }
 
-  absl::Status ReportMetrics(rpc::ServerContext*,
+  absl::Status ReportMetrics(codegen_runtime::ServerContext*,
                              const agent::ReportMetricsRequest& request,
                              agent::ReportMetricsResponse*) override {
     worker_metrics_->Add(request);
@@ -101,7 +103,7 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
     const ipc::Secret* secret, AgentServerOptions options) {
   // Before any worker is forked: see PrepareJsonForFork.
-  stubs::PrepareJsonForFork();
+  codegen_runtime::PrepareJsonForFork();
   std::unique_ptr<AgentServer> server(new AgentServer(options));
   absl::StatusOr<std::unique_ptr<rpc::Server>> rpc_server =
       rpc::Server::Create(secret, options.server);

@@ -70,12 +70,8 @@ absl::Status AgentService::UpdateDocument(
   return absl::OkStatus();
 }
 
-SettingsChanges AgentService::UpdatedSettings(
-    const agent::UpdatedSettingsRequest& request,
-    agent::UpdatedSettingsResponse* response) const {
-  const KnownGenerations known = KnownGenerationsOf(request);
-  SettingsChanges changes =
-      cache_.ChangedSince(known.config, known.firewall_lists);
+void PutChangedGenerations(const SettingsChanges& changes,
+                           agent::UpdatedSettingsResponse* response) {
   const SettingsSnapshot& snap = changes.snapshot;
   if (changes.config_changed) {
     response->set_config_generation(
@@ -85,7 +81,12 @@ SettingsChanges AgentService::UpdatedSettings(
     response->set_firewall_lists_generation(
         static_cast<int32_t>(snap.firewall_lists_generation));
   }
-  return changes;
+}
+
+SettingsChanges AgentService::UpdatedSettings(
+    const agent::UpdatedSettingsRequest& request) const {
+  const KnownGenerations known = KnownGenerationsOf(request);
+  return cache_.ChangedSince(known.config, known.firewall_lists);
 }
 
 void AgentService::SendCollectorEvents(

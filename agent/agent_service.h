@@ -47,6 +47,11 @@ KnownGenerations KnownGenerationsOf(const Request& request) {
   return known;
 }
 
+// Sets in `response` the generation of each document `changes` marks
+// changed (updated_settings and watch_settings answer alike).
+void PutChangedGenerations(const SettingsChanges& changes,
+                           agent::UpdatedSettingsResponse* response);
+
 // Holds what all workers share: the settings as received from the product's
 // API (SettingsCache) and parsed (RuntimeSettings), the statistics folded
 // from their events (Collector), the one rate limiter and the one
@@ -83,14 +88,13 @@ class AgentService {
     return unreadable_events_.load(std::memory_order_relaxed);
   }
 
-  // updated_settings: what changed since the generations the caller knows.
-  // Sets the changed documents' generations in `response`; their bytes are
-  // in the returned snapshot (the RPC handler splices them into the frame
-  // unparsed, an in-process caller copies them into `config` and
-  // `firewall_lists`, which are raw JSON).
+  // updated_settings: what changed since the generations the caller knows,
+  // with the documents' bytes in the snapshot. PutChangedGenerations puts
+  // the generations into a response; the RPC handler splices the bytes
+  // into the frame unparsed, an in-process caller copies them into
+  // `config` and `firewall_lists`, which are raw JSON.
   SettingsChanges UpdatedSettings(
-      const agent::UpdatedSettingsRequest& request,
-      agent::UpdatedSettingsResponse* response) const;
+      const agent::UpdatedSettingsRequest& request) const;
 
   // send_collector_events: decodes the batch one event at a time and folds
   // what it can read; what it cannot is counted and logged, never an error.

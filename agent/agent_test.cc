@@ -3,30 +3,15 @@
 // limits shared across workers.
 #include "agent/agent.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <memory>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "agent/agent_test_util.h"
 #include "base/clock.h"
-#include "base/log.h"
-#include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "testing/deadline.h"
-#include "testing/descriptors.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 

@@ -7,19 +7,19 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
 #include "simdjson.h"
-#include "stubs/json_value.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
 
 namespace zen {
 namespace {
 
 namespace od = simdjson::ondemand;
 
-const stubs::MessageJson& EventCodec() {
-  static const stubs::MessageJson* codec =
-      new stubs::MessageJson(agent::CollectorEvent::descriptor(), {});
+const codegen_runtime::MessageJson& EventCodec() {
+  static const codegen_runtime::MessageJson* codec =
+      new codegen_runtime::MessageJson(agent::CollectorEvent::descriptor(), {});
   return *codec;
 }
 
@@ -40,7 +40,7 @@ absl::Status SchemaToProto(absl::string_view schema_json,
     out->mutable_struct_value();  // `{}`: the reference reads it unchecked.
     return absl::OkStatus();
   }
-  absl::Status status = stubs::JsonToValue(schema_json, out);
+  absl::Status status = codegen_runtime::JsonToValue(schema_json, out);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("route schema is not JSON: ", status.message()));
@@ -51,7 +51,8 @@ absl::Status SchemaToProto(absl::string_view schema_json,
 std::string SchemaFromProto(const agent::CollectorEvent& in) {
   if (!in.has_schema()) return std::string();
   std::string text;
-  if (!stubs::ValueToJson(in.schema(), &text).ok()) return std::string();
+  if (!codegen_runtime::ValueToJson(in.schema(), &text).ok())
+    return std::string();
   return text == "{}" ? std::string() : text;
 }
 
@@ -153,12 +154,12 @@ absl::Status EncodeEventsJson(absl::Span<const CollectorEvent> events,
 }
 
 absl::StatusOr<DecodedEvents> DecodeEventsJson(absl::string_view json_array) {
-  const stubs::PaddedJsonString padded(json_array);
+  const codegen_runtime::PaddedJsonString padded(json_array);
   od::parser parser;
   od::document doc;
   od::array array;
   if (parser.iterate(padded.view().data(), json_array.size(),
-                     json_array.size() + stubs::kJsonPadding)
+                     json_array.size() + codegen_runtime::kJsonPadding)
               .get(doc) != simdjson::SUCCESS ||
       doc.get_array().get(array) != simdjson::SUCCESS) {
     return absl::InvalidArgumentError("events: expected a JSON array");
@@ -180,7 +181,7 @@ absl::StatusOr<DecodedEvents> DecodeEventsJson(absl::string_view json_array) {
       ++decoded.undecodable;  // A scalar or array: skipped by the iterator.
       continue;
     }
-    const stubs::PaddedJsonString one(
+    const codegen_runtime::PaddedJsonString one(
         absl::string_view(raw.data(), raw.size()));
     if (!EventCodec().Decode(one.view(), &message).ok()) {
       ++decoded.undecodable;

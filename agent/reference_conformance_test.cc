@@ -21,12 +21,12 @@
 #include "agent/event_conversion.h"
 #include "agent/reference_events.h"
 #include "base/clock.h"
+#include "codegen_runtime/descriptor_codec.h"
+#include "codegen_runtime/padded_json.h"
 #include "gtest/gtest.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
-#include "stubs/descriptor_codec.h"
-#include "stubs/padded_json.h"
 #include "testing/same_json.h"
 #include "testing/test_secret.h"
 
@@ -41,14 +41,15 @@ using ::zen::testing::SameJson;
 
 // ---- Method codecs, as the generated stubs build them -----------------
 
-const stubs::MethodCodec& Codec(absl::string_view wire_name) {
+const codegen_runtime::MethodCodec& Codec(absl::string_view wire_name) {
   static const auto* codecs = [] {
-    auto* out = new std::vector<std::unique_ptr<const stubs::MethodCodec>>;
+    auto* out =
+        new std::vector<std::unique_ptr<const codegen_runtime::MethodCodec>>;
     const pb::ServiceDescriptor* service =
         agent::PingRequest::descriptor()->file()->FindServiceByName(
             "WorkerAgent");
     for (int i = 0; i < service->method_count(); ++i) {
-      out->push_back(stubs::MethodCodecFromDescriptor(
+      out->push_back(codegen_runtime::MethodCodecFromDescriptor(
           agent::WorkerAgent::kMethodNames[i], service->method(i)));
     }
     return out;
@@ -64,8 +65,8 @@ const stubs::MethodCodec& Codec(absl::string_view wire_name) {
 template <typename Request>
 Request DecodeArgs(absl::string_view method, const std::string& args) {
   Request request;
-  const stubs::PaddedJsonString padded_args(args);
-  const stubs::PaddedJsonString no_kwargs("{}");
+  const codegen_runtime::PaddedJsonString padded_args(args);
+  const codegen_runtime::PaddedJsonString no_kwargs("{}");
   absl::Status status = Codec(method).DecodeRequest(padded_args.view(),
                                                     no_kwargs.view(), &request);
   EXPECT_TRUE(status.ok()) << status;
@@ -84,7 +85,7 @@ std::string EncodeArgs(absl::string_view method, const pb::Message& request) {
 template <typename Response>
 Response DecodeResult(absl::string_view method, const std::string& result) {
   Response response;
-  const stubs::PaddedJsonString padded(result);
+  const codegen_runtime::PaddedJsonString padded(result);
   absl::Status status = Codec(method).DecodeResult(padded.view(), &response);
   EXPECT_TRUE(status.ok()) << status;
   return response;

@@ -29,10 +29,10 @@ absl::Status SettingsWatchers::Start() {
   return spawned;
 }
 
-void SettingsWatchers::Watch(std::unique_ptr<rpc::DeferredServerCall> call,
-                             std::optional<uint64_t> known_config,
-                             std::optional<uint64_t> known_firewall_lists,
-                             absl::Duration wait) {
+void SettingsWatchers::Watch(
+    std::unique_ptr<codegen_runtime::DeferredServerCall> call,
+    std::optional<uint64_t> known_config,
+    std::optional<uint64_t> known_firewall_lists, absl::Duration wait) {
   SettingsChanges changes;
   {
     MutexLock lock(&mu_);
@@ -116,7 +116,7 @@ void SettingsWatchers::ForgetGoneLocked() {
       parked_.end());
 }
 
-void SettingsWatchers::Answer(rpc::DeferredServerCall* call,
+void SettingsWatchers::Answer(codegen_runtime::DeferredServerCall* call,
                               const SettingsChanges& changes) {
   agent::UpdatedSettingsResponse response;
   absl::Status status = PutSettingsChanges(changes, call, &response);

@@ -4,11 +4,12 @@
 //
 // A worker's watch arrives with the generations it holds. If either already
 // differs from the cache's, it is answered at once, like
-// `updated_settings`. Otherwise its call is parked (rpc::DeferredServerCall:
-// no thread waits for it) until the cache changes or its wait runs out,
-// then answered with what changed, or `{}`. One thread of this object
-// answers parked calls: woken by Notify() after a cache update, or by the
-// earliest deadline; a thousand waiting workers cost memory only.
+// `updated_settings`. Otherwise its call is parked
+// (codegen_runtime::DeferredServerCall: no thread waits for it) until the cache
+// changes or its wait runs out, then answered with what changed, or `{}`. One
+// thread of this object answers parked calls: woken by Notify() after a cache
+// update, or by the earliest deadline; a thousand waiting workers cost memory
+// only.
 #ifndef ZEN_AGENT_SETTINGS_WATCHERS_H_
 #define ZEN_AGENT_SETTINGS_WATCHERS_H_
 
@@ -22,12 +23,14 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "agent/agent_service.h"
 #include "agent/settings_cache.h"
 #include "base/mutex.h"
+#include "base/status_macros.h"
 #include "base/thread_group.h"
+#include "codegen_runtime/server_context.h"
+#include "codegen_runtime/validated_json.h"
 #include "proto/zen/agent/worker_agent.pb.h"
-#include "stubs/server_context.h"
-#include "stubs/validated_json.h"
 
 namespace zen {
 
@@ -39,31 +42,28 @@ inline constexpr absl::Duration kDefaultSettingsWatchWait = absl::Seconds(30);
 inline constexpr absl::Duration kMaxSettingsWatchWait = absl::Seconds(60);
 
 // Puts into `response` (and `call`'s raw_json splices) the documents
-// `changes` marks changed, each with its generation: the answer of
-// `updated_settings` and of `watch_settings`. `Call` is rpc::ServerContext
-// or rpc::DeferredServerCall. The cached texts are spliced as they are
-// (every text in the cache was parsed whole by AgentServer before it was
-// stored), not parsed, printed or copied again.
+// `changes` marks changed, each with its generation (PutChangedGenerations):
+// the answer of
+// `updated_settings` and of `watch_settings`. `Call` is
+// codegen_runtime::ServerContext or codegen_runtime::DeferredServerCall. The
+// cached texts are spliced as they are (every text in the cache was parsed
+// whole by AgentServer before it was stored), not parsed, printed or copied
+// again.
 template <typename Call>
 absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
                                 agent::UpdatedSettingsResponse* response) {
   const SettingsSnapshot& snap = changes.snapshot;
   if (changes.config_changed) {
-    absl::Status spliced = call->SpliceRawJson(
+    ZEN_RETURN_IF_ERROR(call->SpliceRawJson(
         agent::UpdatedSettingsResponse::kConfigFieldNumber,
-        stubs::ValidatedJson::AlreadyValidated(snap.config));
-    if (!spliced.ok()) return spliced;
-    response->set_config_generation(
-        static_cast<int32_t>(snap.config_generation));
+        codegen_runtime::ValidatedJson::AlreadyValidated(snap.config)));
   }
   if (changes.firewall_lists_changed) {
-    absl::Status spliced = call->SpliceRawJson(
+    ZEN_RETURN_IF_ERROR(call->SpliceRawJson(
         agent::UpdatedSettingsResponse::kFirewallListsFieldNumber,
-        stubs::ValidatedJson::AlreadyValidated(snap.firewall_lists));
-    if (!spliced.ok()) return spliced;
-    response->set_firewall_lists_generation(
-        static_cast<int32_t>(snap.firewall_lists_generation));
+        codegen_runtime::ValidatedJson::AlreadyValidated(snap.firewall_lists)));
   }
+  PutChangedGenerations(changes, response);
   return absl::OkStatus();
 }
 
@@ -87,7 +87,7 @@ class SettingsWatchers {
 
   // Answers `call` now if a generation differs from the known one (absent:
   // never matches), else parks it for up to `wait`.
-  void Watch(std::unique_ptr<rpc::DeferredServerCall> call,
+  void Watch(std::unique_ptr<codegen_runtime::DeferredServerCall> call,
              std::optional<uint64_t> known_config,
              std::optional<uint64_t> known_firewall_lists, absl::Duration wait)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -110,7 +110,7 @@ class SettingsWatchers {
 
  private:
   struct Parked {
-    std::unique_ptr<rpc::DeferredServerCall> call;
+    std::unique_ptr<codegen_runtime::DeferredServerCall> call;
     std::optional<uint64_t> known_config;
     std::optional<uint64_t> known_firewall_lists;
     absl::Time deadline;
@@ -123,7 +123,7 @@ class SettingsWatchers {
   // Drops parked calls whose worker is gone (their answers would be lost).
   void ForgetGoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Answers with what `changes` marks changed (`{}` for nothing).
-  static void Answer(rpc::DeferredServerCall* call,
+  static void Answer(codegen_runtime::DeferredServerCall* call,
                      const SettingsChanges& changes);
 
   const SettingsCache* const cache_;  // Not owned.

@@ -12,7 +12,7 @@ namespace zen::bench {
 
 class ZenEchoService final : public EchoService::Service {
  public:
-  absl::Status Echo(rpc::ServerContext*, const EchoMessage& request,
+  absl::Status Echo(codegen_runtime::ServerContext*, const EchoMessage& request,
                     EchoMessage* response) override {
     *response = request;
     return absl::OkStatus();

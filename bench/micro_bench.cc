@@ -11,6 +11,8 @@
 #include "absl/strings/string_view.h"
 #include "bench/bench_util.h"
 #include "bench/echo.pb.h"
+#include "codegen_runtime/method_codec.h"
+#include "codegen_runtime/padded_json.h"
 #include "ipc/crypto.h"
 #include "ipc/frame.h"
 #include "ipc/handshake.h"
@@ -18,8 +20,6 @@
 #include "ipc/secret.h"
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
-#include "stubs/method_codec.h"
-#include "stubs/padded_json.h"
 
 namespace zen::bench {
 namespace {
@@ -44,9 +44,9 @@ std::string Padded(absl::string_view text) {
   return out;
 }
 
-const stubs::MethodCodec& EchoCodec() {
-  static const stubs::MethodCodec* codec =
-      new stubs::MethodCodec(stubs::MethodSpec(
+const codegen_runtime::MethodCodec& EchoCodec() {
+  static const codegen_runtime::MethodCodec* codec =
+      new codegen_runtime::MethodCodec(codegen_runtime::MethodSpec(
           "echo", EchoMessage::descriptor(), EchoMessage::descriptor()));
   return *codec;
 }
@@ -156,7 +156,8 @@ void BM_StubDecodeRequest(benchmark::State& state) {
   EchoMessage request;
   for (auto _ : state) {
     absl::Status status = EchoCodec().DecodeRequest(
-        stubs::PaddedJsonView(args), stubs::PaddedJsonView(kwargs), &request);
+        codegen_runtime::PaddedJsonView(args),
+        codegen_runtime::PaddedJsonView(kwargs), &request);
     benchmark::DoNotOptimize(status);
   }
 }
@@ -177,8 +178,8 @@ void BM_StubDecodeResult(benchmark::State& state) {
   const std::string result = Padded(kPayloadJson);
   EchoMessage response;
   for (auto _ : state) {
-    absl::Status status =
-        EchoCodec().DecodeResult(stubs::PaddedJsonView(result), &response);
+    absl::Status status = EchoCodec().DecodeResult(
+        codegen_runtime::PaddedJsonView(result), &response);
     benchmark::DoNotOptimize(status);
   }
 }

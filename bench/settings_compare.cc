@@ -86,7 +86,8 @@ class SettingsService final : public agent::WorkerAgent::Service {
         padded_(config_->data(), config_->size()) {}
 
   absl::Status UpdatedSettings(
-      rpc::ServerContext*, const agent::UpdatedSettingsRequest& request,
+      codegen_runtime::ServerContext*,
+      const agent::UpdatedSettingsRequest& request,
       agent::UpdatedSettingsResponse* response) override {
     if (request.has_known_config_generation() &&
         request.known_config_generation() == kGeneration) {

@@ -2,12 +2,12 @@
 
 #include <cstdlib>
 
+#include "codegen_runtime/descriptor_codec.h"
 #include "fuzz/fuzz_check.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
-#include "stubs/descriptor_codec.h"
 
 namespace zen::fuzz {
 namespace {
@@ -38,7 +38,7 @@ const std::vector<AgentMethod>& AgentMethods() {
                agent::WorkerAgent::kMethodNames.size());
     for (int i = 0; i < service->method_count(); ++i) {
       const pb::MethodDescriptor* m = service->method(i);
-      out->push_back({m, stubs::MethodCodecFromDescriptor(
+      out->push_back({m, codegen_runtime::MethodCodecFromDescriptor(
                              agent::WorkerAgent::kMethodNames[i], m)});
     }
     return out;

@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/method_codec.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "stubs/method_codec.h"
 
 namespace zen::fuzz {
 
 struct AgentMethod {
   const google::protobuf::MethodDescriptor* descriptor;
-  std::unique_ptr<const stubs::MethodCodec> codec;
+  std::unique_ptr<const codegen_runtime::MethodCodec> codec;
 };
 
 // In declaration order (ping, updated_settings, watch_settings,

@@ -29,6 +29,7 @@
 #include "agent/runtime_settings.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "codegen_runtime/padded_json.h"
 #include "fuzz/agent_codecs.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
@@ -36,7 +37,6 @@
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
 #include "rpc/envelope.h"
-#include "stubs/padded_json.h"
 #include "testing/test_secret.h"
 
 namespace zen::fuzz {
@@ -164,7 +164,7 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
   const std::string kwargs = positional ? "{}" : std::string(text);
   // Only well-formed envelopes: a malformed one just drops the connection
   // (the envelope fuzzer covers that).
-  const stubs::PaddedJsonString frame(absl::StrCat(
+  const codegen_runtime::PaddedJsonString frame(absl::StrCat(
       "[\"x\",\"send_collector_events\",", args, ",", kwargs, "]"));
   rpc::RequestView view;
   if (!rpc::EnvelopeParser(64).ParseRequest(frame.view().json(), &view).ok()) {
@@ -172,8 +172,8 @@ void FuzzEvents(Harness& h, bool positional, absl::string_view text) {
   }
   const AgentMethod& method = AgentMethodNamed("send_collector_events");
   agent::SendCollectorEventsRequest request;
-  const stubs::PaddedJsonString padded_args(view.args);
-  const stubs::PaddedJsonString padded_kwargs(view.kwargs);
+  const codegen_runtime::PaddedJsonString padded_args(view.args);
+  const codegen_runtime::PaddedJsonString padded_kwargs(view.kwargs);
   const bool decodes =
       method.codec
           ->DecodeRequest(padded_args.view(), padded_kwargs.view(), &request)

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
+#include "codegen_runtime/padded_json.h"
 #include "fuzz/agent_codecs.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
@@ -32,7 +33,6 @@
 #include "rpc/envelope.h"
 #include "rpc/json_writer.h"
 #include "rpc/server.h"
-#include "stubs/padded_json.h"
 #include "testing/test_secret.h"
 
 namespace zen::fuzz {
@@ -48,36 +48,39 @@ class RecordingService final : public WorkerAgent::Service {
  public:
   std::unique_ptr<pb::Message> TakeLast() { return std::move(last_); }
 
-  absl::Status Ping(rpc::ServerContext*, const agent::PingRequest& request,
+  absl::Status Ping(codegen_runtime::ServerContext*,
+                    const agent::PingRequest& request,
                     agent::PingResponse*) override {
     return Keep(request);
   }
-  absl::Status UpdatedSettings(rpc::ServerContext*,
+  absl::Status UpdatedSettings(codegen_runtime::ServerContext*,
                                const agent::UpdatedSettingsRequest& request,
                                agent::UpdatedSettingsResponse*) override {
     return Keep(request);
   }
-  absl::Status WatchSettings(rpc::ServerContext*,
+  absl::Status WatchSettings(codegen_runtime::ServerContext*,
                              const agent::WatchSettingsRequest& request,
                              agent::UpdatedSettingsResponse*) override {
     return Keep(request);
   }
   absl::Status SendCollectorEvents(
-      rpc::ServerContext*, const agent::SendCollectorEventsRequest& request,
+      codegen_runtime::ServerContext*,
+      const agent::SendCollectorEventsRequest& request,
       agent::SendCollectorEventsResponse*) override {
     return Keep(request);
   }
   absl::Status CalculateRateLimits(
-      rpc::ServerContext*, const agent::CalculateRateLimitsRequest& request,
+      codegen_runtime::ServerContext*,
+      const agent::CalculateRateLimitsRequest& request,
       agent::CalculateRateLimitsResponse*) override {
     return Keep(request);
   }
-  absl::Status RecordAttackWave(rpc::ServerContext*,
+  absl::Status RecordAttackWave(codegen_runtime::ServerContext*,
                                 const agent::RecordAttackWaveRequest& request,
                                 agent::RecordAttackWaveResponse*) override {
     return Keep(request);
   }
-  absl::Status ReportMetrics(rpc::ServerContext*,
+  absl::Status ReportMetrics(codegen_runtime::ServerContext*,
                              const agent::ReportMetricsRequest& request,
                              agent::ReportMetricsResponse*) override {
     return Keep(request);
@@ -120,8 +123,8 @@ Harness& TheHarness() {
 void CheckRequestRoundTrip(const Method& method, const pb::Message& decoded) {
   std::string args_text, kwargs;
   FUZZ_CHECK(method.codec->EncodeRequest(decoded, &args_text, &kwargs).ok());
-  const stubs::PaddedJsonString args(args_text);
-  const stubs::PaddedJsonString padded(kwargs);
+  const codegen_runtime::PaddedJsonString args(args_text);
+  const codegen_runtime::PaddedJsonString padded(kwargs);
   std::unique_ptr<pb::Message> again(decoded.New());
   FUZZ_CHECK(
       method.codec->DecodeRequest(args.view(), padded.view(), again.get())
@@ -139,7 +142,7 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
                    args, ",", kwargs, "]");
 
   // What the envelope rules say happens to this frame.
-  const stubs::PaddedJsonString padded_frame(frame);
+  const codegen_runtime::PaddedJsonString padded_frame(frame);
   rpc::RequestView request;
   const absl::Status envelope = rpc::EnvelopeParser(64).ParseRequest(
       padded_frame.view().json(), &request);
@@ -157,7 +160,7 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
     return;
   }
   FUZZ_CHECK(written.size() == 1);
-  const stubs::PaddedJsonString padded_response(written[0]);
+  const codegen_runtime::PaddedJsonString padded_response(written[0]);
   rpc::ResponseView response;
   FUZZ_CHECK(rpc::EnvelopeParser(64)
                  .ParseResponse(padded_response.view().json(), &response)
@@ -165,8 +168,8 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
   FUZZ_CHECK(response.id == "f");
 
   // The generated Service and a codec made from the .proto agree.
-  const stubs::PaddedJsonString padded_args(request.args);
-  const stubs::PaddedJsonString padded_kwargs(request.kwargs);
+  const codegen_runtime::PaddedJsonString padded_args(request.args);
+  const codegen_runtime::PaddedJsonString padded_kwargs(request.kwargs);
   std::unique_ptr<pb::Message> mirror =
       NewMessage(method.descriptor->input_type());
   const absl::Status mirror_status = method.codec->DecodeRequest(
@@ -185,7 +188,7 @@ void FuzzRequest(const Method& method, FuzzInput& input) {
 void FuzzResult(const Method& method, FuzzInput& input) {
   const absl::string_view result = input.ConsumeRemaining();
   // A client only sees results inside a response that parsed.
-  const stubs::PaddedJsonString frame(
+  const codegen_runtime::PaddedJsonString frame(
       absl::StrCat("[\"f\",", result, ",null]"));
   rpc::ResponseView response;
   if (!rpc::EnvelopeParser(64)
@@ -193,14 +196,14 @@ void FuzzResult(const Method& method, FuzzInput& input) {
            .ok()) {
     return;
   }
-  const stubs::PaddedJsonString padded(response.result);
+  const codegen_runtime::PaddedJsonString padded(response.result);
   std::unique_ptr<pb::Message> decoded =
       NewMessage(method.descriptor->output_type());
   if (!method.codec->DecodeResult(padded.view(), decoded.get()).ok()) return;
   // What a child accepted, a parent could have sent: encode and decode again.
   std::string encoded;
   FUZZ_CHECK(method.codec->EncodeResult(*decoded, &encoded).ok());
-  const stubs::PaddedJsonString padded_again(encoded);
+  const codegen_runtime::PaddedJsonString padded_again(encoded);
   std::unique_ptr<pb::Message> again(decoded->New());
   FUZZ_CHECK(method.codec->DecodeResult(padded_again.view(), again.get()).ok());
   FUZZ_CHECK(SameMessage(*decoded, *again));

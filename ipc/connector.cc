@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "base/status_macros.h"
 #include "ipc/handshake.h"
 #include "ipc/unix_socket.h"
 
@@ -18,16 +19,17 @@ absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
     return absl::FailedPreconditionError("connect: no secret");
   const absl::Time connect_deadline =
       std::min(deadline, zen::Now() + options.connect_timeout);
-  absl::StatusOr<UniqueFd> fd =
+  ZEN_ASSIGN_OR_RETURN(
+      UniqueFd fd,
       options.transport == Transport::kUnix
           ? ConnectUnix(options.unix_path, connect_deadline, canceller)
-          : ConnectTcp(options.host, options.port, connect_deadline, canceller);
-  if (!fd.ok()) return fd.status();
-  const ConnectCanceller::Registration registration(canceller, fd->get());
+          : ConnectTcp(options.host, options.port, connect_deadline,
+                       canceller));
+  const ConnectCanceller::Registration registration(canceller, fd.get());
   if (!registration.ok()) return absl::CancelledError("connect cancelled");
   const absl::Time handshake_deadline =
       std::min(deadline, zen::Now() + options.handshake_timeout);
-  absl::Status status = ClientHandshake(fd->get(), secret, handshake_deadline);
+  absl::Status status = ClientHandshake(fd.get(), secret, handshake_deadline);
   if (!status.ok()) {
     // Our own shutdown(2) ends the handshake as a closed connection would.
     if (canceller != nullptr && canceller->cancelled()) {
@@ -35,7 +37,7 @@ absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
     }
     return status;
   }
-  return std::make_unique<SocketStream>(std::move(*fd), options.stream);
+  return std::make_unique<SocketStream>(std::move(fd), options.stream);
 }
 
 ReconnectPolicy::ReconnectPolicy(const Options& options)

@@ -22,8 +22,8 @@ inline constexpr size_t kFrameHeaderSize = 4;
 
 // Readable bytes guaranteed after the end of every decoded body, so SIMD
 // parsers may read past it. Their content is unspecified. The one padding
-// constant: stubs::kJsonPadding is this, and the layers that parse with
-// simdjson static_assert that it covers simdjson::SIMDJSON_PADDING.
+// constant: codegen_runtime::kJsonPadding is this, and the layers that parse
+// with simdjson static_assert that it covers simdjson::SIMDJSON_PADDING.
 inline constexpr size_t kFramePadding = 64;
 
 // Bytes asked of the kernel per read when no larger frame is pending (the

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "ipc/crypto.h"
 #include "ipc/socket_io.h"
 
@@ -68,10 +69,9 @@ absl::Status ComputeProof(const Secret& secret, const char* label,
 absl::Status ServerHandshake(int fd, const Secret& secret,
                              absl::Time deadline) {
   constexpr char kRole[] = "server";
-  absl::Status status = CheckKey(kRole, secret);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckKey(kRole, secret));
   uint8_t server_challenge[kChallengeSize];
-  status = RandomChallenge(server_challenge);
+  absl::Status status = RandomChallenge(server_challenge);
   if (!status.ok()) return AtStep(kRole, "making the server challenge", status);
   status = WriteAll(fd,
                     absl::string_view(reinterpret_cast<char*>(server_challenge),
@@ -112,10 +112,9 @@ absl::Status ServerHandshake(int fd, const Secret& secret,
 absl::Status ClientHandshake(int fd, const Secret& secret,
                              absl::Time deadline) {
   constexpr char kRole[] = "client";
-  absl::Status status = CheckKey(kRole, secret);
-  if (!status.ok()) return status;
+  ZEN_RETURN_IF_ERROR(CheckKey(kRole, secret));
   uint8_t server_challenge[kChallengeSize];
-  status = ReadExactly(
+  absl::Status status = ReadExactly(
       fd, absl::Span<uint8_t>(server_challenge, kChallengeSize), deadline);
   if (!status.ok())
     return AtStep(kRole, "reading the server challenge", status);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/clock.h"
+#include "base/status_macros.h"
 #include "ipc/socket_io.h"
 
 namespace zen::ipc {
@@ -55,7 +56,7 @@ absl::StatusOr<uid_t> TcpPeerUidQuery::PeerUid(int fd) {
   if (local.sin_family != AF_INET || remote.sin_family != AF_INET) {
     return absl::UnavailableError("peer uid: not an IPv4 connection");
   }
-  if (absl::Status opened = Open(); !opened.ok()) return opened;
+  ZEN_RETURN_IF_ERROR(Open());
   DiagRequest request{};
   request.header.nlmsg_len = sizeof(request);
   request.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;

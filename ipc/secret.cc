@@ -53,10 +53,9 @@ absl::StatusOr<uint8_t*> AllocatePage() {
 }  // namespace
 
 absl::StatusOr<Secret> Secret::Generate() {
-  absl::StatusOr<uint8_t*> page = AllocatePage();
-  if (!page.ok()) return page.status();
-  Secret secret(*page);
-  ZEN_RETURN_IF_ERROR(SecureRandomBytes(absl::Span<uint8_t>(*page, kSize)));
+  ZEN_ASSIGN_OR_RETURN(uint8_t * page, AllocatePage());
+  Secret secret(page);
+  ZEN_RETURN_IF_ERROR(SecureRandomBytes(absl::Span<uint8_t>(page, kSize)));
   return secret;
 }
 
@@ -64,10 +63,9 @@ absl::StatusOr<Secret> Secret::FromBytes(absl::Span<const uint8_t> key) {
   if (key.size() != kSize) {
     return absl::InvalidArgumentError("secret: key must be 32 bytes");
   }
-  absl::StatusOr<uint8_t*> page = AllocatePage();
-  if (!page.ok()) return page.status();
-  std::memcpy(*page, key.data(), kSize);
-  return Secret(*page);
+  ZEN_ASSIGN_OR_RETURN(uint8_t * page, AllocatePage());
+  std::memcpy(page, key.data(), kSize);
+  return Secret(page);
 }
 
 Secret::~Secret() { Wipe(); }

@@ -77,16 +77,15 @@ absl::Status SetNoDelay(int fd) {
 
 absl::StatusOr<UniqueFd> ListenTcp(absl::string_view host, uint16_t port,
                                    int backlog) {
-  absl::StatusOr<sockaddr_in> addr = MakeAddress(host, port);
-  if (!addr.ok()) return addr.status();
+  ZEN_ASSIGN_OR_RETURN(const sockaddr_in addr, MakeAddress(host, port));
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoStatus("socket", errno);
   // So a restarted server can take the same port while old connections sit
   // in TIME_WAIT.
   const int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
-             sizeof(*addr)) != 0) {
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
+             sizeof(addr)) != 0) {
     return ErrnoStatus(absl::StrCat("bind ", host, ":", port), errno);
   }
   if (::listen(fd.get(), backlog) != 0) return ErrnoStatus("listen", errno);
@@ -125,8 +124,7 @@ absl::StatusOr<UniqueFd> Accept(int listen_fd, absl::Time deadline) {
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
                                     absl::Time deadline,
                                     ConnectCanceller* canceller) {
-  absl::StatusOr<sockaddr_in> addr = MakeAddress(host, port);
-  if (!addr.ok()) return addr.status();
+  ZEN_ASSIGN_OR_RETURN(const sockaddr_in addr, MakeAddress(host, port));
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoStatus("socket", errno);
   const ConnectCanceller::Registration registration(canceller, fd.get());
@@ -134,8 +132,8 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
   ZEN_RETURN_IF_ERROR(SetNoDelay(fd.get()));
   int rc;
   do {
-    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
-                   sizeof(*addr));
+    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
+                   sizeof(addr));
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     if (errno != EINPROGRESS) return ErrnoStatus("connect", errno);
@@ -143,7 +141,7 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port,
     if (absl::IsDeadlineExceeded(waited)) {
       return absl::DeadlineExceededError("connect timed out");
     }
-    if (!waited.ok()) return waited;
+    ZEN_RETURN_IF_ERROR(waited);
     int err = 0;
     socklen_t len = sizeof(err);
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -178,16 +176,16 @@ absl::StatusOr<size_t> ReadSome(int fd, absl::Span<uint8_t> out,
     if (absl::IsDeadlineExceeded(waited)) {
       return absl::DeadlineExceededError("read timed out");
     }
-    if (!waited.ok()) return waited;
+    ZEN_RETURN_IF_ERROR(waited);
   }
 }
 
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline) {
   size_t done = 0;
   while (done < out.size()) {
-    absl::StatusOr<size_t> n = ReadSome(fd, out.subspan(done), deadline);
-    if (!n.ok()) return n.status();
-    done += *n;
+    ZEN_ASSIGN_OR_RETURN(const size_t n,
+                         ReadSome(fd, out.subspan(done), deadline));
+    done += n;
   }
   return absl::OkStatus();
 }
@@ -220,7 +218,7 @@ absl::Status WriteAll(int fd, absl::Span<const iovec> parts,
         if (absl::IsDeadlineExceeded(waited)) {
           return absl::DeadlineExceededError("write timed out");
         }
-        if (!waited.ok()) return waited;
+        ZEN_RETURN_IF_ERROR(waited);
         continue;
       }
       if (err == EPIPE || err == ECONNRESET) {

@@ -13,6 +13,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "base/status_macros.h"
 #include "ipc/receive_timeout.h"
 #include "ipc/socket_io.h"
 
@@ -29,17 +30,15 @@ SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
 
 absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
   for (;;) {
-    absl::StatusOr<std::optional<Frame>> next = decoder_.Next();
-    if (!next.ok()) return next.status();
-    if (next->has_value()) return std::move(**next);
+    ZEN_ASSIGN_OR_RETURN(std::optional<Frame> next, decoder_.Next());
+    if (next.has_value()) return std::move(*next);
     if (shut_down_.load(std::memory_order_relaxed)) {
       return absl::UnavailableError("connection closed");
     }
     absl::Span<uint8_t> space = decoder_.PrepareWrite();
-    absl::StatusOr<size_t> n = Receive(space, deadline);
-    if (!n.ok()) return n.status();
-    drained_ = *n < space.size();
-    decoder_.Commit(*n);
+    ZEN_ASSIGN_OR_RETURN(const size_t n, Receive(space, deadline));
+    drained_ = n < space.size();
+    decoder_.Commit(n);
   }
 }
 
@@ -79,7 +78,7 @@ absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
       if (absl::IsDeadlineExceeded(ready)) {
         return absl::DeadlineExceededError("read timed out");
       }
-      if (!ready.ok()) return ready;
+      ZEN_RETURN_IF_ERROR(ready);
     }
     absl::StatusOr<size_t> n = ReceiveOnce(fd_.get(), space, flags);
     if (!n.ok() || *n > 0) return n;

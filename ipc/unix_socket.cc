@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
+#include "base/status_macros.h"
 #include "ipc/socket_io.h"
 
 namespace zen::ipc {
@@ -90,21 +91,20 @@ absl::StatusOr<UnixListenSocket> ListenUnixInPrivateDir(
       parent_dir.empty() ? DefaultParentDir() : std::string(parent_dir);
   std::string dir = absl::StrCat(parent, "/", kDirTemplate);
   std::string path = absl::StrCat(dir, "/", kSocketName);
-  absl::StatusOr<sockaddr_un> addr = MakeUnixAddress(path);
-  if (!addr.ok()) return addr.status();
+  ZEN_ASSIGN_OR_RETURN(sockaddr_un addr, MakeUnixAddress(path));
   ExitRegistry& registry = Registry();  // Before the directory exists.
   // mkdtemp makes the directory 0700 whatever the umask.
   if (::mkdtemp(dir.data()) == nullptr) {
     return ErrnoStatus(absl::StrCat("mkdtemp in ", parent), errno);
   }
   path = absl::StrCat(dir, "/", kSocketName);
-  std::memcpy(addr->sun_path, path.data(), path.size());
+  std::memcpy(addr.sun_path, path.data(), path.size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   absl::Status failed;
   if (!fd.valid()) {
     failed = ErrnoStatus("socket(AF_UNIX)", errno);
-  } else if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
-                    sizeof(*addr)) != 0) {
+  } else if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
+                    sizeof(addr)) != 0) {
     failed = ErrnoStatus(absl::StrCat("bind ", path), errno);
   } else if (::listen(fd.get(), backlog) != 0) {
     failed = ErrnoStatus("listen", errno);
@@ -141,8 +141,7 @@ void RemoveUnixListenSocket(const UnixListenSocket& socket) {
 absl::StatusOr<UniqueFd> ConnectUnix(absl::string_view path,
                                      absl::Time deadline,
                                      ConnectCanceller* canceller) {
-  absl::StatusOr<sockaddr_un> addr = MakeUnixAddress(path);
-  if (!addr.ok()) return addr.status();
+  ZEN_ASSIGN_OR_RETURN(const sockaddr_un addr, MakeUnixAddress(path));
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoStatus("socket(AF_UNIX)", errno);
   const ConnectCanceller::Registration registration(canceller, fd.get());
@@ -151,8 +150,8 @@ absl::StatusOr<UniqueFd> ConnectUnix(absl::string_view path,
   // EAGAIN while the listener's backlog is full: retry until the deadline.
   int backoff_ms = 1;
   for (;;) {
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
-                  sizeof(*addr)) == 0) {
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
+                  sizeof(addr)) == 0) {
       return fd;
     }
     const int err = errno;

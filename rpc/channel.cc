@@ -48,12 +48,12 @@ Channel::Impl::Impl(const ipc::Secret* secret, ChannelOptions options)
            }}) {}
 
 absl::Status Channel::Impl::Connect(ipc::ConnectCanceller* canceller) {
-  absl::StatusOr<std::unique_ptr<ipc::SocketStream>> stream = ipc::Connect(
-      *secret_, options_.connector, absl::InfiniteFuture(), canceller);
-  if (!stream.ok()) return stream.status();
+  ZEN_ASSIGN_OR_RETURN(std::unique_ptr<ipc::SocketStream> stream,
+                       ipc::Connect(*secret_, options_.connector,
+                                    absl::InfiniteFuture(), canceller));
   MutexLock lock(&mu_);
   if (stopped_) return absl::CancelledError("channel stopped");
-  stream_ = std::shared_ptr<ipc::SocketStream>(*std::move(stream));
+  stream_ = std::shared_ptr<ipc::SocketStream>(std::move(stream));
   ++generation_;
   live_generation_.store(generation_);
   state_changed_.SignalAll();

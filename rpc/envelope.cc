@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "ipc/frame.h"
 #include "rpc/json_writer.h"
 #include "rpc/status_codes.h"
@@ -136,7 +137,7 @@ absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
                                           RequestView* out) {
   ReleaseAfterLarge release(parsers_.get(), json.size());
   Iteration it;
-  if (absl::Status s = Begin(json, "request", &it); !s.ok()) return s;
+  ZEN_RETURN_IF_ERROR(Begin(json, "request", &it));
   size_t index = 0;
   for (auto element : it.array) {
     ondemand::value v;
@@ -187,7 +188,7 @@ absl::Status EnvelopeParser::ParseResponse(absl::string_view json,
                                            ResponseView* out) {
   ReleaseAfterLarge release(parsers_.get(), json.size());
   Iteration it;
-  if (absl::Status s = Begin(json, "response", &it); !s.ok()) return s;
+  ZEN_RETURN_IF_ERROR(Begin(json, "response", &it));
   size_t index = 0;
   absl::string_view error_json;
   for (auto element : it.array) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "base/thread_state.h"
 #include "rpc/envelope.h"
 #include "rpc/relief.h"
@@ -338,13 +339,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   }
   std::unique_ptr<Server> server(new Server(options));
   Server* raw = server.get();
-  absl::StatusOr<std::unique_ptr<ipc::Listener>> listener =
+  ZEN_ASSIGN_OR_RETURN(
+      server->listener_,
       ipc::Listener::Create(secret, options.listener,
                             [raw](std::shared_ptr<ipc::SocketStream> stream) {
                               raw->ServeStream(std::move(stream));
-                            });
-  if (!listener.ok()) return listener.status();
-  server->listener_ = std::move(*listener);
+                            }));
   return server;
 }
 

@@ -60,8 +60,8 @@ def zen_cc_rpc_library(name, srcs, deps, visibility = None, testonly = None, **k
         srcs = [":" + name + "_gen"],
         hdrs = [":" + name + "_gen"],
         deps = deps + [
-            Label("//stubs:message_json"),
-            Label("//stubs:service_support"),
+            Label("//codegen_runtime:message_json"),
+            Label("//codegen_runtime:service_support"),
             Label("//rpc:server"),
             Label("//rpc:channel"),
             Label("//rpc:call_options"),

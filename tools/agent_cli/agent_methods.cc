@@ -8,11 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/descriptor_codec.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/rpc/options.pb.h"
-#include "stubs/descriptor_codec.h"
-#include "stubs/message_json.h"
-#include "stubs/padded_json.h"
 
 namespace zen::agent_cli {
 namespace {
@@ -105,7 +105,8 @@ std::vector<AgentMethod>* BuildAgentMethods() {
     AgentMethod method;
     method.wire_name = wire_name;
     method.descriptor = descriptor;
-    method.codec = stubs::MethodCodecFromDescriptor(wire_name, descriptor);
+    method.codec =
+        codegen_runtime::MethodCodecFromDescriptor(wire_name, descriptor);
     method.new_request = std::move(binding.new_request);
     method.new_response = std::move(binding.new_response);
     method.call = std::move(binding.call);
@@ -137,13 +138,14 @@ absl::StatusOr<std::unique_ptr<pb::Message>> DecodeJsonArgs(
         "ARGS_JSON must be a JSON array of positional arguments (or an "
         "object of the request's fields)");
   }
-  absl::Status status = stubs::ValidateJsonValue(args_json, /*padded=*/false);
+  absl::Status status =
+      codegen_runtime::ValidateJsonValue(args_json, /*padded=*/false);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("ARGS_JSON: ", status.message()));
   }
-  const stubs::PaddedJsonString given(args_json);
-  const stubs::PaddedJsonString none(positional ? "{}" : "[]");
+  const codegen_runtime::PaddedJsonString given(args_json);
+  const codegen_runtime::PaddedJsonString none(positional ? "{}" : "[]");
   std::unique_ptr<pb::Message> request = method.new_request();
   ZEN_RETURN_IF_ERROR(positional
                           ? method.codec->DecodeRequest(

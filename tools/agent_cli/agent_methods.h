@@ -12,11 +12,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "codegen_runtime/method_codec.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/call_options.h"
-#include "stubs/method_codec.h"
 
 namespace zen::agent_cli {
 
@@ -35,7 +35,7 @@ struct AgentMethod {
   const google::protobuf::MethodDescriptor* descriptor;  // Generated pool.
   // The method's codec, built from `descriptor` and its options as the
   // generated code builds its own.
-  std::unique_ptr<const stubs::MethodCodec> codec;
+  std::unique_ptr<const codegen_runtime::MethodCodec> codec;
   // A new, empty request / response message of the method's types.
   std::function<std::unique_ptr<google::protobuf::Message>()> new_request;
   std::function<std::unique_ptr<google::protobuf::Message>()> new_response;

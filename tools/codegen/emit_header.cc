@@ -61,7 +61,7 @@ void EmitService(const ServiceModel& service, Printer* p) {
     p->Print("\n");
     p->PrintRaw(LayoutComment(4, method.comment));
     p->PrintRaw(LayoutCall(4, "virtual ::absl::Status", method.name,
-                           {"::zen::rpc::ServerContext* context",
+                           {"::zen::codegen_runtime::ServerContext* context",
                             "const " + method.request_type + "& request",
                             method.response_type + "* response"},
                            ");", CallKind::kDeclaration));
@@ -151,7 +151,7 @@ void EmitHeader(const FileModel& file, google::protobuf::io::Printer* p) {
                                          "rpc/call_options.h",
                                          "rpc/channel.h",
                                          "rpc/server.h",
-                                         "stubs/server_context.h"};
+                                         "codegen_runtime/server_context.h"};
     std::sort(includes.begin(), includes.end());  // As clang-format does.
     p->Print(
         "#include <array>\n"

@@ -17,11 +17,13 @@ std::string CodecName(const ServiceModel& service, const MethodModel& method) {
 
 void EmitCodec(const ServiceModel& service, const MethodModel& method,
                Printer* p) {
-  p->PrintRaw(LayoutCall(0, "const ::zen::stubs::MethodCodec&",
+  p->PrintRaw(LayoutCall(0, "const ::zen::codegen_runtime::MethodCodec&",
                          CodecName(service, method), {}, ") {",
                          CallKind::kDeclaration));
-  p->Print("  static const ::zen::stubs::MethodCodec* const codec = [] {\n");
-  p->PrintRaw(LayoutCall(4, "::zen::stubs::MethodSpec", "spec",
+  p->Print(
+      "  static const ::zen::codegen_runtime::MethodCodec* const codec = [] "
+      "{\n");
+  p->PrintRaw(LayoutCall(4, "::zen::codegen_runtime::MethodSpec", "spec",
                          {service.name + "::k" + method.name + "MethodName",
                           method.request_type + "::descriptor()",
                           method.response_type + "::descriptor()"},
@@ -41,7 +43,7 @@ void EmitCodec(const ServiceModel& service, const MethodModel& method,
   }
   if (method.null_when_empty) p->Print("    spec.SetNullWhenEmpty(true);\n");
   p->Print(
-      "    return new ::zen::stubs::MethodCodec(spec);\n"
+      "    return new ::zen::codegen_runtime::MethodCodec(spec);\n"
       "  }();\n"
       "  return *codec;\n"
       "}\n");
@@ -57,7 +59,7 @@ void EmitService(const ServiceModel& service, Printer* p) {
   p->Print({{"name", service.name}},
            "void $name$::Service::RegisterOn(::zen::rpc::Server* server) {\n");
   for (const MethodModel& method : service.methods) {
-    p->PrintRaw(LayoutCall(2, "", "::zen::stubs::RegisterUnary",
+    p->PrintRaw(LayoutCall(2, "", "::zen::codegen_runtime::RegisterUnary",
                            {"server", CodecName(service, method) + "()", "this",
                             "&Service::" + method.name},
                            ");"));
@@ -67,10 +69,11 @@ void EmitService(const ServiceModel& service, Printer* p) {
     p->Print("\n");
     p->PrintRaw(LayoutCall(
         0, "::absl::Status", service.name + "::Service::" + method.name,
-        {"::zen::rpc::ServerContext*", "const " + method.request_type + "&",
-         method.response_type + "*"},
+        {"::zen::codegen_runtime::ServerContext*",
+         "const " + method.request_type + "&", method.response_type + "*"},
         ") {", CallKind::kDeclaration));
-    p->PrintRaw(LayoutCall(2, "return", "::zen::stubs::UnimplementedError",
+    p->PrintRaw(LayoutCall(2, "return",
+                           "::zen::codegen_runtime::UnimplementedError",
                            {"k" + method.name + "MethodName"}, ");"));
     p->Print("}\n");
   }
@@ -86,7 +89,8 @@ void EmitStub(const ServiceModel& service, Printer* p) {
                             "const ::zen::rpc::CallOptions& options"},
                            ") {", CallKind::kDeclaration));
     p->PrintRaw(LayoutCall(
-        2, "return", "::zen::stubs::CallUnary<" + method.response_type + ">",
+        2, "return",
+        "::zen::codegen_runtime::CallUnary<" + method.response_type + ">",
         {"channel_", codec, "request", "options"}, ");"));
     p->Print("}\n\n");
     p->PrintRaw(LayoutCall(0, "void",
@@ -96,7 +100,8 @@ void EmitStub(const ServiceModel& service, Printer* p) {
                             "Callback<" + method.response_type + "> done"},
                            ") {", CallKind::kDeclaration));
     p->PrintRaw(LayoutCall(
-        2, "", "::zen::stubs::CallUnaryAsync<" + method.response_type + ">",
+        2, "",
+        "::zen::codegen_runtime::CallUnaryAsync<" + method.response_type + ">",
         {"channel_", codec, "request", "options", "std::move(done)"}, ");"));
     p->Print("}\n");
   }
@@ -114,8 +119,8 @@ void EmitSource(const FileModel& file, google::protobuf::io::Printer* p) {
       "\n"
       "#include <utility>\n"
       "\n"
-      "#include \"stubs/method_codec.h\"\n"
-      "#include \"stubs/service_support.h\"\n");
+      "#include \"codegen_runtime/method_codec.h\"\n"
+      "#include \"codegen_runtime/service_support.h\"\n");
   if (!file.cpp_namespace.empty()) {
     p->Print({{"ns", file.cpp_namespace}}, "\nnamespace $ns$ {\n");
   }

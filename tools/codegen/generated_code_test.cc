@@ -24,14 +24,14 @@ static_assert(Silent::kMethodNames.empty());
 static_assert(::Echo::kSayMethodName == "say");
 
 class FakeGreeter : public Greeter::Service {
-  absl::Status SayHello(rpc::ServerContext* context,
+  absl::Status SayHello(codegen_runtime::ServerContext* context,
                         const HelloRequest& request,
                         HelloReply* response) override {
     response->set_message("hello " + request.name() + " via " +
                           std::string(context->method()));
     return absl::OkStatus();
   }
-  absl::Status SayGoodbye(rpc::ServerContext*, const HelloRequest&,
+  absl::Status SayGoodbye(codegen_runtime::ServerContext*, const HelloRequest&,
                           google::protobuf::Empty*) override {
     return absl::OkStatus();
   }
@@ -40,7 +40,7 @@ class FakeGreeter : public Greeter::Service {
 
 class FakeInventory : public Inventory::Service {
  public:
-  absl::Status PutDocument(rpc::ServerContext*,
+  absl::Status PutDocument(codegen_runtime::ServerContext*,
                            const PutDocumentRequest& request,
                            PutDocumentResponse* response) override {
     last_key = request.key();
@@ -49,7 +49,8 @@ class FakeInventory : public Inventory::Service {
     response->set_version(2);
     return absl::OkStatus();
   }
-  absl::Status ListItems(rpc::ServerContext*, const common::Query& query,
+  absl::Status ListItems(codegen_runtime::ServerContext*,
+                         const common::Query& query,
                          ListItemsResponse* response) override {
     for (int i = 0; i < query.limit(); ++i) {
       common::Item* item = response->add_items();
@@ -58,7 +59,7 @@ class FakeInventory : public Inventory::Service {
     }
     return absl::OkStatus();
   }
-  absl::Status GetMetadata(rpc::ServerContext*,
+  absl::Status GetMetadata(codegen_runtime::ServerContext*,
                            const PutDocumentRequest::Metadata& request,
                            PutDocumentRequest::Metadata* response) override {
     response->set_owner(request.owner() + "!");
@@ -70,7 +71,8 @@ class FakeInventory : public Inventory::Service {
 };
 
 class FakeEcho : public ::Echo::Service {
-  absl::Status Say(rpc::ServerContext*, const ::EchoMessage& request,
+  absl::Status Say(codegen_runtime::ServerContext*,
+                   const ::EchoMessage& request,
                    ::EchoMessage* response) override {
     *response = request;
     return absl::OkStatus();

@@ -12,39 +12,41 @@ TEST(LayoutCallTest, KeepsWhatFitsOnOneLine) {
 }
 
 TEST(LayoutCallTest, AlignsArgumentsAfterTheParenthesisWhenTheyFit) {
-  EXPECT_EQ(LayoutCall(4, "virtual ::absl::Status", "Ping",
-                       {"::zen::rpc::ServerContext* context",
-                        "const ::zen::agent::PingRequest& request",
-                        "::zen::agent::PingResponse* response"},
-                       ");", CallKind::kDeclaration),
-            "    virtual ::absl::Status Ping(::zen::rpc::ServerContext* "
-            "context,\n"
-            "                                const ::zen::agent::PingRequest& "
-            "request,\n"
-            "                                ::zen::agent::PingResponse* "
-            "response);\n");
+  EXPECT_EQ(
+      LayoutCall(4, "virtual ::absl::Status", "Ping",
+                 {"::zen::codegen_runtime::ServerContext* context",
+                  "const ::zen::agent::PingRequest& request",
+                  "::zen::agent::PingResponse* response"},
+                 ");", CallKind::kDeclaration),
+      "    virtual ::absl::Status Ping(::zen::codegen_runtime::ServerContext* "
+      "context,\n"
+      "                                const ::zen::agent::PingRequest& "
+      "request,\n"
+      "                                ::zen::agent::PingResponse* "
+      "response);\n");
 }
 
 TEST(LayoutCallTest, BreaksAfterTheParenthesisWhenAlignedArgumentsDoNotFit) {
   EXPECT_EQ(LayoutCall(4, "virtual ::absl::Status", "UpdatedSettings",
-                       {"::zen::rpc::ServerContext* context",
+                       {"::zen::codegen_runtime::ServerContext* context",
                         "const ::zen::agent::UpdatedSettingsRequest& request",
                         "::zen::agent::UpdatedSettingsResponse* response"},
                        ");", CallKind::kDeclaration),
             "    virtual ::absl::Status UpdatedSettings(\n"
-            "        ::zen::rpc::ServerContext* context,\n"
+            "        ::zen::codegen_runtime::ServerContext* context,\n"
             "        const ::zen::agent::UpdatedSettingsRequest& request,\n"
             "        ::zen::agent::UpdatedSettingsResponse* response);\n");
 }
 
 TEST(LayoutCallTest, PacksArgumentsGreedily) {
-  EXPECT_EQ(LayoutCall(2, "", "::zen::stubs::RegisterUnary",
+  EXPECT_EQ(LayoutCall(2, "", "::zen::codegen_runtime::RegisterUnary",
                        {"server", "WorkerAgent_CalculateRateLimitsCodec()",
                         "this", "&Service::CalculateRateLimits"},
                        ");"),
-            "  ::zen::stubs::RegisterUnary(server, "
+            "  ::zen::codegen_runtime::RegisterUnary(server,\n"
+            "                                        "
             "WorkerAgent_CalculateRateLimitsCodec(),\n"
-            "                              this, "
+            "                                        this, "
             "&Service::CalculateRateLimits);\n");
 }
 
@@ -78,11 +80,11 @@ TEST(LayoutCallTest, SplitsAnArgumentBetweenTypeAndName) {
 TEST(LayoutCallTest, BreaksALongTemplatedCallAfterItsAngleBracket) {
   EXPECT_EQ(
       LayoutCall(2, "return",
-                 "::zen::stubs::CallUnary<::zen::codegen::testdata::"
+                 "::zen::codegen_runtime::CallUnary<::zen::codegen::testdata::"
                  "golden::v1::HelloReply>",
                  {"channel_", "Greeter_SayHelloCodec()", "request", "options"},
                  ");"),
-      "  return ::zen::stubs::CallUnary<\n"
+      "  return ::zen::codegen_runtime::CallUnary<\n"
       "      ::zen::codegen::testdata::golden::v1::HelloReply>(\n"
       "      channel_, Greeter_SayHelloCodec(), request, options);\n");
 }

@@ -25,7 +25,8 @@ constexpr char kResult[] =
 
 class Limiter : public WorkerAgent::Service {
   absl::Status CalculateRateLimits(
-      rpc::ServerContext*, const CalculateRateLimitsRequest& request,
+      codegen_runtime::ServerContext*,
+      const CalculateRateLimitsRequest& request,
       CalculateRateLimitsResponse* response) override {
     response->set_throttled(false);
     response->set_discriminator(request.client_ip());

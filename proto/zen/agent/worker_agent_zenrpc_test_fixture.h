@@ -77,12 +77,12 @@ int CountArrayElements(const std::string& json);
 // A parent-side agent with canned answers.
 class FakeAgent : public WorkerAgent::Service {
  public:
-  absl::Status Ping(rpc::ServerContext*, const PingRequest&,
+  absl::Status Ping(codegen_runtime::ServerContext*, const PingRequest&,
                     PingResponse*) override {
     return absl::OkStatus();
   }
 
-  absl::Status UpdatedSettings(rpc::ServerContext*,
+  absl::Status UpdatedSettings(codegen_runtime::ServerContext*,
                                const UpdatedSettingsRequest& request,
                                UpdatedSettingsResponse* response) override {
     last_settings_request = request;
@@ -94,7 +94,7 @@ class FakeAgent : public WorkerAgent::Service {
     return absl::OkStatus();
   }
 
-  absl::Status SendCollectorEvents(rpc::ServerContext* context,
+  absl::Status SendCollectorEvents(codegen_runtime::ServerContext* context,
                                    const SendCollectorEventsRequest& request,
                                    SendCollectorEventsResponse*) override {
     events_received = CountArrayElements(request.events());
@@ -106,7 +106,8 @@ class FakeAgent : public WorkerAgent::Service {
   }
 
   absl::Status CalculateRateLimits(
-      rpc::ServerContext*, const CalculateRateLimitsRequest& request,
+      codegen_runtime::ServerContext*,
+      const CalculateRateLimitsRequest& request,
       CalculateRateLimitsResponse* response) override {
     last_rate_request = request;
     if (request.route().path() == "/unlimited") return absl::OkStatus();
@@ -121,7 +122,7 @@ class FakeAgent : public WorkerAgent::Service {
     return absl::OkStatus();
   }
 
-  absl::Status RecordAttackWave(rpc::ServerContext*,
+  absl::Status RecordAttackWave(codegen_runtime::ServerContext*,
                                 const RecordAttackWaveRequest& request,
                                 RecordAttackWaveResponse* response) override {
     // A wave once the same IP has sent two suspicious requests.
@@ -149,7 +150,7 @@ class FakeAgent : public WorkerAgent::Service {
 // Implements nothing but Ping.
 class PingOnlyAgent : public WorkerAgent::Service {
  public:
-  absl::Status Ping(rpc::ServerContext*, const PingRequest&,
+  absl::Status Ping(codegen_runtime::ServerContext*, const PingRequest&,
                     PingResponse*) override {
     return absl::OkStatus();
   }

@@ -1,0 +1,75 @@
+// Helpers of the message <-> JSON codec tests: protobuf's own JSON and
+// text formats as the reference the codec is checked against.
+#ifndef ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_
+#define ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "codegen_runtime/message_json.h"
+#include "codegen_runtime/padded_json.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace zen::codegen_runtime::testing {
+
+namespace pb = google::protobuf;
+
+// `text` in protobuf's text format, parsed (a failure fails the test).
+template <typename T>
+T FromText(const std::string& text) {
+  T message;
+  EXPECT_TRUE(pb::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+// `message` encoded by `codec` (a failure fails the test).
+template <typename T>
+std::string Encode(const MessageJson& codec, const T& message) {
+  std::string out;
+  absl::Status status = codec.Encode(message, &out);
+  EXPECT_TRUE(status.ok()) << status;
+  return out;
+}
+
+// `json` decoded by `codec` into `message`.
+template <typename T>
+absl::Status Decode(const MessageJson& codec, absl::string_view json,
+                    T* message) {
+  PaddedJsonString padded(json);
+  return codec.Decode(padded.view(), message);
+}
+
+// What protobuf's own parser makes of `json`.
+template <typename T>
+T ProtobufParse(const std::string& json) {
+  T message;
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  pb::util::Status status =
+      pb::util::JsonStringToMessage(json, &message, options);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in " << json;
+  return message;
+}
+
+// What protobuf's own printer makes of `message`, with proto field names.
+template <typename T>
+std::string ProtobufPrint(const T& message) {
+  std::string json;
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  EXPECT_TRUE(pb::util::MessageToJsonString(message, &json, options).ok());
+  return json;
+}
+
+// Same message, field by field.
+inline bool Equal(const pb::Message& a, const pb::Message& b) {
+  return pb::util::MessageDifferencer::Equals(a, b);
+}
+
+}  // namespace zen::codegen_runtime::testing
+
+#endif  // ZEN_CODEGEN_RUNTIME_MESSAGE_JSON_TEST_UTIL_H_
