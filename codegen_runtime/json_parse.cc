@@ -133,88 +133,105 @@ absl::Status ReadDouble(od::value& value, od::json_type type,
 
 // Sets a singular field or appends to a repeated one: one overload per
 // C++ type, so that the parsing below is written once per kind of JSON.
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           int32_t v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, int32_t v) {
+  if (a != nullptr) return a->set_signed(m, v);
   f->is_repeated() ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           int64_t v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, int64_t v) {
+  if (a != nullptr) return a->set_signed(m, v);
   f->is_repeated() ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           uint32_t v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, uint32_t v) {
+  if (a != nullptr) return a->set_unsigned(m, v);
   f->is_repeated() ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           uint64_t v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, uint64_t v) {
+  if (a != nullptr) return a->set_unsigned(m, v);
   f->is_repeated() ? r->AddUInt64(m, f, v) : r->SetUInt64(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           double v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, double v) {
+  if (a != nullptr) return a->set_double(m, v);
   f->is_repeated() ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           float v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, float v) {
+  if (a != nullptr) return a->set_double(m, v);
   f->is_repeated() ? r->AddFloat(m, f, v) : r->SetFloat(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           bool v) {
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, bool v) {
+  if (a != nullptr) return a->set_signed(m, v);
   f->is_repeated() ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
 }
-void Store(const pb::Reflection* r, pb::Message* m, const FieldDescriptor* f,
-           std::string v) {
-  f->is_repeated() ? r->AddString(m, f, std::move(v))
-                   : r->SetString(m, f, std::move(v));
+// A string is assigned in place through an accessor: a reused message keeps
+// its buffer.
+void Store(const FieldAccess* a, const pb::Reflection* r, pb::Message* m,
+           const FieldDescriptor* f, std::string_view v) {
+  if (a != nullptr) {
+    a->mutable_string(m)->assign(v.data(), v.size());
+    return;
+  }
+  std::string copy(v.data(), v.size());
+  f->is_repeated() ? r->AddString(m, f, std::move(copy))
+                   : r->SetString(m, f, std::move(copy));
 }
 
 template <typename T>
 absl::Status ParseInteger(od::value& value, od::json_type type,
-                          const FieldDescriptor* f, const pb::Reflection* r,
-                          pb::Message* message) {
+                          const FieldDescriptor* f, const FieldAccess* a,
+                          const pb::Reflection* r, pb::Message* message) {
   T v = 0;
   absl::Status status = ReadInteger(value, type, f, &v);
-  if (status.ok()) Store(r, message, f, v);
+  if (status.ok()) Store(a, r, message, f, v);
   return status;
 }
 
 // A double or float field (ReadDouble checks a float's range).
 template <typename T>
 absl::Status ParseFloat(od::value& value, od::json_type type,
-                        const FieldDescriptor* f, const pb::Reflection* r,
-                        pb::Message* message) {
+                        const FieldDescriptor* f, const FieldAccess* a,
+                        const pb::Reflection* r, pb::Message* message) {
   double v = 0;
   absl::Status status = ReadDouble(value, type, f, &v);
-  if (status.ok()) Store(r, message, f, static_cast<T>(v));
+  if (status.ok()) Store(a, r, message, f, static_cast<T>(v));
   return status;
 }
 
 // Parses one value (a singular field's, or one element of a repeated one).
-// `r` is message's reflection, looked up once per field by the caller.
+// `a` is the field's generated accessor (if the message is of the generated
+// class), else null and `r` is message's reflection, looked up once per
+// field by the caller.
 absl::Status ParseOne(od::value& value, od::json_type type,
-                      const FieldEntry& entry, const pb::Reflection* r,
-                      pb::Message* message, int depth) {
+                      const FieldEntry& entry, const FieldAccess* a,
+                      const pb::Reflection* r, pb::Message* message,
+                      int depth) {
   const FieldDescriptor* f = entry.field;
   const bool repeated = f->is_repeated();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      return ParseInteger<int32_t>(value, type, f, r, message);
+      return ParseInteger<int32_t>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_INT64:
-      return ParseInteger<int64_t>(value, type, f, r, message);
+      return ParseInteger<int64_t>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_UINT32:
-      return ParseInteger<uint32_t>(value, type, f, r, message);
+      return ParseInteger<uint32_t>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_UINT64:
-      return ParseInteger<uint64_t>(value, type, f, r, message);
+      return ParseInteger<uint64_t>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return ParseFloat<double>(value, type, f, r, message);
+      return ParseFloat<double>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return ParseFloat<float>(value, type, f, r, message);
+      return ParseFloat<float>(value, type, f, a, r, message);
     case FieldDescriptor::CPPTYPE_BOOL: {
       bool v = false;
       if (type != od::json_type::boolean ||
           value.get_bool().get(v) != simdjson::SUCCESS) {
         return FieldError(f, "expected true or false");
       }
-      Store(r, message, f, v);
+      Store(a, r, message, f, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_STRING: {
@@ -225,7 +242,7 @@ absl::Status ParseOne(od::value& value, od::json_type type,
       if (value.get_string().get(v) != simdjson::SUCCESS) {
         return FieldError(f, "not a valid string");
       }
-      Store(r, message, f, std::string(v.data(), v.size()));
+      Store(a, r, message, f, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
@@ -286,8 +303,15 @@ absl::Status ParseFieldValue(simdjson::ondemand::value value,
   od::json_type type;
   if (auto error = value.type().get(type)) return JsonError(error, f->name());
   if (type == od::json_type::null) return absl::OkStatus();
+  if (!f->is_repeated()) {
+    const FieldAccess* a =
+        entry.access != nullptr && entry.access_owner->Covers(*message)
+            ? entry.access
+            : nullptr;
+    const pb::Reflection* r = a != nullptr ? nullptr : message->GetReflection();
+    return ParseOne(value, type, entry, a, r, message, depth);
+  }
   const pb::Reflection* r = message->GetReflection();
-  if (!f->is_repeated()) return ParseOne(value, type, entry, r, message, depth);
   od::array array;
   if (type != od::json_type::array ||
       value.get_array().get(array) != simdjson::SUCCESS) {
@@ -305,7 +329,8 @@ absl::Status ParseFieldValue(simdjson::ondemand::value value,
     if (element_type == od::json_type::null) {
       return FieldError(f, "null is not allowed in a repeated field");
     }
-    ZEN_RETURN_IF_ERROR(ParseOne(v, element_type, entry, r, message, depth));
+    ZEN_RETURN_IF_ERROR(
+        ParseOne(v, element_type, entry, nullptr, r, message, depth));
   }
   return absl::OkStatus();
 }

@@ -13,6 +13,37 @@ namespace zen::codegen_runtime::internal {
 namespace pb = google::protobuf;
 using pb::FieldDescriptor;
 
+namespace {
+
+// The generated accessor of `f`, if the registered one fits its kind (a
+// descriptor from another pool may share the name but not the fields).
+const FieldAccess* AccessFor(const MessageAccess& access,
+                             const FieldDescriptor* f) {
+  if (f->is_repeated() || f->real_containing_oneof() != nullptr) {
+    return nullptr;
+  }
+  const FieldAccess* a = access.Find(f->number());
+  if (a == nullptr) return nullptr;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return a->get_signed != nullptr ? a : nullptr;
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return a->get_unsigned != nullptr ? a : nullptr;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return a->get_double != nullptr ? a : nullptr;
+    case FieldDescriptor::CPPTYPE_STRING:
+      return a->get_string != nullptr ? a : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
 bool IsWellKnown(const pb::FileDescriptor* file) {
   return file->package() == "google.protobuf";
 }
@@ -135,6 +166,7 @@ void TypeTables::Fill(TypeTable* table,
                       absl::Span<const google::protobuf::FieldDescriptor* const>
                           raw_json_fields) {
   const pb::Descriptor* type = table->type_;
+  table->access_ = FindMessageAccess(type->full_name());
   table->fields_.resize(type->field_count());
   for (int i = 0; i < type->field_count(); ++i) {
     const FieldDescriptor* f = type->field(i);
@@ -156,6 +188,10 @@ void TypeTables::Fill(TypeTable* table,
         const TypeTable* sub = TableFor(f->message_type());
         table->fields_[i].message = sub;
       }
+    }
+    if (table->access_ != nullptr && entry.kind == FieldKind::kFast) {
+      entry.access = AccessFor(*table->access_, f);
+      if (entry.access != nullptr) entry.access_owner = table->access_;
     }
     if (f->has_json_name()) CheckExplicitJsonName(f, entry.kind);
     table->by_key_.emplace(f->name(), i);

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "codegen_runtime/field_access.h"
 #include "codegen_runtime/spliced_json.h"
 #include "codegen_runtime/validated_json.h"
 #include "google/protobuf/descriptor.h"
@@ -89,6 +90,10 @@ struct FieldEntry {
   // For kFast message-typed fields: the table of the field's type; nullptr
   // for a google.protobuf.Value, which holds any JSON (json_value.h).
   const TypeTable* message = nullptr;
+  // Typed access generated for this field (field_access.h), or nullptr;
+  // usable on a message only if the table's access Covers() it.
+  const FieldAccess* access = nullptr;
+  const MessageAccess* access_owner = nullptr;  // Set with `access`.
 };
 
 // How the fields of one message type map to JSON. Immutable once built.
@@ -110,6 +115,14 @@ class TypeTable {
   // Indexed by FieldDescriptor::index().
   absl::Span<const FieldEntry> fields() const { return fields_; }
 
+  // The generated class's accessors (field_access.h), or nullptr. Use
+  // FieldEntry::access only for a message it Covers().
+  const MessageAccess* access() const { return access_; }
+  // Whether `message` may be read and written through FieldEntry::access.
+  bool Accessible(const google::protobuf::Message& message) const {
+    return access_ != nullptr && access_->Covers(message);
+  }
+
   bool has_fallback() const { return has_fallback_; }
   bool has_raw_json() const { return has_raw_json_; }
 
@@ -120,6 +133,7 @@ class TypeTable {
   // Keys point into descriptor-owned strings, which live as long as their
   // pool (forever, for generated messages).
   absl::flat_hash_map<absl::string_view, int> by_key_;
+  const MessageAccess* access_ = nullptr;
   bool has_fallback_ = false;
   bool has_raw_json_ = false;
 };

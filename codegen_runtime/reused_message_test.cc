@@ -2,16 +2,16 @@
 
 #include <string>
 
-#include "gtest/gtest.h"
 #include "codegen_runtime/testdata/codec_test.pb.h"
+#include "gtest/gtest.h"
 
 namespace zen::codegen_runtime {
 namespace {
 
-using Request =
-    ReusedMessage<::zen::codegen_runtime::testing::Inner, MessageRole::kRequest>;
-using Response =
-    ReusedMessage<::zen::codegen_runtime::testing::Inner, MessageRole::kResponse>;
+using Request = ReusedMessage<::zen::codegen_runtime::testing::Inner,
+                              MessageRole::kRequest>;
+using Response = ReusedMessage<::zen::codegen_runtime::testing::Inner,
+                               MessageRole::kResponse>;
 
 TEST(ReusedMessageTest, TheNextCallGetsTheSameMessageClearedWithItsBuffer) {
   const std::string* buffer = nullptr;

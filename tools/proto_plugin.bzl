@@ -66,7 +66,12 @@ def run_proto_plugin(ctx, plugin, plugin_name, suffixes, mnemonic):
             if not src.is_source:
                 fail("%s: generated .proto files are not supported" % src.short_path)
             srcs.append(src)
-            stem = src.basename[:-len(".proto")]
+            # Relative to the package: a .proto in a subdirectory (testdata/)
+            # gets its outputs in the same subdirectory, where protoc writes.
+            relative = src.short_path
+            if ctx.label.package:
+                relative = relative[len(ctx.label.package) + 1:]
+            stem = relative[:-len(".proto")]
             for suffix in suffixes:
                 outs.append(ctx.actions.declare_file(stem + suffix))
 

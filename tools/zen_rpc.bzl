@@ -59,6 +59,11 @@ def zen_cc_rpc_library(name, srcs, deps, visibility = None, testonly = None, **k
         # cc_library takes the .h files for hdrs and the .cc files for srcs.
         srcs = [":" + name + "_gen"],
         hdrs = [":" + name + "_gen"],
+        # The generated .cc registers its messages' field accessors at load
+        # (codegen_runtime/field_access.h): kept even when nothing else in
+        # it is referenced, so a message is never silently left to the
+        # slower Reflection path.
+        alwayslink = True,
         deps = deps + [
             Label("//codegen_runtime:message_json"),
             Label("//codegen_runtime:service_support"),

@@ -17,6 +17,9 @@ void EmitHeader(const FileModel& file, google::protobuf::io::Printer* printer);
 // (UNIMPLEMENTED) methods and the Stub methods.
 void EmitSource(const FileModel& file, google::protobuf::io::Printer* printer);
 
+// The registration of file.messages' accessors (EmitSource calls it).
+void EmitAccess(const FileModel& file, google::protobuf::io::Printer* printer);
+
 }  // namespace zen::codegen
 
 #endif  // ZEN_TOOLS_CODEGEN_EMIT_H_

@@ -7,6 +7,7 @@
 
 #include "google/protobuf/io/printer.h"
 #include "google/protobuf/io/zero_copy_stream.h"
+#include "tools/codegen/access_model.h"
 #include "tools/codegen/emit.h"
 #include "tools/codegen/layout.h"
 #include "tools/codegen/names.h"
@@ -248,6 +249,7 @@ bool BuildFileModel(const google::protobuf::FileDescriptor* file,
     }
     model->services.push_back(std::move(service));
   }
+  AddMessageAccess(file, &model->messages);
   return CheckRawJsonPlacement(file, &options, &check);
 }
 

@@ -32,6 +32,24 @@ struct ServiceModel {
   std::vector<MethodModel> methods;
 };
 
+// A singular field that the JSON codec reads and writes through its
+// generated accessors instead of Reflection (codegen_runtime/field_access.h).
+struct AccessorModel {
+  int number = 0;
+  std::string name;        // The C++ accessor, e.g. "user".
+  std::string builder;     // "SignedField", "UnsignedField", "FloatingField" or
+                           // "StringField".
+  std::string value_type;  // e.g. "int32_t"; empty for a string.
+  bool explicit_presence = false;  // has_x() exists.
+};
+
+// The accessors of one message class of the file.
+struct MessageAccessModel {
+  std::string full_name;  // e.g. "zen.bench.EchoMessage".
+  std::string cpp_type;   // e.g. "::zen::bench::EchoMessage".
+  std::vector<AccessorModel> fields;
+};
+
 struct FileModel {
   std::string proto_path;     // e.g. "proto/zen/agent/worker_agent.proto".
   std::string pb_header;      // e.g. "proto/zen/agent/worker_agent.pb.h".
@@ -39,6 +57,9 @@ struct FileModel {
   std::string header_guard;   // e.g. "PROTO_ZEN_AGENT_WORKER_AGENT_ZENRPC_H_".
   std::string cpp_namespace;  // e.g. "zen::agent"; empty without a package.
   std::vector<ServiceModel> services;
+  // Every message class of the file with at least one accessor, nested ones
+  // included, in declaration order.
+  std::vector<MessageAccessModel> messages;
 };
 
 }  // namespace zen::codegen
