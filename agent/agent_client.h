@@ -162,8 +162,10 @@ class AgentClient {
   // Buffers an event for the next flush.
   void RecordEvent(CollectorEvent event);
 
-  // Sends the buffered events now. On failure they stay buffered for the
-  // next try (up to the cap).
+  // Sends the buffered events now, then what this worker's calls to the
+  // parent counted since its last report (report_metrics; agent/
+  // call_metrics.h). On failure the events stay buffered for the next try
+  // (up to the cap), as do the metrics.
   absl::Status Flush();
 
   // Asks the parent for new settings now and applies what changed

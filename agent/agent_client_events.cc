@@ -45,7 +45,7 @@ absl::Status AgentClient::Impl::Flush() {
       MutexLock lock(&mu_);
       if (stopped_) return absl::CancelledError("agent client stopped");
       const size_t n = std::min(events_.size(), kMaxEventsPerFlush);
-      if (n == 0) return absl::OkStatus();
+      if (n == 0) break;
       batch.assign(std::make_move_iterator(events_.begin()),
                    std::make_move_iterator(events_.begin() + n));
       events_.erase(events_.begin(), events_.begin() + n);
@@ -72,6 +72,10 @@ absl::Status AgentClient::Impl::Flush() {
     MutexLock lock(&mu_);
     stats_.events_sent += batch.size();
   }
+  // The calls' metrics ride on the flush's schedule (agent/call_metrics.h).
+  if (local_ != nullptr) return absl::OkStatus();
+  return NoteFailure(
+      metrics_reporter_.Report(Channels(), Stub(), options_.call_timeout));
 }
 
 void AgentClient::Impl::Requeue(std::vector<CollectorEvent> batch) {

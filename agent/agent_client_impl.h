@@ -22,6 +22,7 @@
 #include "agent/agent_client.h"
 #include "agent/agent_service.h"
 #include "agent/attack_wave_detector.h"
+#include "agent/call_metrics.h"
 #include "agent/collector_event.h"
 #include "agent/log_throttle.h"
 #include "agent/rate_limiter.h"
@@ -170,6 +171,7 @@ class AgentClient::Impl {
   bool orphan_probed_ = false;  // Schedule thread only.
 
   Mutex flush_mu_;
+  MetricsReporter metrics_reporter_ ABSL_GUARDED_BY(flush_mu_);
   Mutex poll_mu_;
   Mutex apply_mu_;
   mutable Mutex mu_;

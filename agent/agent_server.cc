@@ -3,11 +3,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "codegen_runtime/json_value.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "rpc/metrics_text.h"
 
 namespace zen {
 
@@ -15,8 +17,11 @@ namespace zen {
 // AgentService, the one code path the parent's in-process client uses too.
 class AgentServer::Service final : public agent::WorkerAgent::Service {
  public:
-  Service(AgentService* service, SettingsWatchers* watchers)
-      : service_(service), watchers_(watchers) {}
+  Service(AgentService* service, SettingsWatchers* watchers,
+          WorkerMetrics* worker_metrics)
+      : service_(service),
+        watchers_(watchers),
+        worker_metrics_(worker_metrics) {}
 
   absl::Status Ping(codegen_runtime::ServerContext*, const agent::PingRequest&,
                     agent::PingResponse*) override {
@@ -82,9 +87,17 @@ class AgentServer::Service final : public agent::WorkerAgent::Service {
     return absl::OkStatus();
   }
 
+  absl::Status ReportMetrics(codegen_runtime::ServerContext*,
+                             const agent::ReportMetricsRequest& request,
+                             agent::ReportMetricsResponse*) override {
+    worker_metrics_->Add(request);
+    return absl::OkStatus();
+  }
+
  private:
-  AgentService* const service_;       // Not owned; outlives the RPC service.
-  SettingsWatchers* const watchers_;  // Not owned; as service_.
+  AgentService* const service_;          // Not owned; outlives the RPC service.
+  SettingsWatchers* const watchers_;     // Not owned; as service_.
+  WorkerMetrics* const worker_metrics_;  // Not owned; as service_.
 };
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
@@ -96,8 +109,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
       rpc::Server::Create(secret, options.server);
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
-  server->rpc_service_ =
-      std::make_unique<Service>(&server->service_, &server->watchers_);
+  server->rpc_service_ = std::make_unique<Service>(
+      &server->service_, &server->watchers_, &server->worker_metrics_);
   server->rpc_service_->RegisterOn(server->server_.get());
   return server;
 }
@@ -147,6 +160,25 @@ absl::Status AgentServer::UpdateFirewallLists(std::string json) {
   absl::Status updated = service_.UpdateFirewallLists(std::move(json));
   if (updated.ok()) watchers_.Notify();
   return updated;
+}
+
+void AgentServer::WriteMetrics(std::string* out) const {
+  rpc::AppendMethodMetrics("zen_agent_server", "this agent server handled",
+                           server_->method_metrics(), out);
+  rpc::AppendMethodMetrics("zen_agent_worker",
+                           "workers made to the agent server, as reported",
+                           worker_metrics_.Sum(), out);
+  absl::StrAppend(
+      out,
+      "# HELP zen_agent_worker_metrics_reports_total report_metrics calls "
+      "taken.\n# TYPE zen_agent_worker_metrics_reports_total counter\n"
+      "zen_agent_worker_metrics_reports_total ",
+      worker_metrics_.reports(),
+      "\n# HELP zen_agent_worker_metrics_rejected_total Report entries "
+      "refused as malformed.\n"
+      "# TYPE zen_agent_worker_metrics_rejected_total counter\n"
+      "zen_agent_worker_metrics_rejected_total ",
+      worker_metrics_.rejected(), "\n");
 }
 
 void AgentServer::AbandonAfterFork() {

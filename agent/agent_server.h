@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "agent/agent_service.h"
 #include "agent/attack_wave_detector.h"
+#include "agent/call_metrics.h"
 #include "agent/collector.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
@@ -28,6 +29,8 @@ struct AgentServerOptions {
   CollectorOptions collector;
   RateLimiterOptions rate_limiter;
   AttackWaveOptions attack_wave;
+  // Bounds what workers' report_metrics calls can make the parent keep.
+  WorkerMetricsOptions worker_metrics;
 };
 
 // Runs in the parent: serves the WorkerAgent methods (proto/zen/agent) to
@@ -83,6 +86,21 @@ class AgentServer {
   // not by the Collector, which only sees events that were read.
   uint64_t unreadable_events() const { return service_.unreadable_events(); }
 
+  // Appends a scrape in Prometheus' text format (0.0.4; serve it as
+  // rpc::kMetricsContentType) to *out:
+  //   zen_agent_server_*   the calls this parent's server handled, per method
+  //                        (calls_total, errors_total by code,
+  //                        latency_seconds histogram, rpc::AppendMethodMetrics)
+  //   zen_agent_worker_*   the same families for the calls workers made, as
+  //                        the sum of their report_metrics reports: figures
+  //                        of a worker up to its last events flush, kept
+  //                        after it exits, so no counter goes backwards
+  //   zen_agent_worker_metrics_reports_total, _rejected_total  reports
+  //                        taken, and entries refused as malformed
+  // Thread-safe; call it in the parent.
+  void WriteMetrics(std::string* out) const;
+  const WorkerMetrics& worker_metrics() const { return worker_metrics_; }
+
   // For a forked child that inherited this object: closes this process's
   // copies of the server's sockets (never shutdown) and forgets its threads.
   // Call before any other thread starts in the child; then leak the object.
@@ -97,6 +115,8 @@ class AgentServer {
   // Parked watch_settings calls, answered when UpdateConfig or
   // UpdateFirewallLists change the service's cache.
   SettingsWatchers watchers_{&service_.settings_cache()};
+  // The sums of the workers' report_metrics calls.
+  WorkerMetrics worker_metrics_{options_.worker_metrics};
   std::unique_ptr<Service> rpc_service_;
   std::unique_ptr<rpc::Server> server_;
 };

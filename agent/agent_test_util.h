@@ -17,16 +17,7 @@ namespace zen::testing {
 // tests see settings and events move within a fraction of a second.
 AgentOptions FastAgentOptions();
 
-// Waits (bounded) until `done` holds; returns its last answer.
-template <typename F>
-bool Eventually(F done, absl::Duration limit = absl::Seconds(10)) {
-  const absl::Time deadline = In(limit);
-  while (zen::Now() < deadline) {
-    if (done()) return true;
-    zen::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
-}
+// Eventually(done): testing/deadline.h.
 
 // Reads exactly `size` bytes from a pipe into `out`, or gives up (false)
 // after `limit` (a child that failed early never writes).

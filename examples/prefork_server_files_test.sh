@@ -53,20 +53,41 @@ get() {
 "$server" --port=0 --workers=2 --config="$config" --firewall-lists="$lists" \
   --agent-polling-interval=100ms --agent-polling-jitter=0 \
   --agent-heartbeat-interval=100ms --settings-check-interval=100ms \
-  --stats-interval=500ms >"$out" 2>&1 &
+  --stats-interval=500ms --metrics-port=0 >"$out" 2>&1 &
 server_pid=$!
 
 port=""
 for _ in $(seq 100); do
-  port=$(sed -n 's|^prefork_server: .*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out")
+  port=$(sed -n 's|^prefork_server: [^,]*, http://127.0.0.1:\([0-9]*\)/,.*|\1|p' "$out")
   [ -n "$port" ] && break
   sleep 0.05
 done
 [ -n "$port" ] || fail "no listening banner"
+metrics_port=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$out")
+[ -n "$metrics_port" ] || fail "no metrics endpoint in the banner"
 
 # The limit from the file: 2 per window for one client, across workers.
 codes="$(get /api/limited 203.0.113.5) $(get /api/limited 203.0.113.5) $(get /api/limited 203.0.113.5)"
 [ "$codes" = "200 200 429" ] || fail "limit of 2: got $codes"
+
+# GET /metrics on the parent: its server's count of those three rate-limit
+# questions at once, the workers' own count after their next flush (100 ms).
+scrape() {
+  curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics"
+}
+curl -s -o /dev/null -w '%{content_type}' --max-time 5 \
+  "http://127.0.0.1:$metrics_port/metrics" | grep -q 'version=0.0.4' ||
+  fail "/metrics not served as text format 0.0.4"
+scraped=0
+for _ in $(seq 50); do
+  if scrape | grep -qx 'zen_agent_server_calls_total{method="calculate_rate_limits"} 3' &&
+     scrape | grep -qx 'zen_agent_worker_calls_total{method="calculate_rate_limits"} 3'; then
+    scraped=1
+    break
+  fi
+  sleep 0.1
+done
+[ "$scraped" = 1 ] || { scrape >&2; fail "/metrics does not count 3 rate-limit calls"; }
 
 # A new firewall lists file, renamed into place, blocks an address.
 [ "$(get /api/hello 203.0.113.9)" = "200" ] || fail "203.0.113.9 refused before the change"

@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "examples/listen_socket.h"
+#include "examples/metrics_endpoint.h"
 #include "examples/self_test.h"
 #include "examples/settings_source.h"
 #include "examples/stats_report.h"
@@ -38,6 +39,9 @@
 ABSL_FLAG(std::string, host, "127.0.0.1", "IPv4 address to listen on");
 ABSL_FLAG(int, port, 8080, "HTTP port; 0 picks an ephemeral port");
 ABSL_FLAG(int, workers, 4, "worker processes");
+ABSL_FLAG(int, metrics_port, 9464,
+          "port of the parent's GET /metrics (Prometheus text format) on "
+          "--host; 0 picks an ephemeral port");
 ABSL_FLAG(int, http_threads, 8, "request threads per worker");
 ABSL_FLAG(std::string, config, "",
           "runtime config JSON file, re-read when it changes; empty: the "
@@ -173,16 +177,32 @@ int Main() {
     return 1;
   }
 
+  // The parent's own endpoint: the workers serve the application's port.
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics_endpoint =
+      MetricsEndpoint::Start(
+          absl::GetFlag(FLAGS_host),
+          self_test ? 0
+                    : static_cast<uint16_t>(absl::GetFlag(FLAGS_metrics_port)),
+          agent_server);
+  if (!metrics_endpoint.ok()) {
+    std::fprintf(stderr, "prefork_server: metrics: %s\n",
+                 metrics_endpoint.status().ToString().c_str());
+    return 1;
+  }
+
   const int workers = absl::GetFlag(FLAGS_workers);
   std::printf(
       "prefork_server: pid %d, http://%s:%u/, %d workers, agent "
-      "server on %s:%u\n",
+      "server on %s:%u, metrics on http://%s:%u%s\n",
       static_cast<int>(::getpid()), absl::GetFlag(FLAGS_host).c_str(),
       static_cast<unsigned>(port), workers, agent_server->host().c_str(),
-      static_cast<unsigned>(agent_server->port()));
+      static_cast<unsigned>(agent_server->port()),
+      absl::GetFlag(FLAGS_host).c_str(),
+      static_cast<unsigned>((*metrics_endpoint)->port()), kMetricsPath);
   std::fflush(stdout);
 
   WorkerOptions worker_options;
+  worker_options.parent_only_fd = (*metrics_endpoint)->fd();
   worker_options.supervisor_pid = ::getpid();
   worker_options.http_threads =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_http_threads)));
@@ -248,6 +268,7 @@ int Main() {
     std::printf("%s\nprefork_server: stopped\n",
                 FormatPeriod(period, totals).c_str());
   }
+  metrics_endpoint->reset();  // Before the server it reads.
   agent->reset();  // Stops the agent server after every worker is gone.
   return ok ? 0 : 1;
 }

@@ -28,6 +28,7 @@ bool WaitForStopSignal(absl::Duration timeout) {
 
 int RunWorker(const WorkerOptions& options, Agent* agent,
               WorkerMetrics* metrics, int listen_fd) {
+  if (options.parent_only_fd >= 0) ::close(options.parent_only_fd);
   // A worker must not outlive its supervisor: the Agent's exit_with_parent
   // (set by prefork_server_main) sends it SIGTERM, a clean stop, when the
   // supervisor exits, even one that died before the fork handler armed it.

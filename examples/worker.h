@@ -20,6 +20,9 @@ struct WorkerOptions {
   size_t http_threads = 8;
   absl::Duration keep_alive_timeout = absl::Seconds(2);
   size_t keep_alive_max_requests = 100;
+  // A descriptor only the parent serves (its metrics endpoint): the worker
+  // closes its copy at once (never shuts it down). -1: none.
+  int parent_only_fd = -1;
 };
 
 // Runs in a freshly forked worker. Connects to the parent's agent server

@@ -80,6 +80,11 @@ class RecordingService final : public WorkerAgent::Service {
                                 agent::RecordAttackWaveResponse*) override {
     return Keep(request);
   }
+  absl::Status ReportMetrics(codegen_runtime::ServerContext*,
+                             const agent::ReportMetricsRequest& request,
+                             agent::ReportMetricsResponse*) override {
+    return Keep(request);
+  }
 
  private:
   absl::Status Keep(const pb::Message& request) {

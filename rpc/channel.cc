@@ -76,8 +76,12 @@ absl::StatusOr<RawResult> Channel::Impl::Call(absl::string_view method,
   PendingCall pending;
   pending.started = zen::Now();
   pending.deadline = Deadline(options, pending.started);
-  ZEN_RETURN_IF_ERROR(Send(method, args, kwargs, options, &pending));
-  return Wait(&pending);
+  MethodStats* stats = metrics_.Find(method);
+  absl::Status sent = Send(method, args, kwargs, options, &pending);
+  absl::StatusOr<RawResult> result =
+      sent.ok() ? Wait(&pending) : absl::StatusOr<RawResult>(std::move(sent));
+  stats->RecordSince(result.status().code(), pending.started);
+  return result;
 }
 
 void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
@@ -88,9 +92,11 @@ void Channel::Impl::CallAsync(absl::string_view method, absl::string_view args,
   pending->started = zen::Now();
   pending->deadline = Deadline(options, pending->started);
   pending->callback = std::move(done);
+  pending->stats = metrics_.Find(method);  // RunCallbacks records it.
   absl::Status sent = Send(method, args, kwargs, options, pending);
   if (!sent.ok()) {
     const std::unique_ptr<PendingCall> unsent(pending);
+    unsent->stats->RecordSince(sent.code(), unsent->started);
     return unsent->callback(sent);
   }
   MutexLock lock(&mu_);
@@ -283,6 +289,10 @@ void Channel::CallAsync(absl::string_view method, absl::string_view args_json,
 void Channel::Stop() { impl_->Stop(); }
 
 bool Channel::connected() const { return impl_->connected(); }
+
+MetricsSnapshot Channel::method_metrics() const {
+  return impl_->method_metrics();
+}
 
 void Channel::AbandonAfterFork() { impl_.release()->AbandonAfterFork(); }
 

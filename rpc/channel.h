@@ -13,6 +13,7 @@
 #include "ipc/connector.h"
 #include "ipc/secret.h"
 #include "rpc/call_options.h"
+#include "rpc/method_metrics.h"
 #include "rpc/raw_result.h"
 
 namespace zen::rpc {
@@ -78,6 +79,12 @@ class Channel {
 
   // True while a connection is established.
   bool connected() const;
+
+  // Per method this channel called (keepalive pings included): calls that
+  // ended, by code, and their latency from the call to its result (refused
+  // ones included). Kept by the channel: a forked child's new channel
+  // starts from zero. At most 64 methods (the rest share "_other").
+  MetricsSnapshot method_metrics() const;
 
   // For a forked child that inherited this channel from its parent: closes
   // this process's copy of the socket without shutdown(2) (the parent keeps

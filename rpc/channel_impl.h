@@ -22,6 +22,7 @@
 #include "rpc/channel.h"
 #include "rpc/envelope.h"
 #include "rpc/keepalive.h"
+#include "rpc/method_metrics.h"
 #include "rpc/pending_call.h"
 #include "rpc/pending_table.h"
 #include "rpc/reading_token.h"
@@ -65,6 +66,7 @@ class Channel::Impl {
     return live_generation_.load() != 0;
   }
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  MetricsSnapshot method_metrics() const { return metrics_.Snapshot(); }
 
  private:
   // --- Connection and sending (channel.cc).
@@ -147,6 +149,7 @@ class Channel::Impl {
   std::atomic<uint64_t> live_generation_{0};
   std::atomic<uint64_t> next_id_{0};
 
+  MethodStatsTable metrics_;  // Per method called; lock-free lookups.
   internal::PendingTable table_;
   internal::ReadingToken token_;
   internal::Reconnector reconnector_;

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "base/mutex.h"
 #include "ipc/socket_stream.h"
+#include "rpc/method_metrics.h"
 #include "rpc/raw_result.h"
 
 namespace zen::rpc::internal {
@@ -62,6 +63,9 @@ class PendingCall {
   absl::Time started;
   uint64_t generation = 0;                    // The connection it was sent on.
   std::shared_ptr<ipc::SocketStream> stream;  // That connection.
+  // Where the call is counted (rpc/method_metrics.h), timed from
+  // `started`; not owned, outlives the call.
+  MethodStats* stats = nullptr;
   // Async calls: run once done (Channel's ResultCallback). Empty when sync.
   std::function<void(absl::StatusOr<RawResult>)> callback;
   // Async calls: their entry in AsyncExpiry's index, guarded by the
@@ -197,6 +201,9 @@ inline void RunCallbacks(const CompletedCalls& completed) {
   for (PendingCall* p : completed) {
     auto callback = std::move(p->callback);
     absl::StatusOr<RawResult> result = p->TakeResult();
+    if (p->stats != nullptr) {
+      p->stats->RecordSince(result.status().code(), p->started);
+    }
     delete p;
     callback(std::move(result));
   }

@@ -68,12 +68,12 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
 
  private:
   // Counts a request in and, unless it is over the in-flight cap, marks its
-  // handler as started by this thread. False if over the cap.
-  bool BeginCall(pid_t tid) ABSL_LOCKS_EXCLUDED(mu_);
-  // Counts the call of reader `reader` out. False if that reader was
-  // relieved meanwhile (its thread leaves); else sets *deadline for the
-  // next read.
-  bool EndCall(uint64_t reader, absl::Time* deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  // handler as started by this thread (at *started). False if over the cap.
+  bool BeginCall(pid_t tid, absl::Time* started) ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts the call of reader `reader` out (at *ended). False if that reader
+  // was relieved meanwhile (it leaves); else sets *deadline for the next read.
+  bool EndCall(uint64_t reader, absl::Time* deadline, absl::Time* ended)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // After a read failed with `status`: true if the connection stays open
   // (*deadline is then reset), false if the reader must leave.
   bool KeepsOpen(const absl::Status& status, absl::Time* deadline)
@@ -89,8 +89,10 @@ class Server::Connection : public std::enable_shared_from_this<Connection>,
   // that returns without responding gets `null` if it returned OK, else its
   // error (logged); an error returned after responding is only logged. A
   // response that cannot be written closes the connection (SendResponse).
-  // `frame` holds the bytes `request` points into.
-  void Dispatch(const ipc::Frame& frame, RequestView& request);
+  // `frame` holds the bytes `request` points into. Returns where the call
+  // is counted, and sets *code to the code it was answered with.
+  MethodStats* Dispatch(const ipc::Frame& frame, RequestView& request,
+                        absl::StatusCode* code);
   void SendResponse(absl::string_view id_json,
                     absl::Span<const absl::string_view> result,
                     const absl::Status& error);
@@ -137,10 +139,11 @@ void Server::Connection::SendResponse(
   if (!written.ok() && !absl::IsResourceExhausted(written)) stream_->Shutdown();
 }
 
-void Server::Connection::Dispatch(const ipc::Frame& frame,
-                                  RequestView& request) {
+MethodStats* Server::Connection::Dispatch(const ipc::Frame& frame,
+                                          RequestView& request,
+                                          absl::StatusCode* code) {
   (void)frame;  // Keeps the request's bytes alive for the handler.
-  const Handler* handler = server_->FindHandler(request.method);
+  const Method* method = server_->FindHandler(request.method);
   // Two pointers: small enough for std::function to hold without an
   // allocation. The sender is not used past this function (a deferred
   // answer goes through the connection's ResponseSink).
@@ -151,12 +154,13 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
   };
   ServerCall call(request.id_json, request.method, request.args, request.kwargs,
                   &server_->cancelled_, std::move(sender), this);
-  if (handler == nullptr) {
+  if (method == nullptr) {
     call.RespondError(absl::UnimplementedError(
         absl::StrCat("undefined handler '", request.method, "'")));
-    return;
+    *code = absl::StatusCode::kUnimplemented;
+    return server_->unknown_stats_;
   }
-  absl::Status status = (*handler)(call);
+  absl::Status status = method->handler(call);
   if (!call.responded()) {
     if (status.ok()) {
       call.Respond("null");
@@ -169,6 +173,8 @@ void Server::Connection::Dispatch(const ipc::Frame& frame,
     LogWarning("RPC server error handling '", request.method,
                "' after responding: ", status.ToString());
   }
+  *code = call.response_code();
+  return method->stats;
 }
 
 void Server::Connection::ReadLoop() {
@@ -202,23 +208,27 @@ void Server::Connection::ReadLoop() {
       stream_->Shutdown();
       return;
     }
-    if (!BeginCall(my_tid)) {
+    absl::Time started, ended;
+    if (!BeginCall(my_tid, &started)) {
       SendResponse(request.id_json, {},
                    absl::ResourceExhaustedError(absl::StrCat(
                        "too many calls in flight on this connection (max ",
                        options.max_in_flight_per_connection, ")")));
       continue;
     }
-    Dispatch(*frame, request);
-    if (!EndCall(me, &deadline)) return;  // Relieved: another thread reads.
+    absl::StatusCode code;
+    MethodStats* stats = Dispatch(*frame, request, &code);
+    const bool still_reader = EndCall(me, &deadline, &ended);
+    stats->Record(code, absl::ToInt64Nanoseconds(ended - started));
+    if (!still_reader) return;  // Relieved: another thread reads.
   }
 }
 
-bool Server::Connection::BeginCall(pid_t tid) {
+bool Server::Connection::BeginCall(pid_t tid, absl::Time* started) {
   bool over_limit;
   {
     MutexLock lock(&mu_);
-    last_activity_ = zen::Now();
+    last_activity_ = *started = zen::Now();
     over_limit = in_flight_ >= server_->options_.max_in_flight_per_connection;
     if (!over_limit) {
       ++in_flight_;
@@ -232,10 +242,11 @@ bool Server::Connection::BeginCall(pid_t tid) {
   return !over_limit;
 }
 
-bool Server::Connection::EndCall(uint64_t reader, absl::Time* deadline) {
+bool Server::Connection::EndCall(uint64_t reader, absl::Time* deadline,
+                                 absl::Time* ended) {
   MutexLock lock(&mu_);
   --in_flight_;
-  last_activity_ = zen::Now();
+  last_activity_ = *ended = zen::Now();
   if (!relief_.HandlerFinished(reader)) {
     server_->counters_.relieved_running.fetch_sub(1);
     return false;
@@ -346,10 +357,10 @@ void Server::RegisterHandler(std::string method, Handler handler) {
     LogError("RPC server: RegisterHandler('", method, "') after Start ignored");
     return;
   }
-  handlers_[std::move(method)] = std::move(handler);
+  handlers_[method] = Method{std::move(handler), method_stats_.Find(method)};
 }
 
-const Handler* Server::FindHandler(absl::string_view method) const {
+const Server::Method* Server::FindHandler(absl::string_view method) const {
   auto it = handlers_.find(method);
   return it == handlers_.end() ? nullptr : &it->second;
 }

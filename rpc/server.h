@@ -18,6 +18,7 @@
 #include "ipc/listener.h"
 #include "ipc/message_stream.h"
 #include "ipc/secret.h"
+#include "rpc/method_metrics.h"
 #include "rpc/server_call.h"
 
 namespace zen::rpc {
@@ -131,6 +132,16 @@ class Server {
 
   ServerStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Per registered method (methods with no call yet included): calls that
+  // ended, by the code of their response, and the time from reading the
+  // request to the handler's return (a deferred call counts OK then; its
+  // later answer is not timed). Calls of unregistered methods count under
+  // kUnknownMethod, not their names (a peer's names are not stored); calls
+  // refused by the in-flight cap only in stats(). Methods past
+  // MethodStatsTable::kCapacity share one series.
+  MetricsSnapshot method_metrics() const { return method_stats_.Snapshot(); }
+  static constexpr absl::string_view kUnknownMethod = "_unknown";
+
   // Serves one already-authenticated stream on the calling thread until it
   // ends. The listener uses it for every connection; tests use it with an
   // in-memory stream.
@@ -142,11 +153,19 @@ class Server {
   Server(ServerOptions options);
 
   void SupervisorLoop() ABSL_LOCKS_EXCLUDED(mu_);
-  const Handler* FindHandler(absl::string_view method) const;
+  // A registered handler and its counters.
+  struct Method {
+    Handler handler;
+    MethodStats* stats;  // In method_stats_.
+  };
+  const Method* FindHandler(absl::string_view method) const;
 
   const ServerOptions options_;
   std::unique_ptr<ipc::Listener> listener_;
-  absl::flat_hash_map<std::string, Handler> handlers_;  // Frozen by Start().
+  absl::flat_hash_map<std::string, Method> handlers_;  // Frozen by Start().
+  // Slots are found at registration: a call only follows a pointer.
+  MethodStatsTable method_stats_;
+  MethodStats* const unknown_stats_ = method_stats_.Find(kUnknownMethod);
   std::atomic<bool> started_{false};
   std::atomic<bool> cancelled_{false};
   // Kept out of mu_: a reader that blocked on mu_ while the supervisor held

@@ -160,11 +160,17 @@ class ServerCall {
   // Sends an error response (`error` must not be OK).
   bool RespondError(const absl::Status& error) {
     if (responded_.exchange(true)) return false;
+    code_.store(static_cast<int>(error.code()), std::memory_order_relaxed);
     sender_({}, error);
     return true;
   }
 
   bool responded() const { return responded_.load(); }
+  // The code of the response sent (OK for a result, and for a deferred
+  // call until it is answered); OK while none was.
+  absl::StatusCode response_code() const {
+    return static_cast<absl::StatusCode>(code_.load(std::memory_order_relaxed));
+  }
 
   // Takes the answering of this call out of the handler: the handler returns
   // and the call waits, holding no thread, until the returned object is
@@ -191,6 +197,7 @@ class ServerCall {
   Sender sender_;
   CallDeferrer* const deferrer_;  // Not owned; null: no deferral offered.
   std::atomic<bool> responded_{false};
+  std::atomic<int> code_{0};  // response_code(); for the server's metrics.
 };
 
 // A method's implementation. It runs on a server thread. Its outcome, when

@@ -123,7 +123,7 @@ expect 'null' ping
 # describe: every method, with its arguments and fields' JSON keys.
 timeout 10 "$CLI" describe > "$tmp/describe"
 for m in ping updated_settings send_collector_events calculate_rate_limits \
-  record_attack_wave; do
+  record_attack_wave report_metrics; do
   grep -q "^  $m: " "$tmp/describe" || fail "describe lacks $m"
 done
 grep -q 'args: positional \[route, client_ip, actor\] or kwargs' "$tmp/describe" ||

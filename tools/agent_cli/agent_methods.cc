@@ -67,6 +67,7 @@ std::vector<StubBinding> StubBindings() {
   bindings.push_back(Bind(&Stub::SendCollectorEvents));
   bindings.push_back(Bind(&Stub::CalculateRateLimits));
   bindings.push_back(Bind(&Stub::RecordAttackWave));
+  bindings.push_back(Bind(&Stub::ReportMetrics));
   return bindings;
 }
 

@@ -127,9 +127,9 @@ TEST_F(WorkerAgentEndToEndTest, AsyncStubDeliversTheResultOnce) {
 TEST_F(WorkerAgentEndToEndTest, WireNameConstantsAreTheWireNames) {
   EXPECT_EQ(
       WorkerAgent::kMethodNames,
-      (std::array<absl::string_view, 6>{
+      (std::array<absl::string_view, 7>{
           "ping", "updated_settings", "watch_settings", "send_collector_events",
-          "calculate_rate_limits", "record_attack_wave"}));
+          "calculate_rate_limits", "record_attack_wave", "report_metrics"}));
 }
 
 }  // namespace
