@@ -125,6 +125,43 @@ void TrafficWorker(Agent* agent, int index, int fd) {
   SendFinal(fd, error);
 }
 
+// What is wrong with a traffic worker's final report (empty: nothing).
+std::string TrafficWorkerErrors(const WorkerReport& report,
+                                absl::Time killed_at) {
+  std::string errors;
+  const absl::Duration noticed_after =
+      absl::FromUnixMillis(report.noticed_unix_ms) - killed_at;
+  std::fprintf(stderr, "worker %d: noticed after %s, %d log lines\n",
+               static_cast<int>(report.pid),
+               absl::FormatDuration(noticed_after).c_str(), report.log_lines);
+  if (report.error[0] != '\0') {
+    absl::StrAppend(&errors, "worker ", report.pid, ": ", report.error, "; ");
+  } else if (noticed_after > kNoticeBound) {
+    absl::StrAppend(&errors, "worker ", report.pid, " noticed after ",
+                    absl::FormatDuration(noticed_after), "; ");
+  } else if (report.callbacks != 1) {
+    absl::StrAppend(&errors, "worker ", report.pid, ": callback fired ",
+                    report.callbacks, " times; ");
+  } else if (report.log_lines > 10) {
+    absl::StrAppend(&errors, "worker ", report.pid, " logged ",
+                    report.log_lines, " lines; ");
+  }
+  return errors;
+}
+
+// What is wrong with a never-connected worker's final report.
+std::string UnconnectedWorkerErrors(const WorkerReport& report) {
+  std::string errors;
+  if (report.error[0] != '\0') {
+    absl::StrAppend(&errors, report.error, "; ");
+  } else if (report.callbacks != 1) {
+    absl::StrAppend(&errors, "callback fired ", report.callbacks, " times; ");
+  } else if (report.log_lines > 3) {
+    absl::StrAppend(&errors, "logged ", report.log_lines, " lines; ");
+  }
+  return errors;
+}
+
 TEST(ParentDeathTest, WorkersUnderTrafficNoticeFailFastAndLogLittle) {
   if (testing::kThreadSanitizer) GTEST_SKIP() << testing::kTsanForkSkipReason;
   constexpr int kWorkers = 4;
@@ -133,31 +170,8 @@ TEST(ParentDeathTest, WorkersUnderTrafficNoticeFailFastAndLogLittle) {
         ParentDeathOptions(), kWorkers, &TrafficWorker,
         [](const ParentKilled& killed) {
           std::string errors =
-              ReadFinalReports(killed, [&](const WorkerReport& report) {
-                std::string errors;
-                const absl::Duration noticed_after =
-                    absl::FromUnixMillis(report.noticed_unix_ms) - killed.at;
-                std::fprintf(stderr,
-                             "worker %d: noticed after %s, %d log lines\n",
-                             static_cast<int>(report.pid),
-                             absl::FormatDuration(noticed_after).c_str(),
-                             report.log_lines);
-                if (report.error[0] != '\0') {
-                  absl::StrAppend(&errors, "worker ", report.pid, ": ",
-                                  report.error, "; ");
-                } else if (noticed_after > kNoticeBound) {
-                  absl::StrAppend(&errors, "worker ", report.pid,
-                                  " noticed after ",
-                                  absl::FormatDuration(noticed_after), "; ");
-                } else if (report.callbacks != 1) {
-                  absl::StrAppend(&errors, "worker ", report.pid,
-                                  ": callback fired ", report.callbacks,
-                                  " times; ");
-                } else if (report.log_lines > 10) {
-                  absl::StrAppend(&errors, "worker ", report.pid, " logged ",
-                                  report.log_lines, " lines; ");
-                }
-                return errors;
+              ReadFinalReports(killed, [&killed](const WorkerReport& report) {
+                return TrafficWorkerErrors(report, killed.at);
               });
           for (pid_t pid : killed.pids) {
             Ended ended = ReapWithin(pid, In(absl::Seconds(10)));
@@ -202,19 +216,7 @@ TEST(ParentDeathTest, WorkerThatNeverConnectedReportsOnceAndLogsLittle) {
         },
         [](const ParentKilled& killed) {
           std::string errors =
-              ReadFinalReports(killed, [](const WorkerReport& report) {
-                std::string errors;
-                if (report.error[0] != '\0') {
-                  absl::StrAppend(&errors, report.error, "; ");
-                } else if (report.callbacks != 1) {
-                  absl::StrAppend(&errors, "callback fired ", report.callbacks,
-                                  " times; ");
-                } else if (report.log_lines > 3) {
-                  absl::StrAppend(&errors, "logged ", report.log_lines,
-                                  " lines; ");
-                }
-                return errors;
-              });
+              ReadFinalReports(killed, &UnconnectedWorkerErrors);
           for (pid_t pid : killed.pids) {
             (void)ReapWithin(pid, In(absl::Seconds(10)));
           }

@@ -30,8 +30,11 @@ SocketStream::SocketStream(UniqueFd fd, const StreamOptions& options)
 
 absl::StatusOr<Frame> SocketStream::Read(absl::Time deadline) {
   for (;;) {
-    ZEN_ASSIGN_OR_RETURN(std::optional<Frame> next, decoder_.Next());
-    if (next.has_value()) return std::move(*next);
+    // Not moved out of the StatusOr: GCC's -O1 (the sanitizer configs) then
+    // warns that the Frame's shared_ptr may be used uninitialized.
+    absl::StatusOr<std::optional<Frame>> next = decoder_.Next();
+    ZEN_RETURN_IF_ERROR(next.status());
+    if (next->has_value()) return std::move(**next);
     if (shut_down_.load(std::memory_order_relaxed)) {
       return absl::UnavailableError("connection closed");
     }
