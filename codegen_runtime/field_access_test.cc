@@ -24,6 +24,7 @@ namespace pb = google::protobuf;
 using ::zen::codegen_runtime::testing::Decode;
 using ::zen::codegen_runtime::testing::Encode;
 using ::zen::codegen_runtime::testing::FromText;
+using ::zen::codegen_runtime::testing::kAllScalars;
 using ::zen::codegen_runtime::testing::Scalars;
 
 class FieldAccessTest : public ::testing::Test {
@@ -81,27 +82,13 @@ TEST_F(FieldAccessTest, GeneratedCodeRegistersTheEligibleFields) {
 
 TEST_F(FieldAccessTest, EncodesEveryKindOfValueAsReflectionDoes) {
   ExpectSameEncoding(Scalars());
-  ExpectSameEncoding(FromText<Scalars>(R"pb(
-    i32: -2147483648
-    i64: -9223372036854775808
-    u32: 4294967295
-    u64: 18446744073709551615
-    s32: -7
-    s64: 7
-    f32: 5
-    f64: 6
-    sf32: -5
-    sf64: -6
-    fl: 0.1
-    db: 1e-300
-    b: true
-    s: "tab\tquote\"backslash\\ctl\x01 é 𝄞"
-    color: GREEN
-    opt_i32: 0
-    opt_s: ""
-    camel_case_name: "c"
-    opt_b: false
-  )pb"));
+  ExpectSameEncoding(FromText<Scalars>(kAllScalars));
+  Scalars limits;
+  limits.set_i32(std::numeric_limits<int32_t>::min());
+  limits.set_i64(std::numeric_limits<int64_t>::min());
+  limits.set_u32(std::numeric_limits<uint32_t>::max());
+  limits.set_u64(std::numeric_limits<uint64_t>::max());
+  ExpectSameEncoding(limits);
   Scalars special;
   special.set_db(-0.0);  // Set (its bits are not zero), printed as -0.
   special.set_fl(-0.0f);

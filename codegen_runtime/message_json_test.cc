@@ -20,47 +20,11 @@ using ::zen::codegen_runtime::testing::Decode;
 using ::zen::codegen_runtime::testing::Encode;
 using ::zen::codegen_runtime::testing::Equal;
 using ::zen::codegen_runtime::testing::FromText;
+using ::zen::codegen_runtime::testing::kAllScalars;
 using ::zen::codegen_runtime::testing::Mixed;
 using ::zen::codegen_runtime::testing::ProtobufParse;
 using ::zen::codegen_runtime::testing::ProtobufPrint;
 using ::zen::codegen_runtime::testing::Scalars;
-
-const char kAllScalars[] = R"pb(
-  i32: -12
-  i64: -9007199254740993
-  u32: 4000000000
-  u64: 18446744073709551615
-  s32: -7
-  s64: 7
-  f32: 5
-  f64: 6
-  sf32: -5
-  sf64: -6
-  fl: 0.1
-  db: 1e-300
-  b: true
-  s: "tab\tquote\"backslash\\ctl\x01 é 𝄞"
-  color: GREEN
-  opt_i32: 0
-  opt_s: ""
-  r_i32: [ 1, -2, 3 ]
-  r_s: [ "a", "" ]
-  r_db: [ 0.5, -0 ]
-  r_color: [ RED, GREEN ]
-  inner {
-    name: "n"
-    count: 3
-    child { name: "c" }
-  }
-  r_inner { name: "x" }
-  r_inner {}
-  choice_inner {}
-  camel_case_name: "cc"
-  r_i64: [ 1, -1 ]
-  r_b: [ true, false ]
-  r_fl: [ 1.5 ]
-  opt_b: false
-)pb";
 
 TEST(MessageJsonTest, EncodesWhatProtobufParsesBackToTheSameMessage) {
   MessageJson codec(Scalars::descriptor(), {});

@@ -1,6 +1,5 @@
 #include "tools/codegen/access_model.h"
 
-#include <set>
 #include <string>
 
 #include "google/protobuf/descriptor.pb.h"
@@ -11,46 +10,6 @@ namespace {
 
 namespace pb = google::protobuf;
 
-// C++ keywords and alternative tokens: protobuf appends '_' to a field so
-// named; such fields get no accessor here.
-bool IsCppKeyword(const std::string& name) {
-  static const std::set<std::string>* const kKeywords =
-      new std::set<std::string>{
-          "alignas",       "alignof",     "and",
-          "and_eq",        "asm",         "auto",
-          "bitand",        "bitor",       "bool",
-          "break",         "case",        "catch",
-          "char",          "char8_t",     "char16_t",
-          "char32_t",      "class",       "compl",
-          "concept",       "const",       "consteval",
-          "constexpr",     "constinit",   "const_cast",
-          "continue",      "co_await",    "co_return",
-          "co_yield",      "decltype",    "default",
-          "delete",        "do",          "double",
-          "dynamic_cast",  "else",        "enum",
-          "explicit",      "export",      "extern",
-          "false",         "float",       "for",
-          "friend",        "goto",        "if",
-          "inline",        "int",         "long",
-          "mutable",       "namespace",   "new",
-          "noexcept",      "not",         "not_eq",
-          "nullptr",       "operator",    "or",
-          "or_eq",         "private",     "protected",
-          "public",        "register",    "reinterpret_cast",
-          "requires",      "return",      "short",
-          "signed",        "sizeof",      "static",
-          "static_assert", "static_cast", "struct",
-          "switch",        "template",    "this",
-          "thread_local",  "throw",       "true",
-          "try",           "typedef",     "typeid",
-          "typename",      "union",       "unsigned",
-          "using",         "virtual",     "void",
-          "volatile",      "wchar_t",     "while",
-          "xor",           "xor_eq",      "NULL",
-          "errno"};
-  return kKeywords->count(name) > 0;
-}
-
 bool Eligible(const pb::FieldDescriptor* f, AccessorModel* a) {
   if (f->is_repeated() || f->real_containing_oneof() != nullptr) return false;
   if (f->options().ctype() != pb::FieldOptions::STRING) return false;
@@ -58,7 +17,9 @@ bool Eligible(const pb::FieldDescriptor* f, AccessorModel* a) {
   for (char& c : name) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  if (IsCppKeyword(name)) return false;
+  // protobuf appends '_' to a field named like a C++ keyword (and to a few
+  // macro names): such fields are left to Reflection, not guessed.
+  if (IsCppKeyword(name) || name == "null" || name == "errno") return false;
   switch (f->type()) {
     case pb::FieldDescriptor::TYPE_INT32:
     case pb::FieldDescriptor::TYPE_SINT32:
