@@ -53,89 +53,58 @@ absl::Status AppendObject(const pb::Message& message, const TypeTable& table,
   return status;
 }
 
-// A singular field's value read through its generated accessor (`a`), with
-// the same text as AppendOne gives through Reflection.
-absl::Status AppendAccessed(const pb::Message& message, const FieldAccess& a,
-                            const FieldEntry& entry, std::string* out) {
-  const FieldDescriptor* f = entry.field;
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      absl::StrAppend(out, static_cast<int32_t>(a.get_signed(message)));
-      break;
-    case FieldDescriptor::CPPTYPE_INT64:
-      absl::StrAppend(out, a.get_signed(message));
-      break;
-    case FieldDescriptor::CPPTYPE_UINT32:
-      absl::StrAppend(out, static_cast<uint32_t>(a.get_unsigned(message)));
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      absl::StrAppend(out, a.get_unsigned(message));
-      break;
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      AppendFloat(a.get_double(message), out);
-      break;
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      AppendFloat(static_cast<float>(a.get_double(message)), out);
-      break;
-    case FieldDescriptor::CPPTYPE_BOOL:
-      out->append(a.get_signed(message) != 0 ? "true" : "false");
-      break;
-    case FieldDescriptor::CPPTYPE_STRING: {
-      const std::string& s = a.get_string(message);
-      if (entry.kind == FieldKind::kRawJson) {
-        out->append(s);
-      } else {
-        ZEN_RETURN_IF_ERROR(AppendString(f, s, out));
-      }
-      break;
-    }
-    default:  // TypeTables gives no accessor to other kinds.
-      return absl::InternalError("no accessor for this kind of field");
-  }
-  return absl::OkStatus();
-}
-
 // One value of `entry`'s field: the singular value, or element `index` of a
-// repeated field.
-// `r` is message's reflection, looked up once by the caller.
+// repeated field. Read through `a`, the field's generated accessor, when the
+// caller has one (a singular field of the generated class: index is -1),
+// else through `r`, message's reflection, looked up once by the caller.
 absl::Status AppendOne(const pb::Message& message, const pb::Reflection* r,
-                       const FieldEntry& entry, int index, std::string* out) {
+                       const FieldAccess* a, const FieldEntry& entry, int index,
+                       std::string* out) {
   const FieldDescriptor* f = entry.field;
   const bool repeated = index >= 0;
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      absl::StrAppend(out, repeated ? r->GetRepeatedInt32(message, f, index)
-                                    : r->GetInt32(message, f));
+      absl::StrAppend(out, a != nullptr
+                               ? static_cast<int32_t>(a->get_signed(message))
+                           : repeated ? r->GetRepeatedInt32(message, f, index)
+                                      : r->GetInt32(message, f));
       break;
     case FieldDescriptor::CPPTYPE_UINT32:
-      absl::StrAppend(out, repeated ? r->GetRepeatedUInt32(message, f, index)
-                                    : r->GetUInt32(message, f));
+      absl::StrAppend(out, a != nullptr
+                               ? static_cast<uint32_t>(a->get_unsigned(message))
+                           : repeated ? r->GetRepeatedUInt32(message, f, index)
+                                      : r->GetUInt32(message, f));
       break;
     // 64-bit integers are JSON numbers, as the reference's Ruby writes
     // every integer; it reads a quoted one as a String, which breaks its
     // arithmetic (an actor's `firstSeenAt / 1000`). protobuf's quoted form
     // is still accepted when parsing.
     case FieldDescriptor::CPPTYPE_INT64:
-      absl::StrAppend(out, repeated ? r->GetRepeatedInt64(message, f, index)
-                                    : r->GetInt64(message, f));
+      absl::StrAppend(out, a != nullptr ? a->get_signed(message)
+                           : repeated   ? r->GetRepeatedInt64(message, f, index)
+                                        : r->GetInt64(message, f));
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      absl::StrAppend(out, repeated ? r->GetRepeatedUInt64(message, f, index)
-                                    : r->GetUInt64(message, f));
+      absl::StrAppend(out, a != nullptr ? a->get_unsigned(message)
+                           : repeated ? r->GetRepeatedUInt64(message, f, index)
+                                      : r->GetUInt64(message, f));
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      AppendFloat(repeated ? r->GetRepeatedDouble(message, f, index)
-                           : r->GetDouble(message, f),
+      AppendFloat(a != nullptr ? a->get_double(message)
+                  : repeated   ? r->GetRepeatedDouble(message, f, index)
+                               : r->GetDouble(message, f),
                   out);
       break;
     case FieldDescriptor::CPPTYPE_FLOAT:
-      AppendFloat(repeated ? r->GetRepeatedFloat(message, f, index)
-                           : r->GetFloat(message, f),
+      AppendFloat(a != nullptr ? static_cast<float>(a->get_double(message))
+                  : repeated   ? r->GetRepeatedFloat(message, f, index)
+                               : r->GetFloat(message, f),
                   out);
       break;
     case FieldDescriptor::CPPTYPE_BOOL:
-      out->append((repeated ? r->GetRepeatedBool(message, f, index)
-                            : r->GetBool(message, f))
+      out->append((a != nullptr ? a->get_signed(message) != 0
+                   : repeated   ? r->GetRepeatedBool(message, f, index)
+                                : r->GetBool(message, f))
                       ? "true"
                       : "false");
       break;
@@ -157,8 +126,10 @@ absl::Status AppendOne(const pb::Message& message, const pb::Reflection* r,
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;
       const std::string& s =
-          repeated ? r->GetRepeatedStringReference(message, f, index, &scratch)
-                   : r->GetStringReference(message, f, &scratch);
+          a != nullptr ? a->get_string(message)
+          : repeated
+              ? r->GetRepeatedStringReference(message, f, index, &scratch)
+              : r->GetStringReference(message, f, &scratch);
       if (entry.kind == FieldKind::kRawJson) {
         out->append(s);
       } else {
@@ -191,12 +162,12 @@ absl::Status AppendFieldValue(const google::protobuf::Message& message,
                               const google::protobuf::Reflection* r,
                               const FieldEntry& entry, std::string* out) {
   const FieldDescriptor* f = entry.field;
-  if (!f->is_repeated()) return AppendOne(message, r, entry, -1, out);
+  if (!f->is_repeated()) return AppendOne(message, r, nullptr, entry, -1, out);
   const int size = r->FieldSize(message, f);
   out->push_back('[');
   for (int i = 0; i < size; ++i) {
     if (i > 0) out->push_back(',');
-    ZEN_RETURN_IF_ERROR(AppendOne(message, r, entry, i, out));
+    ZEN_RETURN_IF_ERROR(AppendOne(message, r, nullptr, entry, i, out));
   }
   out->push_back(']');
   return absl::OkStatus();
@@ -236,7 +207,7 @@ absl::Status AppendFields(const google::protobuf::Message& message,
     out->append(WireKey(f));
     out->append("\":");
     ZEN_RETURN_IF_ERROR(a != nullptr
-                            ? AppendAccessed(message, *a, entry, out)
+                            ? AppendOne(message, nullptr, a, entry, -1, out)
                             : AppendFieldValue(message, r, entry, out));
   }
   return absl::OkStatus();

@@ -17,9 +17,10 @@ bool Eligible(const pb::FieldDescriptor* f, AccessorModel* a) {
   for (char& c : name) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  // protobuf appends '_' to a field named like a C++ keyword (and to a few
-  // macro names): such fields are left to Reflection, not guessed.
-  if (IsCppKeyword(name) || name == "null" || name == "errno") return false;
+  // protobuf appends '_' to a field named like a C++ keyword (errno is
+  // skipped too: a macro, whatever protobuf makes of it). Such fields are
+  // left to Reflection rather than guessed.
+  if (IsCppKeyword(name) || name == "errno") return false;
   switch (f->type()) {
     case pb::FieldDescriptor::TYPE_INT32:
     case pb::FieldDescriptor::TYPE_SINT32:
