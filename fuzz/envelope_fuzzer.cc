@@ -7,8 +7,9 @@
 //   kInvalidArgument (wrong shape: ignore), nothing else;
 // * the outcome does not depend on the padding bytes after the body;
 // * the raw views handed out lie inside the body and are whole JSON values
-//   of the promised type, so the server can splice the id into its response
-//   and the client get the same id back;
+//   of the promised type, each the element at its index (compared, minified,
+//   with a separate parse of the whole body), so the server can splice the id
+//   into its response and the client get the same id back;
 // * ErrorFromJson(ErrorJson(s)) gives s back, and JsonString always writes
 //   valid JSON that reads back as its input (valid UTF-8) or with U+FFFD.
 #include <cstddef>
@@ -63,6 +64,28 @@ bool IsJsonValue(absl::string_view text) {
   return !parser.parse(padded).error();
 }
 
+// The minified text of a JSON value, or "" if it is not one.
+std::string Minified(absl::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(text.data(), text.size());
+  simdjson::dom::element element;
+  if (parser.parse(padded).get(element)) return "";
+  return simdjson::minify(element);
+}
+
+// A raw view is exactly the envelope's element at `index`: parsed on its
+// own, it is what a parse of the whole body finds there.
+void CheckElement(absl::string_view body, size_t index,
+                  absl::string_view element_text) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body.data(), body.size());
+  simdjson::dom::array array;
+  FUZZ_CHECK(!parser.parse(padded).get_array().get(array));
+  simdjson::dom::element element;
+  FUZZ_CHECK(!array.at(index).get(element));
+  FUZZ_CHECK(Minified(element_text) == simdjson::minify(element));
+}
+
 void CheckRequest(rpc::EnvelopeParser& parser, absl::string_view body) {
   Padded a(body, '\0');
   Padded b(body, '"');
@@ -89,6 +112,9 @@ void CheckRequest(rpc::EnvelopeParser& parser, absl::string_view body) {
   FUZZ_CHECK(IsJsonValue(request.kwargs));
   std::string id;
   FUZZ_CHECK(ReadJsonString(request.id_json, &id));
+  CheckElement(body, 0, request.id_json);
+  CheckElement(body, 2, request.args);
+  CheckElement(body, 3, request.kwargs);
 
   // The server answers with the id spliced verbatim; the client must read
   // back the same id and result.
@@ -130,6 +156,7 @@ void CheckResponse(rpc::EnvelopeParser& parser, absl::string_view body) {
   FUZZ_CHECK(again.error == response.error);
   FUZZ_CHECK(Inside(response.result, a.view));
   FUZZ_CHECK(IsJsonValue(response.result));
+  CheckElement(body, 1, response.result);
 }
 
 void CheckErrorCodec(FuzzInput& input) {

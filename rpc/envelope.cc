@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "ipc/frame.h"
+#include "rpc/array_slicer.h"
 #include "rpc/json_writer.h"
 #include "rpc/status_codes.h"
 #include "simdjson.h"
@@ -20,61 +21,29 @@ namespace ondemand = simdjson::ondemand;
 // let one large frame pin megabytes per thread.
 constexpr size_t kKeepCapacity = size_t{1} << 20;
 
-absl::string_view Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r'))
-    ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' ||
-                   s[e - 1] == '\r')) {
-    --e;
-  }
-  return absl::string_view(s.data() + b, e - b);
-}
-
 absl::Status Shape(absl::string_view what) {
   return absl::InvalidArgumentError(what);
 }
 
-// The raw text of a value of any type.
-simdjson::error_code RawValue(ondemand::value& v, absl::string_view* out) {
-  ondemand::json_type type;
-  if (auto e = v.type().get(type)) return e;
-  std::string_view raw;
-  if (type == ondemand::json_type::array) {
-    ondemand::array a;
-    if (auto e = v.get_array().get(a)) return e;
-    if (auto e = a.raw_json().get(raw)) return e;
-  } else if (type == ondemand::json_type::object) {
-    ondemand::object o;
-    if (auto e = v.get_object().get(o)) return e;
-    if (auto e = o.raw_json().get(raw)) return e;
-  } else {
-    raw = v.raw_json_token();
-  }
-  *out = Trim(raw);
-  return simdjson::SUCCESS;
-}
+// The envelope's elements have at most this many.
+constexpr size_t kMaxElements = 4;
 
 }  // namespace
 
 struct EnvelopeParser::Parsers {
   simdjson::dom::parser dom;
-  ondemand::parser on_demand;
 };
 
-// Frees what a message over kKeepCapacity made the parsers hold, as soon as
+// Frees what a message over kKeepCapacity made the parser hold, as soon as
 // its parse is over rather than at the next message, which may not come for
-// a long time (a worker idles between heartbeats). Declared before the
-// Iteration, so the document is gone first. Nothing parsed points into the
-// parsers' buffers: views point into the frame, strings are copied.
+// a long time (a worker idles between heartbeats). Nothing parsed points
+// into the parser's buffers: views point into the frame, strings are copied.
 class EnvelopeParser::ReleaseAfterLarge {
  public:
   ReleaseAfterLarge(Parsers* parsers, size_t json_size)
       : parsers_(parsers), large_(json_size > kKeepCapacity) {}
   ~ReleaseAfterLarge() {
-    if (!large_) return;
-    parsers_->dom = simdjson::dom::parser();
-    parsers_->on_demand = ondemand::parser();
+    if (large_) parsers_->dom = simdjson::dom::parser();
   }
 
  private:
@@ -95,15 +64,17 @@ EnvelopeParser& EnvelopeParser::ThreadLocal(size_t max_depth) {
   return *parser;
 }
 
-struct EnvelopeParser::Iteration {
-  ondemand::document doc;
-  ondemand::array array;
+// The validated envelope: its elements as parsed values and as raw text.
+struct EnvelopeParser::Elements {
+  size_t count = 0;
+  simdjson::dom::element value[kMaxElements];
+  absl::string_view raw[kMaxElements];
 };
 
 absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
-                                   Iteration* out) {
+                                   size_t expected, Elements* out) {
   // The DOM parser validates everything (structure, UTF-8, numbers, escapes,
-  // depth) in one pass; the on-demand pass afterwards only slices.
+  // depth) in one pass; the raw texts are then sliced from the valid text.
   const size_t capacity = std::max<size_t>(json.size(), 4096);
   if (parsers_->dom.capacity() < json.size() ||
       parsers_->dom.max_depth() != max_depth_ ||
@@ -119,101 +90,57 @@ absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
     return absl::DataLossError(
         absl::StrCat("not JSON: ", simdjson::error_message(e)));
   }
-  if (parsers_->on_demand.capacity() > std::max(kKeepCapacity, json.size())) {
-    parsers_->on_demand = ondemand::parser();
-  }
-  if (parsers_->on_demand
-          .iterate(json.data(), json.size(), json.size() + ipc::kFramePadding)
-          .get(out->doc)) {
-    return absl::DataLossError("not JSON");
-  }
-  if (out->doc.get_array().get(out->array)) {
+  simdjson::dom::array array;
+  if (root.get_array().get(array)) {
     return Shape(absl::StrCat(what, " is not an array"));
   }
+  for (simdjson::dom::element element : array) {
+    if (out->count == expected) {
+      return Shape(
+          absl::StrCat(what, " has more than ", expected, " elements"));
+    }
+    out->value[out->count++] = element;
+  }
+  if (out->count != expected) {
+    return Shape(absl::StrCat(what, " has fewer than ", expected, " elements"));
+  }
+  internal::SliceArrayElements(json, out->count, out->raw);
   return absl::OkStatus();
 }
 
 absl::Status EnvelopeParser::ParseRequest(absl::string_view json,
                                           RequestView* out) {
   ReleaseAfterLarge release(parsers_.get(), json.size());
-  Iteration it;
-  ZEN_RETURN_IF_ERROR(Begin(json, "request", &it));
-  size_t index = 0;
-  for (auto element : it.array) {
-    ondemand::value v;
-    if (element.get(v)) return Shape("bad element");
-    switch (index) {
-      case 0: {
-        ondemand::json_type type;
-        if (v.type().get(type) || type != ondemand::json_type::string) {
-          return Shape("request id is not a string");
-        }
-        out->id_json = Trim(v.raw_json_token());
-        break;
-      }
-      case 1: {
-        std::string_view method;
-        if (v.get_string().get(method)) return Shape("method is not a string");
-        out->method.assign(method.data(), method.size());
-        break;
-      }
-      case 2: {
-        ondemand::array args;
-        std::string_view raw;
-        if (v.get_array().get(args) || args.raw_json().get(raw)) {
-          return Shape("args is not an array");
-        }
-        out->args = Trim(raw);
-        break;
-      }
-      case 3: {
-        ondemand::object kwargs;
-        std::string_view raw;
-        if (v.get_object().get(kwargs) || kwargs.raw_json().get(raw)) {
-          return Shape("kwargs is not an object");
-        }
-        out->kwargs = Trim(raw);
-        break;
-      }
-      default:
-        return Shape("request has more than 4 elements");
-    }
-    ++index;
+  Elements elements;
+  ZEN_RETURN_IF_ERROR(Begin(json, "request", 4, &elements));
+  if (!elements.value[0].is_string()) {
+    return Shape("request id is not a string");
   }
-  if (index != 4) return Shape("request has fewer than 4 elements");
+  std::string_view method;
+  if (elements.value[1].get_string().get(method)) {
+    return Shape("method is not a string");
+  }
+  if (!elements.value[2].is_array()) return Shape("args is not an array");
+  if (!elements.value[3].is_object()) return Shape("kwargs is not an object");
+  out->id_json = elements.raw[0];
+  out->method.assign(method.data(), method.size());
+  out->args = elements.raw[2];
+  out->kwargs = elements.raw[3];
   return absl::OkStatus();
 }
 
 absl::Status EnvelopeParser::ParseResponse(absl::string_view json,
                                            ResponseView* out) {
   ReleaseAfterLarge release(parsers_.get(), json.size());
-  Iteration it;
-  ZEN_RETURN_IF_ERROR(Begin(json, "response", &it));
-  size_t index = 0;
-  absl::string_view error_json;
-  for (auto element : it.array) {
-    ondemand::value v;
-    if (element.get(v)) return Shape("bad element");
-    switch (index) {
-      case 0: {
-        std::string_view id;
-        if (v.get_string().get(id)) return Shape("response id is not a string");
-        out->id.assign(id.data(), id.size());
-        break;
-      }
-      case 1:
-        if (RawValue(v, &out->result)) return Shape("bad result");
-        break;
-      case 2:
-        if (RawValue(v, &error_json)) return Shape("bad error");
-        break;
-      default:
-        return Shape("response has more than 3 elements");
-    }
-    ++index;
+  Elements elements;
+  ZEN_RETURN_IF_ERROR(Begin(json, "response", 3, &elements));
+  std::string_view id;
+  if (elements.value[0].get_string().get(id)) {
+    return Shape("response id is not a string");
   }
-  if (index != 3) return Shape("response has fewer than 3 elements");
-  out->error = ErrorFromJson(error_json);
+  out->id.assign(id.data(), id.size());
+  out->result = elements.raw[1];
+  out->error = ErrorFromJson(elements.raw[2]);
   return absl::OkStatus();
 }
 

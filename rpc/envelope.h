@@ -58,10 +58,11 @@ class EnvelopeParser {
 
  private:
   struct Parsers;
-  struct Iteration;  // An on-demand document and its top-level array.
-  // Validates `json` strictly, then starts iterating its top-level array
-  // (`what` names the envelope in the shape error).
-  absl::Status Begin(absl::string_view json, const char* what, Iteration* out);
+  struct Elements;  // The top-level array's elements, parsed and raw.
+  // Validates `json` strictly and finds the `expected` elements of its
+  // top-level array (`what` names the envelope in the shape errors).
+  absl::Status Begin(absl::string_view json, const char* what, size_t expected,
+                     Elements* out);
   class ReleaseAfterLarge;
   std::unique_ptr<Parsers> parsers_;
   size_t max_depth_;
