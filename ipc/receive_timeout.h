@@ -5,6 +5,8 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include "absl/time/time.h"
 
@@ -40,11 +42,17 @@ namespace zen::ipc {
 class ReceiveTimeout {
  public:
   // The polled tail of a wait is a quarter of it, and at least this long.
-  static constexpr absl::Duration kPolledTail = absl::Milliseconds(50);
+  static constexpr int64_t kPolledTailNs = 50'000'000;
+  static constexpr absl::Duration kPolledTail =
+      absl::Nanoseconds(kPolledTailNs);
   // A blocking recv shorter than this is not planned: the wait is polled.
-  static constexpr absl::Duration kShortestBlock = absl::Milliseconds(1);
+  static constexpr int64_t kShortestBlockNs = 1'000'000;
+  static constexpr absl::Duration kShortestBlock =
+      absl::Nanoseconds(kShortestBlockNs);
   // How much shorter than planned a timeout in place may be, at least.
-  static constexpr absl::Duration kShortSlack = absl::Milliseconds(100);
+  static constexpr int64_t kShortSlackNs = 100'000'000;
+  static constexpr absl::Duration kShortSlack =
+      absl::Nanoseconds(kShortSlackNs);
 
   struct Plan {
     // Poll (and recv without blocking) until the deadline; the fields
@@ -57,25 +65,26 @@ class ReceiveTimeout {
 
   // Plans a wait with `left` to go (InfiniteDuration(): no deadline).
   Plan PlanWait(absl::Duration left) const {
-    Plan plan;
-    if (left == absl::InfiniteDuration()) {
-      plan.timeout = absl::InfiniteDuration();
-      plan.arm = armed_ != absl::InfiniteDuration();
-      return plan;
-    }
-    const absl::Duration tail = std::max(kPolledTail, left / 4);
-    plan.timeout = left - tail;
-    if (plan.timeout < kShortestBlock) {
-      plan.poll = true;
-      return plan;
-    }
-    plan.arm = armed_ > plan.timeout + tail / 4 ||
-               armed_ < plan.timeout - std::max(plan.timeout / 4, kShortSlack);
-    return plan;
+    if (left == absl::InfiniteDuration()) return PlanWithoutDeadline();
+    return PlanNanos(absl::ToInt64Nanoseconds(left));
+  }
+
+  // Plans a wait from `now` until `deadline` (InfiniteFuture(): none). The
+  // same plan as PlanWait(deadline - now), in integer nanoseconds: absl's
+  // Duration arithmetic is out of line and costs a few hundred instructions
+  // per call, which this runs for every message a socket waits for.
+  Plan PlanWaitUntil(absl::Time deadline, absl::Time now) const {
+    if (deadline == absl::InfiniteFuture()) return PlanWithoutDeadline();
+    if (deadline <= now) return PlanNanos(0);
+    return PlanNanos(absl::ToUnixNanos(deadline) - absl::ToUnixNanos(now));
   }
 
   // SO_RCVTIMEO is now `timeout`.
-  void Armed(absl::Duration timeout) { armed_ = timeout; }
+  void Armed(absl::Duration timeout) {
+    armed_ns_ = timeout == absl::InfiniteDuration()
+                    ? kNone
+                    : absl::ToInt64Nanoseconds(timeout);
+  }
 
   // SO_RCVTIMEO's value for `timeout`: a zero timeval is "no timeout",
   // which is what an infinite one means.
@@ -85,8 +94,33 @@ class ReceiveTimeout {
   }
 
  private:
-  // The kernel's initial SO_RCVTIMEO is none.
-  absl::Duration armed_ = absl::InfiniteDuration();
+  static constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+
+  Plan PlanWithoutDeadline() const {
+    Plan plan;
+    plan.timeout = absl::InfiniteDuration();
+    plan.arm = armed_ns_ != kNone;
+    return plan;
+  }
+
+  Plan PlanNanos(int64_t left_ns) const {
+    Plan plan;
+    // Any wait this short is polled whole (the tail is at least
+    // kPolledTail); checked first so that no arithmetic below overflows.
+    if (left_ns < kPolledTailNs + kShortestBlockNs) {
+      plan.poll = true;
+      return plan;
+    }
+    const int64_t tail_ns = std::max(kPolledTailNs, left_ns / 4);
+    const int64_t timeout_ns = left_ns - tail_ns;
+    plan.timeout = absl::Nanoseconds(timeout_ns);
+    plan.arm = armed_ns_ > timeout_ns + tail_ns / 4 ||
+               armed_ns_ < timeout_ns - std::max(timeout_ns / 4, kShortSlackNs);
+    return plan;
+  }
+
+  // SO_RCVTIMEO in place, in nanoseconds; the kernel's initial one is none.
+  int64_t armed_ns_ = kNone;
 };
 
 }  // namespace zen::ipc

@@ -103,6 +103,33 @@ TEST(ReceiveTimeoutTest, AFiniteTimerIsClearedForAWaitWithoutDeadline) {
   EXPECT_TRUE(timeout.PlanWait(absl::InfiniteDuration()).arm);
 }
 
+// PlanWaitUntil is PlanWait in integer nanoseconds: the same plans.
+TEST(ReceiveTimeoutTest, PlanningUntilADeadlineIsPlanningForWhatIsLeft) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  for (absl::Duration armed :
+       {absl::InfiniteDuration(), Milliseconds(1), Seconds(3)}) {
+    ReceiveTimeout timeout;
+    timeout.Armed(armed);
+    for (absl::Duration left :
+         {-Seconds(1), absl::ZeroDuration(), Milliseconds(50),
+          Milliseconds(51) - absl::Nanoseconds(1), Milliseconds(51),
+          Milliseconds(120), Seconds(2), Seconds(4), Seconds(5),
+          absl::Hours(24 * 365)}) {
+      const ReceiveTimeout::Plan a = timeout.PlanWait(left);
+      const ReceiveTimeout::Plan b = timeout.PlanWaitUntil(now + left, now);
+      EXPECT_EQ(a.poll, b.poll) << left;
+      if (a.poll) continue;
+      EXPECT_EQ(a.arm, b.arm) << left << " armed " << armed;
+      EXPECT_EQ(a.timeout, b.timeout) << left;
+    }
+    const ReceiveTimeout::Plan none =
+        timeout.PlanWaitUntil(absl::InfiniteFuture(), now);
+    EXPECT_EQ(none.timeout, absl::InfiniteDuration());
+    EXPECT_EQ(none.arm, armed != absl::InfiniteDuration());
+    EXPECT_TRUE(timeout.PlanWaitUntil(absl::InfinitePast(), now).poll);
+  }
+}
+
 TEST(ReceiveTimeoutTest, InfiniteIsAZeroTimeval) {
   const timeval none = ReceiveTimeout::ToTimeval(absl::InfiniteDuration());
   EXPECT_EQ(none.tv_sec, 0);

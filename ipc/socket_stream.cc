@@ -60,7 +60,7 @@ absl::StatusOr<size_t> SocketStream::Receive(absl::Span<uint8_t> space,
     int flags = MSG_DONTWAIT;
     if (!spinning && !polling) {
       const ReceiveTimeout::Plan plan =
-          timeout_.PlanWait(deadline - zen::Now());
+          timeout_.PlanWaitUntil(deadline, zen::Now());
       polling = plan.poll;
       if (!polling) {
         flags = 0;  // Blocks, for up to plan.timeout.
