@@ -65,12 +65,17 @@ absl::Status MethodCodec::Annotate(absl::string_view what,
                                                   "': ", status.message()));
 }
 
+absl::Status MethodCodec::EncodeKwargs(const google::protobuf::Message& request,
+                                       std::string* kwargs) const {
+  return Annotate("request", request_json_.Encode(request, kwargs));
+}
+
 absl::Status MethodCodec::EncodeRequest(
     const google::protobuf::Message& request, std::string* args,
     std::string* kwargs) const {
   if (positional_args_.empty()) {
     args->append("[]");
-    return Annotate("request", request_json_.Encode(request, kwargs));
+    return EncodeKwargs(request, kwargs);
   }
   const pb::Reflection* r = request.GetReflection();
   args->push_back('[');

@@ -100,6 +100,15 @@ class MethodCodec {
   absl::Status EncodeRequest(const google::protobuf::Message& request,
                              std::string* args, std::string* kwargs) const;
 
+  // True when the method takes no positional arguments: its `args` is
+  // always `[]` and only `kwargs` needs encoding (EncodeKwargs).
+  bool kwargs_only() const { return positional_args_.empty(); }
+
+  // Client side, for a kwargs_only() method: appends the `kwargs` object
+  // for `request` to *kwargs. On error it may hold a partial text.
+  absl::Status EncodeKwargs(const google::protobuf::Message& request,
+                            std::string* kwargs) const;
+
   // Client side: clears *response and fills it from the call's `result`.
   absl::Status DecodeResult(PaddedJsonView result,
                             google::protobuf::Message* response) const;

@@ -1,5 +1,7 @@
 #include "codegen_runtime/service_support.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "base/scratch_string.h"
 #include "base/status_macros.h"
@@ -24,11 +26,20 @@ absl::Status CallUnary(rpc::Channel* channel, const MethodCodec& codec,
                        const google::protobuf::Message& request,
                        const rpc::CallOptions& options,
                        google::protobuf::Message* response) {
-  ScratchString args, kwargs;  // No allocation per call once warm.
-  ZEN_RETURN_IF_ERROR(codec.EncodeRequest(request, args.get(), kwargs.get()));
+  ScratchString kwargs;  // No allocation per call once warm.
+  absl::string_view args_json = "[]";
+  std::optional<ScratchString> args;  // Only for positional arguments.
+  if (codec.kwargs_only()) {
+    ZEN_RETURN_IF_ERROR(codec.EncodeKwargs(request, kwargs.get()));
+  } else {
+    args.emplace();
+    ZEN_RETURN_IF_ERROR(
+        codec.EncodeRequest(request, args->get(), kwargs.get()));
+    args_json = args->str();
+  }
   ZEN_ASSIGN_OR_RETURN(
       const rpc::RawResult result,
-      channel->Call(codec.wire_name(), *args, *kwargs, options));
+      channel->Call(codec.wire_name(), args_json, *kwargs, options));
   // RawResult guarantees padding after json().
   return codec.DecodeResult(PaddedJsonView(result.json()), response);
 }

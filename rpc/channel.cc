@@ -153,10 +153,17 @@ absl::Status Channel::Impl::Send(absl::string_view method,
   ZEN_RETURN_IF_ERROR(
       Register(pending, options.wait_for_ready, &stream, &generation));
   const internal::CallId id(id_prefix_, number);
-  ScratchString method_json;  // No allocation per call once warm.
-  AppendJsonString(method_json.get(), method);
-  RequestParts parts(id.view(), *method_json, args, kwargs);
-  absl::Status written = stream->Write(parts.parts(), deadline);
+  absl::Status written;
+  if (NeedsNoEscaping(method)) {  // Usual: no copy.
+    written = stream->Write(
+        RequestParts::WithPlainMethod(id.view(), method, args, kwargs).parts(),
+        deadline);
+  } else {
+    ScratchString method_json;  // No allocation per call once warm.
+    AppendJsonString(method_json.get(), method);
+    written = stream->Write(
+        RequestParts(id.view(), *method_json, args, kwargs).parts(), deadline);
+  }
   if (!written.ok()) FailSend(number, generation, written);
   return absl::OkStatus();
 }

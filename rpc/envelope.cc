@@ -213,4 +213,22 @@ RequestParts::RequestParts(absl::string_view id, absl::string_view method_json,
     : parts_{"[\"",     id,  "\",",       method_json, ",",
              args_json, ",", kwargs_json, "]"} {}
 
+RequestParts RequestParts::WithPlainMethod(absl::string_view id,
+                                           absl::string_view method,
+                                           absl::string_view args_json,
+                                           absl::string_view kwargs_json) {
+  RequestParts parts;
+  const absl::string_view p[9] = {"[\"",     id,  "\",\"",     method, "\",",
+                                  args_json, ",", kwargs_json, "]"};
+  std::copy(std::begin(p), std::end(p), parts.parts_);
+  return parts;
+}
+
+bool NeedsNoEscaping(absl::string_view text) {
+  for (const char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 }  // namespace zen::rpc

@@ -86,11 +86,22 @@ absl::Status ErrorFromJson(absl::string_view error_json);
 struct RequestParts {
   RequestParts(absl::string_view id, absl::string_view method_json,
                absl::string_view args_json, absl::string_view kwargs_json);
+  // The same parts for a method name that needs no escaping
+  // (NeedsNoEscaping), which goes between the quotes as it is.
+  static RequestParts WithPlainMethod(absl::string_view id,
+                                      absl::string_view method,
+                                      absl::string_view args_json,
+                                      absl::string_view kwargs_json);
   absl::Span<const absl::string_view> parts() const { return parts_; }
 
  private:
+  RequestParts() = default;
   absl::string_view parts_[9];
 };
+
+// True when `text` is printable ASCII without `"` or `\`, so that it is a
+// JSON string's content as it is (method names usually are).
+bool NeedsNoEscaping(absl::string_view text);
 
 }  // namespace zen::rpc
 

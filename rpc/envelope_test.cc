@@ -121,5 +121,27 @@ TEST(RequestPartsTest, ConcatenatesToTheWireForm) {
   EXPECT_EQ(joined, R"(["id-1","echo",[],{"a":1}])");
 }
 
+std::string Joined(const RequestParts& parts) {
+  std::string joined;
+  for (absl::string_view p : parts.parts()) joined.append(p.data(), p.size());
+  return joined;
+}
+
+TEST(RequestPartsTest, APlainMethodIsWrittenAsJsonStringWouldWriteIt) {
+  for (absl::string_view method :
+       {"echo", "", "calculate_rate_limits", "zen.Echo/Say-1", "a b~!?{}[]"}) {
+    ASSERT_TRUE(NeedsNoEscaping(method)) << method;
+    EXPECT_EQ(
+        Joined(
+            RequestParts::WithPlainMethod("id-1", method, "[1]", "{\"a\":1}")),
+        Joined(RequestParts("id-1", JsonString(method), "[1]", "{\"a\":1}")));
+  }
+  for (absl::string_view method : std::initializer_list<absl::string_view>{
+           "say \"hi\"", "back\\slash", "tab\t", "caf\xc3\xa9", "del\x7f",
+           absl::string_view("nul\0", 4)}) {
+    EXPECT_FALSE(NeedsNoEscaping(method)) << method;
+  }
+}
+
 }  // namespace
 }  // namespace zen::rpc
