@@ -188,24 +188,18 @@ absl::Status AppendFields(const google::protobuf::Message& message,
             ? splicing->Find(f)
             : nullptr;
     if (splice != nullptr) {
-      if (!*first) out->push_back(',');
+      entry.AppendKey(*first, out);
       *first = false;
-      out->push_back('"');
-      out->append(WireKey(f));
-      out->append("\":");
       splicing->spliced->AppendBorrowed(splice->json.text());
       continue;
     }
     const FieldAccess* a = accessible ? entry.access : nullptr;
     if (a == nullptr && r == nullptr) r = message.GetReflection();
     if (a != nullptr ? !a->has(message) : !IsSet(message, r, f)) continue;
-    if (!*first) out->push_back(',');
-    *first = false;
-    out->push_back('"');
     // Proto names are identifiers and protoc checks json_name for quotes
-    // and backslashes: no escaping.
-    out->append(WireKey(f));
-    out->append("\":");
+    // and backslashes: the key needs no escaping.
+    entry.AppendKey(*first, out);
+    *first = false;
     ZEN_RETURN_IF_ERROR(a != nullptr
                             ? AppendOne(message, nullptr, a, entry, -1, out)
                             : AppendFieldValue(message, r, entry, out));

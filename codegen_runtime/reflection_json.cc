@@ -172,6 +172,7 @@ void TypeTables::Fill(TypeTable* table,
     const FieldDescriptor* f = type->field(i);
     FieldEntry& entry = table->fields_[i];
     entry.field = f;
+    entry.comma_key = absl::StrCat(",\"", WireKey(f), "\":");
     if (std::find(raw_json_fields.begin(), raw_json_fields.end(), f) !=
         raw_json_fields.end()) {
       entry.kind = FieldKind::kRawJson;

@@ -94,6 +94,16 @@ struct FieldEntry {
   // usable on a message only if the table's access Covers() it.
   const FieldAccess* access = nullptr;
   const MessageAccess* access_owner = nullptr;  // Set with `access`.
+  // `,"<WireKey>":`, what precedes the field's value in an object, made
+  // once here rather than appended piece by piece per field printed.
+  std::string comma_key;
+
+  // Appends what precedes the value: comma_key, without its comma for an
+  // object's first member.
+  void AppendKey(bool first, std::string* out) const {
+    const size_t skip = first ? 1 : 0;
+    out->append(comma_key.data() + skip, comma_key.size() - skip);
+  }
 };
 
 // How the fields of one message type map to JSON. Immutable once built.
