@@ -1,5 +1,6 @@
 #include "rpc/server.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -8,6 +9,7 @@
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "base/thread_state.h"
+#include "base/timer_slack.h"
 #include "rpc/envelope.h"
 #include "rpc/relief.h"
 
@@ -397,6 +399,13 @@ void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
 }
 
 void Server::SupervisorLoop() {
+  // The kernel may defer each tick by up to a budget, so that it rides on a
+  // timer interrupt the CPU takes anyway (the scheduler's, every 4 ms at
+  // HZ=250, while calls keep it busy) rather than raising its own, which on
+  // a VM added tens of microseconds to the call it landed in
+  // (docs/benchmarks.md). Slack only: without it the thread works as well.
+  (void)SetThreadTimerSlack(
+      std::min(options_.inline_handler_budget, kIdleSupervisorTick));
   uint64_t activity_seen = 0;
   // Kept across ticks (cleared, capacity kept): a tick allocates nothing.
   std::vector<std::shared_ptr<Connection>> live;

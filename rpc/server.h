@@ -38,9 +38,12 @@ struct ServerOptions {
   // Handlers start on the thread that read their request (no thread switch).
   // One still running after this long, and blocked, is relieved: its
   // connection's reading moves to another thread (rpc/relief.h; a runnable
-  // one, after ten times this long). So a slow handler holds up later calls
-  // of its connection for about this long while calls flow, and at most
-  // kIdleSupervisorTick after a quiet spell.
+  // one, after ten times this long). The supervisor looks every budget while
+  // calls flow, and lets the kernel defer each look by up to a budget more
+  // (timer slack, so that it shares a timer interrupt rather than raising
+  // one), so a slow handler holds up later calls of its connection for one
+  // to three budgets while calls flow, and at most kIdleSupervisorTick plus
+  // a budget after a quiet spell.
   absl::Duration inline_handler_budget = absl::Milliseconds(2);
   // Relieved handlers (each holds a thread of its own) still running, at
   // most, server-wide. At the cap a slow handler keeps its connection's
