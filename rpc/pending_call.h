@@ -3,6 +3,7 @@
 #ifndef ZEN_RPC_PENDING_CALL_H_
 #define ZEN_RPC_PENDING_CALL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,12 +82,14 @@ class PendingCall {
     result_ = std::move(result);
     const CallState was = state_;
     state_ = CallState::kDone;
+    done_.store(true, std::memory_order_release);
     if (was != CallState::kWaiting) cv_.Signal();
   }
 
-  bool done() const ABSL_LOCKS_EXCLUDED(mu_) {
-    MutexLock lock(&mu_);
-    return state_ == CallState::kDone;
+  bool done() const {
+    // Asked several times per call by its own caller: an atomic rather than
+    // a lock. Set with `result` under mu_, and kDone is final.
+    return done_.load(std::memory_order_acquire);
   }
 
   // The outcome, once done. Moves it out: call once.
@@ -149,6 +152,7 @@ class PendingCall {
   mutable Mutex mu_;
   CondVar cv_;  // The caller sleeps on it (kFollowing, kSleeping).
   CallState state_ ABSL_GUARDED_BY(mu_) = CallState::kWaiting;
+  std::atomic<bool> done_{false};  // state_ == kDone, readable without mu_.
   // A placeholder until Complete: a code without a message, which absl
   // keeps inline (a message would cost an allocation per call).
   absl::StatusOr<RawResult> result_ ABSL_GUARDED_BY(mu_){
