@@ -112,7 +112,10 @@ void AgentService::SendCollectorEvents(
 void AgentService::CalculateRateLimits(
     const agent::CalculateRateLimitsRequest& request,
     agent::CalculateRateLimitsResponse* response) {
-  RouteKey route{request.route().method(), request.route().path()};
+  // The hot call: it reads the request in place and writes the response's
+  // strings in place (the RPC layer reuses both messages), so that a warm
+  // call allocates nothing.
+  const RouteView route(request.route().method(), request.route().path());
   // The reference keys an actor's window by its id alone; the rest of the
   // actor (name, IP, times) does not change the answer.
   std::optional<absl::string_view> actor;
@@ -120,16 +123,18 @@ void AgentService::CalculateRateLimits(
     actor = request.actor().id();
   }
   std::shared_ptr<const RuntimeSettings> current = settings();
-  std::optional<RateLimitResult> result = rate_limiter_.Check(
-      route, request.client_ip(), actor, *current, zen::Now());
-  if (!result) return;  // Empty → the wire's null.
-  response->set_throttled(result->throttled);
-  response->set_discriminator(result->discriminator);
-  response->set_current_requests(
-      static_cast<int32_t>(result->current_requests));
-  response->set_max_requests(static_cast<int32_t>(result->max_requests));
+  RateLimitResult result;
+  if (!rate_limiter_.CheckInto(route, request.client_ip(), actor, *current,
+                               zen::Now(), &result)) {
+    return;  // Empty → the wire's null.
+  }
+  response->set_throttled(result.throttled);
+  AssignRateLimitDiscriminator(request.client_ip(), actor,
+                               response->mutable_discriminator());
+  response->set_current_requests(static_cast<int32_t>(result.current_requests));
+  response->set_max_requests(static_cast<int32_t>(result.max_requests));
   response->set_time_remaining(
-      static_cast<int32_t>(result->time_remaining_seconds));
+      static_cast<int32_t>(result.time_remaining_seconds));
 }
 
 void AgentService::RecordAttackWave(

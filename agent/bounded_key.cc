@@ -1,54 +1,66 @@
 #include "agent/bounded_key.h"
 
-#include <arpa/inet.h>
 #include <openssl/sha.h>
 
 #include <cstdint>
-#include <optional>
-
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
-#include "agent/ip_set.h"
+#include <cstring>
 
 namespace zen {
 namespace {
 
 constexpr size_t kDigestHexBytes = 2 * SHA256_DIGEST_LENGTH;
 
+// Copies `bytes` to `out` and returns the end.
+char* Append(absl::string_view bytes, char* out) {
+  std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
+// The digest in lower-case hex, as absl::BytesToHexString writes it.
+char* AppendHex(const uint8_t (&digest)[SHA256_DIGEST_LENGTH], char* out) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  for (uint8_t byte : digest) {
+    *out++ = kHexDigits[byte >> 4];
+    *out++ = kHexDigits[byte & 0xF];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string BoundedKey(absl::string_view key) {
-  if (key.size() <= kMaxKeyBytes) return std::string(key);
+  KeyBuffer buffer;
+  return std::string(BoundedKeyView(key, &buffer));
+}
+
+std::string ClientIpKey(absl::string_view client_ip) {
+  KeyBuffer buffer;
+  return std::string(
+      ClientIpKeyView(client_ip, IpAddress::Parse(client_ip), &buffer));
+}
+
+absl::string_view BoundedKeyView(absl::string_view key, KeyBuffer* buffer) {
+  if (key.size() <= kMaxKeyBytes) return key;
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const uint8_t*>(key.data()), key.size(), digest);
   const absl::string_view prefix =
       TruncateUtf8(key, kMaxKeyBytes - kDigestHexBytes - 1);
-  return absl::StrCat(
-      prefix, "~",
-      absl::BytesToHexString(absl::string_view(
-          reinterpret_cast<const char*>(digest), sizeof(digest))));
+  char* end = Append(prefix, buffer->bytes);
+  *end++ = '~';
+  end = AppendHex(digest, end);
+  return absl::string_view(buffer->bytes,
+                           static_cast<size_t>(end - buffer->bytes));
 }
 
-std::string ClientIpKey(absl::string_view client_ip) {
-  const std::optional<IpAddress> ip = IpAddress::Parse(client_ip);
-  if (!ip.has_value()) return BoundedKey(client_ip);
-  char text[INET6_ADDRSTRLEN];
-  if (ip->family == IpAddress::Family::kV4) {
-    const uint32_t host = static_cast<uint32_t>(ip->bits);
-    const uint32_t net = htonl(host);
-    if (inet_ntop(AF_INET, &net, text, sizeof(text)) == nullptr) {
-      return BoundedKey(client_ip);
-    }
-  } else {
-    uint8_t bytes[16];
-    for (int i = 0; i < 16; ++i) {
-      bytes[i] = static_cast<uint8_t>(ip->bits >> (8 * (15 - i)));
-    }
-    if (inet_ntop(AF_INET6, bytes, text, sizeof(text)) == nullptr) {
-      return BoundedKey(client_ip);
-    }
-  }
-  return text;
+absl::string_view ClientIpKeyView(absl::string_view client_ip,
+                                  const std::optional<IpAddress>& ip,
+                                  KeyBuffer* buffer) {
+  if (!ip.has_value()) return BoundedKeyView(client_ip, buffer);
+  static_assert(kMaxIpAddressTextBytes <= kMaxKeyBytes);
+  IpAddressText text;
+  const absl::string_view canonical = ip->Format(&text);
+  Append(canonical, buffer->bytes);
+  return absl::string_view(buffer->bytes, canonical.size());
 }
 
 absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {

@@ -6,9 +6,11 @@
 #define ZEN_AGENT_BOUNDED_KEY_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "agent/ip_set.h"
 
 namespace zen {
 
@@ -25,6 +27,22 @@ std::string BoundedKey(absl::string_view key);
 // (`::ffff:192.0.2.1` is `192.0.2.1`, IPv6 lower-case and compressed), so
 // one client's spellings share their state; anything else BoundedKey's.
 std::string ClientIpKey(absl::string_view client_ip);
+
+// Where the forms below build a key: on the stack, so that a hot path (the
+// rate limiter's, on every request) allocates nothing for it.
+struct KeyBuffer {
+  char bytes[kMaxKeyBytes];
+};
+
+// BoundedKey(key), as a view of `key` itself or of `*buffer`.
+absl::string_view BoundedKeyView(absl::string_view key, KeyBuffer* buffer);
+
+// ClientIpKey(client_ip), as a view of `client_ip` itself or of `*buffer`,
+// for a caller that has parsed the IP already: `ip` must be
+// IpAddress::Parse(client_ip).
+absl::string_view ClientIpKeyView(absl::string_view client_ip,
+                                  const std::optional<IpAddress>& ip,
+                                  KeyBuffer* buffer);
 
 // At most `max_bytes` of `text`, cut at a UTF-8 character boundary (a cut
 // character would make the JSON that carries it invalid).

@@ -15,6 +15,7 @@ namespace {
 // Longest textual address inet_pton() can accept (an IPv6 address with an
 // embedded IPv4 tail), without the terminating NUL.
 constexpr size_t kMaxAddressText = INET6_ADDRSTRLEN - 1;
+static_assert(kMaxIpAddressTextBytes == kMaxAddressText);
 
 constexpr IpV6Bits kMappedPrefix = 0xFFFF;  // ::ffff:0:0/96, shifted right 32
 
@@ -40,6 +41,82 @@ bool ParseRaw(absl::string_view text, IpAddress* out) {
   out->family = IpAddress::Family::kV6;
   out->bits = bits;
   return true;
+}
+
+// IpAddress::Format's pieces, each writing at `out` and returning the end.
+// glibc's inet_ntop() formats with sprintf, a few hundred instructions per
+// number; the rate limiter formats every request's IP.
+
+char* AppendDecimalByte(uint32_t value, char* out) {
+  if (value >= 100) *out++ = static_cast<char>('0' + value / 100);
+  if (value >= 10) *out++ = static_cast<char>('0' + value / 10 % 10);
+  *out++ = static_cast<char>('0' + value % 10);
+  return out;
+}
+
+char* AppendDottedQuad(uint32_t address, char* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out = AppendDecimalByte((address >> shift) & 0xFF, out);
+    if (shift > 0) *out++ = '.';
+  }
+  return out;
+}
+
+// One IPv6 group in lower-case hex without leading zeros ("0" for zero).
+char* AppendHexGroup(uint32_t group, char* out) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  int shift = 12;
+  while (shift > 0 && ((group >> shift) & 0xF) == 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) *out++ = kHexDigits[(group >> shift) & 0xF];
+  return out;
+}
+
+// A run of zero groups: [begin, begin + length); begin -1 when none.
+struct ZeroRun {
+  int begin = -1;
+  int length = 0;
+  bool Holds(int group) const {
+    return begin >= 0 && group >= begin && group < begin + length;
+  }
+};
+
+// The run inet_ntop() writes as `::`: the first of the longest runs of zero
+// groups, if it is at least two groups long.
+ZeroRun CompressedZeros(const uint16_t (&groups)[8]) {
+  ZeroRun best, current;
+  for (int i = 0; i < 8; ++i) {
+    if (groups[i] != 0) {
+      current = ZeroRun();
+      continue;
+    }
+    if (current.begin < 0) current.begin = i;
+    ++current.length;
+    if (current.length > best.length) best = current;
+  }
+  return best.length >= 2 ? best : ZeroRun();
+}
+
+char* AppendIpv6(IpV6Bits bits, char* out) {
+  uint16_t groups[8];
+  for (int i = 0; i < 8; ++i) {
+    groups[i] = static_cast<uint16_t>(bits >> (16 * (7 - i)));
+  }
+  const ZeroRun zeros = CompressedZeros(groups);
+  for (int i = 0; i < 8; ++i) {
+    if (zeros.Holds(i)) {
+      if (i == zeros.begin) *out++ = ':';
+      continue;
+    }
+    if (i != 0) *out++ = ':';
+    // inet_ntop() dots the last 32 bits of ::a.b.c.d and ::ffff:a.b.c.d.
+    if (i == 6 && zeros.begin == 0 &&
+        (zeros.length == 6 || (zeros.length == 5 && groups[5] == 0xFFFF))) {
+      return AppendDottedQuad(static_cast<uint32_t>(bits), out);
+    }
+    out = AppendHexGroup(groups[i], out);
+  }
+  if (zeros.begin >= 0 && zeros.begin + zeros.length == 8) *out++ = ':';
+  return out;
 }
 
 bool IsMapped(const IpAddress& address) {
@@ -94,6 +171,14 @@ std::optional<IpAddress> IpAddress::Parse(absl::string_view text) {
   if (!ParseRaw(text, &address)) return std::nullopt;
   if (IsMapped(address)) return ToV4(address);
   return address;
+}
+
+absl::string_view IpAddress::Format(IpAddressText* text) const {
+  char* const begin = text->bytes;
+  char* const end = family == Family::kV4
+                        ? AppendDottedQuad(static_cast<uint32_t>(bits), begin)
+                        : AppendIpv6(bits, begin);
+  return absl::string_view(begin, static_cast<size_t>(end - begin));
 }
 
 bool IpSet::Contains(const IpAddress& address) const {

@@ -27,6 +27,16 @@ namespace zen {
 // they make IPv6 range arithmetic as plain as IPv4's.
 using IpV6Bits = unsigned __int128;
 
+// Room for any address in text, INET6_ADDRSTRLEN less the NUL: the longest
+// form is `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`.
+inline constexpr size_t kMaxIpAddressTextBytes = 45;
+
+// Where IpAddress::Format writes; a stack buffer, so formatting allocates
+// nothing.
+struct IpAddressText {
+  char bytes[kMaxIpAddressTextBytes];
+};
+
 // One parsed address. A value type.
 struct IpAddress {
   enum class Family { kV4, kV6 };
@@ -35,6 +45,13 @@ struct IpAddress {
   // prefix), as inet_pton() does. Mapped IPv6 addresses become kV4. Returns
   // nullopt for anything else.
   static std::optional<IpAddress> Parse(absl::string_view text);
+
+  // The address in canonical form, byte for byte what inet_ntop() writes:
+  // IPv4 dotted decimal; IPv6 in lower-case hex without leading zeros, the
+  // first longest run of two or more zero groups written `::`, and an
+  // IPv4-compatible (`::a.b.c.d`) or mapped (`::ffff:a.b.c.d`) tail dotted.
+  // The view points into `*text`.
+  absl::string_view Format(IpAddressText* text) const;
 
   Family family = Family::kV4;
   // The address as a big-endian number; IPv4 uses the low 32 bits.

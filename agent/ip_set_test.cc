@@ -1,5 +1,9 @@
 #include "agent/ip_set.h"
 
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -44,6 +48,87 @@ TEST(IpAddressTest, RejectsNonAddresses) {
     EXPECT_FALSE(IpAddress::Parse(text).has_value()) << text;
   }
   EXPECT_FALSE(IpAddress::Parse(std::string(1000, '1')).has_value());
+}
+
+// What inet_ntop() writes for `address`: IpAddress::Format's reference.
+std::string InetNtop(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN];
+  if (address.family == IpAddress::Family::kV4) {
+    const uint32_t net = htonl(static_cast<uint32_t>(address.bits));
+    EXPECT_NE(inet_ntop(AF_INET, &net, text, sizeof(text)), nullptr);
+  } else {
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; ++i) {
+      bytes[i] = static_cast<unsigned char>(address.bits >> (8 * (15 - i)));
+    }
+    EXPECT_NE(inet_ntop(AF_INET6, bytes, text, sizeof(text)), nullptr);
+  }
+  return text;
+}
+
+std::string Format(const IpAddress& address) {
+  IpAddressText text;
+  return std::string(address.Format(&text));
+}
+
+IpAddress V6(const uint16_t (&groups)[8]) {
+  IpAddress address;
+  address.family = IpAddress::Family::kV6;
+  for (uint16_t group : groups) address.bits = (address.bits << 16) | group;
+  return address;
+}
+
+TEST(IpAddressTest, FormatsCanonically) {
+  EXPECT_EQ(Format(*IpAddress::Parse("192.0.2.1")), "192.0.2.1");
+  EXPECT_EQ(Format(*IpAddress::Parse("::FFFF:192.0.2.1")), "192.0.2.1");
+  EXPECT_EQ(Format(*IpAddress::Parse("2001:DB8:0:0:0:0:0:1")), "2001:db8::1");
+  EXPECT_EQ(Format(*IpAddress::Parse("2001:0:0:1:0:0:0:1")), "2001:0:0:1::1");
+  EXPECT_EQ(Format(*IpAddress::Parse("1:0:2:0:3:0:4:0")), "1:0:2:0:3:0:4:0");
+  EXPECT_EQ(Format(*IpAddress::Parse("::")), "::");
+  EXPECT_EQ(Format(*IpAddress::Parse("::1")), "::1");
+  EXPECT_EQ(Format(*IpAddress::Parse("1::")), "1::");
+  EXPECT_EQ(Format(*IpAddress::Parse("::1.2.3.4")), "::1.2.3.4");
+  EXPECT_EQ(Format(V6({0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304})),
+            "::ffff:1.2.3.4");
+  EXPECT_EQ(Format(V6({0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
+                       0xffff})),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+// Byte for byte inet_ntop()'s output (window and attack-wave keys were
+// built with it), over every IPv4 octet value and IPv6 addresses whose
+// groups are drawn so that zero runs of every length and place, ties
+// between runs, and IPv4-compatible and mapped tails all occur.
+TEST(IpAddressTest, FormatMatchesInetNtop) {
+  for (uint32_t octet = 0; octet < 256; ++octet) {
+    for (uint32_t address : {octet, octet << 8, octet << 16, octet << 24,
+                             octet * 0x01010101u, 0xFFFFFF00u | octet}) {
+      IpAddress v4;
+      v4.bits = address;
+      ASSERT_EQ(Format(v4), InetNtop(v4)) << address;
+    }
+  }
+  std::mt19937 random(20261203);
+  const auto group = [&random]() -> uint16_t {
+    switch (random() % 6) {
+      case 0:
+      case 1:
+      case 2:
+        return 0;
+      case 3:
+        return 0xFFFF;
+      case 4:
+        return static_cast<uint16_t>(random() % 0x100);
+      default:
+        return static_cast<uint16_t>(random());
+    }
+  };
+  for (int i = 0; i < 200000; ++i) {
+    uint16_t groups[8];
+    for (uint16_t& g : groups) g = group();
+    const IpAddress v6 = V6(groups);
+    ASSERT_EQ(Format(v6), InetNtop(v6));
+  }
 }
 
 TEST(IpSetTest, EmptySetContainsNothing) {

@@ -72,10 +72,42 @@ int64_t CeilMillis(int64_t nanos) {
   return nanos <= 0 ? 0 : (nanos + 999999) / 1000000;
 }
 
+bool HasActor(std::optional<absl::string_view> actor_id) {
+  return actor_id.has_value() && !actor_id->empty();
+}
+
+// The key of the window a check counts in, built before CountInWindow
+// locks (the lock guards only the window). Built in this thread's buffer,
+// which keeps its capacity, so a warm thread builds keys without
+// allocating; the view is valid until the thread's next call. The
+// client's part is bounded (an IP in canonical form, a long id digested);
+// the endpoint's comes from settings.
+absl::string_view WindowKey(const EndpointSettings& endpoint,
+                            RateLimitDiscriminator kind,
+                            absl::string_view client_part) {
+  thread_local std::string key;
+  key.clear();
+  absl::StrAppend(&key, endpoint.method, kKeySeparator, endpoint.route,
+                  kKeySeparator, RateLimitDiscriminatorName(kind),
+                  kKeySeparator, client_part);
+  return key;
+}
+
 }  // namespace
 
 absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind) {
   return kind == RateLimitDiscriminator::kUser ? "user" : "ip";
+}
+
+void AssignRateLimitDiscriminator(absl::string_view client_ip,
+                                  std::optional<absl::string_view> actor_id,
+                                  std::string* out) {
+  if (HasActor(actor_id)) {
+    out->assign("actor:");
+    out->append(actor_id->data(), actor_id->size());
+  } else {
+    out->assign(client_ip.data(), client_ip.size());
+  }
 }
 
 // The LRU map of windows, and the count of timestamps they hold together
@@ -149,64 +181,72 @@ RateLimiter::RateLimiter(RateLimiterOptions options)
 RateLimiter::~RateLimiter() = default;
 
 std::optional<RateLimitResult> RateLimiter::Check(
-    const RouteKey& route, absl::string_view client_ip,
+    RouteView route, absl::string_view client_ip,
     std::optional<absl::string_view> actor_id, const RuntimeSettings& settings,
     absl::Time now) {
+  RateLimitResult result;
+  if (!CheckInto(route, client_ip, actor_id, settings, now, &result)) {
+    return std::nullopt;
+  }
+  AssignRateLimitDiscriminator(client_ip, actor_id, &result.discriminator);
+  return result;
+}
+
+bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
+                            std::optional<absl::string_view> actor_id,
+                            const RuntimeSettings& settings, absl::Time now,
+                            RateLimitResult* result) {
   const EndpointSettings* endpoint =
       settings.FindEndpoint(route.method, route.path);
-  if (endpoint == nullptr || !endpoint->rate_limiting.enabled) {
-    return std::nullopt;
-  }
-  const bool has_actor = actor_id.has_value() && !actor_id->empty();
+  if (endpoint == nullptr || !endpoint->rate_limiting.enabled) return false;
+  const bool has_actor = HasActor(actor_id);
   if (has_actor && settings.IsUserExcludedFromRateLimiting(*actor_id)) {
-    return std::nullopt;
+    return false;
   }
-  if (const std::optional<IpAddress> ip = IpAddress::Parse(client_ip)) {
-    if (settings.config().IsIpBypassed(*ip) ||
-        endpoint->allowed_ips.Contains(*ip)) {
-      return std::nullopt;
-    }
+  // Parsed once, for the allow lists and for the key of an IP's window.
+  const std::optional<IpAddress> ip = IpAddress::Parse(client_ip);
+  if (ip.has_value() && (settings.config().IsIpBypassed(*ip) ||
+                         endpoint->allowed_ips.Contains(*ip))) {
+    return false;
   }
 
-  RateLimitResult result;
-  result.discriminator_kind =
+  result->discriminator_kind =
       has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;
-  result.discriminator =
-      has_actor ? absl::StrCat("actor:", *actor_id) : std::string(client_ip);
-  result.max_requests = endpoint->rate_limiting.max_requests;
-  const int64_t length_ns =
-      absl::ToInt64Nanoseconds(endpoint->rate_limiting.window);
-  // Built before locking: the lock guards only the window itself. The
-  // client's part is bounded (an IP in canonical form, a long id digested);
-  // the endpoint's comes from settings.
-  const std::string key = absl::StrCat(
-      endpoint->method, kKeySeparator, endpoint->route, kKeySeparator,
-      RateLimitDiscriminatorName(result.discriminator_kind), kKeySeparator,
-      has_actor ? BoundedKey(*actor_id) : ClientIpKey(client_ip));
-  const int64_t now_ns = absl::ToUnixNanos(now);
+  result->max_requests = endpoint->rate_limiting.max_requests;
+  KeyBuffer client_key;
+  const absl::string_view key =
+      WindowKey(*endpoint, result->discriminator_kind,
+                has_actor ? BoundedKeyView(*actor_id, &client_key)
+                          : ClientIpKeyView(client_ip, ip, &client_key));
+  CountInWindow(key, absl::ToInt64Nanoseconds(endpoint->rate_limiting.window),
+                absl::ToUnixNanos(now), result);
+  return true;
+}
 
+void RateLimiter::CountInWindow(absl::string_view key, int64_t length_ns,
+                                int64_t now_ns, RateLimitResult* result) {
   MutexLock lock(&mu_);
   Window* window = windows_->FindOrInsert(key);
   window->length_ns = length_ns;
   windows_->Expire(window, now_ns);
   TimestampRing& admitted = window->admitted;
-  result.throttled =
-      static_cast<int64_t>(admitted.size()) >= result.max_requests;
-  if (!result.throttled) {
+  result->throttled =
+      static_cast<int64_t>(admitted.size()) >= result->max_requests;
+  if (!result->throttled) {
     // Keep the log sorted even if a racing caller's `now` was later.
     windows_->Admit(
         window, admitted.empty() ? now_ns : std::max(now_ns, admitted.back()));
   }
-  result.current_requests = static_cast<int64_t>(admitted.size());
+  result->current_requests = static_cast<int64_t>(admitted.size());
+  result->time_remaining_ms = 0;
   if (!admitted.empty()) {
-    result.time_remaining_ms =
+    result->time_remaining_ms =
         CeilMillis(admitted.front() + length_ns - now_ns);
-  } else if (result.throttled) {
-    result.time_remaining_ms = CeilMillis(length_ns);  // maxRequests 0
+  } else if (result->throttled) {
+    result->time_remaining_ms = CeilMillis(length_ns);  // maxRequests 0
   }
   windows_->ReclaimExpired(now_ns);
-  result.time_remaining_seconds = (result.time_remaining_ms + 999) / 1000;
-  return result;
+  result->time_remaining_seconds = (result->time_remaining_ms + 999) / 1000;
 }
 
 size_t RateLimiter::tracked_windows() const {

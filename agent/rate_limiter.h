@@ -44,10 +44,29 @@ struct RouteKey {
   std::string path;
 };
 
+// A route by reference, as a check reads it: a caller holding the route in
+// other strings (a decoded request) need not copy it into a RouteKey.
+struct RouteView {
+  RouteView(absl::string_view route_method, absl::string_view route_path)
+      : method(route_method), path(route_path) {}
+  RouteView(const RouteKey& route)  // NOLINT: implicit, RouteKey's view.
+      : method(route.method), path(route.path) {}
+
+  absl::string_view method;
+  absl::string_view path;
+};
+
 enum class RateLimitDiscriminator { kIp, kUser };
 
 // "ip" or "user".
 absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind);
+
+// Sets `*out` to what a check's window is kept for: `actor:<id>` when
+// `actor_id` is set and not empty, else `client_ip` as given. Assigned in
+// place, so a string kept across calls keeps its buffer.
+void AssignRateLimitDiscriminator(absl::string_view client_ip,
+                                  std::optional<absl::string_view> actor_id,
+                                  std::string* out);
 
 struct RateLimitResult {
   bool throttled = false;
@@ -100,9 +119,19 @@ class RateLimiter {
   // different `now` values are handled by treating a time earlier than the
   // window's newest request as that request's time.
   std::optional<RateLimitResult> Check(
-      const RouteKey& route, absl::string_view client_ip,
+      RouteView route, absl::string_view client_ip,
       std::optional<absl::string_view> actor_id,
       const RuntimeSettings& settings, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Check for a caller that writes the discriminator itself (with
+  // AssignRateLimitDiscriminator, into a buffer it keeps): returns false
+  // when no rate limit applies, else fills `*result` but for its
+  // `discriminator`, which is left as it was. A warm check allocates
+  // nothing this way.
+  bool CheckInto(RouteView route, absl::string_view client_ip,
+                 std::optional<absl::string_view> actor_id,
+                 const RuntimeSettings& settings, absl::Time now,
+                 RateLimitResult* result) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Windows currently tracked, and windows evicted for lack of room since
   // construction.
@@ -111,6 +140,11 @@ class RateLimiter {
 
  private:
   class Windows;  // the LRU map of windows
+
+  // Counts one request in the window `key` (of `length_ns`) at `now_ns`,
+  // and sets *result's counts and times from it.
+  void CountInWindow(absl::string_view key, int64_t length_ns, int64_t now_ns,
+                     RateLimitResult* result) ABSL_LOCKS_EXCLUDED(mu_);
 
   mutable Mutex mu_;
   std::unique_ptr<Windows> windows_ ABSL_GUARDED_BY(mu_);

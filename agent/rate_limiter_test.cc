@@ -181,6 +181,86 @@ TEST(RateLimiterTest, EmptyActorIdCountsAsNoActor) {
   EXPECT_EQ(result->discriminator, "1.1.1.1");
 }
 
+TEST(RateLimiterTest, SpellingsOfOneIpShareAWindow) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(2, 1000);
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "::ffff:1.2.3.4", std::nullopt, settings, At(0))
+          ->throttled);
+  EXPECT_FALSE(limiter.Check(kLogin, "1.2.3.4", std::nullopt, settings, At(1))
+                   ->throttled);
+  std::optional<RateLimitResult> third =
+      limiter.Check(kLogin, "::FFFF:1.2.3.4", std::nullopt, settings, At(2));
+  EXPECT_TRUE(third->throttled);
+  EXPECT_EQ(third->discriminator, "::FFFF:1.2.3.4");  // As given.
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "2001:DB8::1", std::nullopt, settings, At(3))
+          ->throttled);
+  EXPECT_FALSE(
+      limiter
+          .Check(kLogin, "2001:db8:0:0:0:0:0:1", std::nullopt, settings, At(4))
+          ->throttled);
+  EXPECT_TRUE(
+      limiter.Check(kLogin, "2001:0db8::0:1", std::nullopt, settings, At(5))
+          ->throttled);
+  EXPECT_EQ(limiter.tracked_windows(), 2u);
+}
+
+TEST(RateLimiterTest, LongActorIdsAndJunkIpsKeepWindowsOfTheirOwn) {
+  RateLimiter limiter;
+  RuntimeSettings settings = Settings(1, 1000);
+  const std::string a(500, 'a');
+  const std::string b = a + "b";  // Same bounded prefix, other digest.
+  EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", a, settings, At(0))->throttled);
+  EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", b, settings, At(0))->throttled);
+  EXPECT_TRUE(limiter.Check(kLogin, "2.2.2.2", a, settings, At(1))->throttled);
+  EXPECT_EQ(limiter.Check(kLogin, "1.1.1.1", b, settings, At(1))->discriminator,
+            "actor:" + b);
+  const std::string junk(300, 'j');
+  EXPECT_FALSE(
+      limiter.Check(kLogin, junk, std::nullopt, settings, At(2))->throttled);
+  EXPECT_FALSE(limiter.Check(kLogin, junk + "k", std::nullopt, settings, At(2))
+                   ->throttled);
+  EXPECT_TRUE(
+      limiter.Check(kLogin, junk, std::nullopt, settings, At(3))->throttled);
+}
+
+TEST(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
+  RateLimiter by_check, by_check_into;
+  RuntimeSettings settings = Settings(3, 1000);
+  for (int i = 0; i < 6; ++i) {
+    const std::optional<absl::string_view> actor =
+        i % 2 == 0 ? std::nullopt : std::optional<absl::string_view>("bob");
+    std::optional<RateLimitResult> expected =
+        by_check.Check(kLogin, "5.6.7.8", actor, settings, At(100 * i));
+    RateLimitResult result;
+    result.discriminator = "untouched";
+    ASSERT_TRUE(by_check_into.CheckInto(RouteView("POST", "/login"), "5.6.7.8",
+                                        actor, settings, At(100 * i), &result));
+    EXPECT_EQ(result.discriminator, "untouched");
+    EXPECT_EQ(result.throttled, expected->throttled) << i;
+    EXPECT_EQ(result.discriminator_kind, expected->discriminator_kind) << i;
+    EXPECT_EQ(result.current_requests, expected->current_requests) << i;
+    EXPECT_EQ(result.max_requests, expected->max_requests) << i;
+    EXPECT_EQ(result.time_remaining_ms, expected->time_remaining_ms) << i;
+    EXPECT_EQ(result.time_remaining_seconds, expected->time_remaining_seconds)
+        << i;
+  }
+  RateLimitResult unused;
+  EXPECT_FALSE(by_check_into.CheckInto(RouteView("GET", "/open"), "5.6.7.8",
+                                       std::nullopt, settings, At(0), &unused));
+}
+
+TEST(RateLimiterTest, DiscriminatorIsTheActorElseTheIpAsGiven) {
+  std::string out = "previous, longer than the inline capacity";
+  AssignRateLimitDiscriminator("::FFFF:1.2.3.4", std::nullopt, &out);
+  EXPECT_EQ(out, "::FFFF:1.2.3.4");
+  AssignRateLimitDiscriminator("1.2.3.4", "alice", &out);
+  EXPECT_EQ(out, "actor:alice");
+  AssignRateLimitDiscriminator("1.2.3.4", "", &out);
+  EXPECT_EQ(out, "1.2.3.4");
+}
+
 TEST(RateLimiterTest, ExcludedUsersAreNotLimited) {
   RateLimiter limiter;
   RuntimeSettings settings = Settings(1, 1000);

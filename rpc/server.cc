@@ -14,6 +14,12 @@
 #include "rpc/relief.h"
 
 namespace zen::rpc {
+namespace {
+
+// The most method-name bytes a reader thread keeps between calls.
+constexpr size_t kKeptMethodNameBytes = 64;
+
+}  // namespace
 
 // One connection's state. Exactly one thread at a time is its reader; it
 // runs each handler inline (no thread switch on the fast path). If a handler
@@ -189,13 +195,20 @@ void Server::Connection::ReadLoop() {
     me = relief_.reader();
     deadline = IdleDeadlineLocked();
   }
+  // Kept across calls: the method name's buffer is reused, so a name past
+  // std::string's inline capacity (`calculate_rate_limits`) is not
+  // allocated on every call. ParseRequest sets every field it succeeds on.
+  RequestView request;
   for (;;) {
+    // A long (so unknown) name's buffer is not kept while the thread waits.
+    if (request.method.capacity() > kKeptMethodNameBytes) {
+      std::string().swap(request.method);
+    }
     absl::StatusOr<ipc::Frame> frame = stream_->Read(deadline);
     if (!frame.ok()) {
       if (KeepsOpen(frame.status(), &deadline)) continue;
       return;
     }
-    RequestView request;
     absl::Status parsed = EnvelopeParser::ThreadLocal(options.max_json_depth)
                               .ParseRequest(frame->body, &request);
     if (!parsed.ok()) {
