@@ -4,9 +4,11 @@
 // Shutdown wakes a blocked reader, and that writes never block past theirs.
 #include "ipc/socket_stream.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
@@ -59,6 +61,32 @@ TEST(SocketStreamTest, FramesArriveWhileTheReaderBlocks) {
   ASSERT_TRUE(frame.ok()) << frame.status();
   EXPECT_EQ(frame->body, "late");
   EXPECT_LT(zen::Now() - start, absl::Seconds(5));
+}
+
+// Small frames are copied into one buffer before the write, large ones go
+// out gathered: either way the peer reads each frame's parts joined, in
+// order, at every size around the switch and with empty parts among them.
+TEST(SocketStreamTest, FramesOfManyPartsArriveWholeAtEverySize) {
+  ConnectedPair pair;
+  std::vector<std::string> sent;
+  for (size_t size :
+       {0, 1, 100, 1000, 1010, 1019, 1020, 1021, 1030, 4096, 100000}) {
+    std::string body;
+    for (size_t i = 0; i < size; ++i) body.push_back('a' + (i * 7 + size) % 26);
+    // Cut into parts of uneven sizes, some empty.
+    std::vector<absl::string_view> parts;
+    for (size_t at = 0, n = 0; at < body.size() || n < 3; ++n) {
+      const size_t len = std::min(body.size() - at, n % 3 == 1 ? 0 : n * 37);
+      parts.push_back(absl::string_view(body).substr(at, len));
+      at += len;
+    }
+    std::thread writer(
+        [&] { EXPECT_TRUE(pair.a->Write(parts, In(absl::Seconds(5))).ok()); });
+    absl::StatusOr<Frame> frame = pair.b->Read(In(absl::Seconds(5)));
+    writer.join();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->body, body) << size;
+  }
 }
 
 TEST(SocketStreamTest, AShortDeadlineAfterALongOneIsKept) {
