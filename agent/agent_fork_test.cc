@@ -31,6 +31,7 @@ using ::zen::testing::Eventually;
 using ::zen::testing::FastAgentOptions;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::In;
+using ::zen::testing::ReadWithin;
 
 // A worker compromised before its first client() call must not hold the
 // parent's listening socket: it is closed in the child at the fork.
@@ -175,8 +176,10 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
   const uint16_t port = (*server)->port();
   int go[2];
   ASSERT_EQ(::pipe(go), 0);
-  auto child =
-      ForkedChild::Start([&secret, &server, port, go]() -> absl::Status {
+  int flushed[2];
+  ASSERT_EQ(::pipe(flushed), 0);
+  auto child = ForkedChild::Start(
+      [&secret, &server, port, go, flushed]() -> absl::Status {
         server->release()->AbandonAfterFork();
         AgentClientOptions options;
         options.port = port;
@@ -188,6 +191,9 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
         event.type = CollectorEventType::kRequest;
         (*client)->RecordEvent(event);
         if (absl::Status s = (*client)->Flush(); !s.ok()) return s;
+        if (::write(flushed[1], "f", 1) != 1) {
+          return absl::InternalError("pipe");
+        }
         char c;
         if (::read(go[0], &c, 1) != 1) return absl::InternalError("pipe");
         // The server was restarted meanwhile: events are kept and go through
@@ -198,7 +204,19 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
         }
         return absl::OkStatus();
       });
+  // Only the child writes; without our copy of the write end, a child that
+  // exits before writing ends the read below at once (end of file).
+  ::close(flushed[1]);
   ASSERT_TRUE(child.ok());
+  // Stop the server only once the child's first Flush() has returned. The
+  // event being folded is not enough: Flush() goes on with a second call
+  // (report_metrics), and a Stop() during it fails the Flush() even though
+  // the events were acknowledged.
+  char f;
+  if (!ReadWithin(flushed[0], &f, 1, absl::Seconds(10))) {
+    ChildOutcome early = child->Wait(In(absl::Seconds(5)));
+    FAIL() << "the first flush did not end: " << early.ToString();
+  }
   ASSERT_TRUE(Eventually(
       [&] { return (*server)->collector().Snapshot().requests == 1; }));
   (*server)->Stop();
@@ -216,6 +234,7 @@ TEST(AgentTest, WorkersReconnectWhenTheServerRestartsOnTheSamePort) {
       [&] { return (*again)->collector().Snapshot().requests == 1; }));
   ::close(go[0]);
   ::close(go[1]);
+  ::close(flushed[0]);
 }
 
 TEST(AgentTest, HundredForksWhileTrafficFlowsNeverDeadlock) {
