@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/timer_slack.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
 #include "ipc/socket_io.h"
@@ -89,6 +90,40 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
   EXPECT_FALSE(slow_done.load());  // Answered out of order, before it.
   slow.join();
   EXPECT_GE(f.server->stats().handoffs, 1u);
+}
+
+// The supervisor runs with a timer slack of a budget (its ticks may wait
+// for another interrupt); a reader it starts for a relief must not pass
+// that on to the handlers it runs, whose timed waits need their precision.
+TEST(RpcTest, ARelievingReaderRunsHandlersWithTheServersTimerSlack) {
+  const ipc::Secret secret = testing::TestSecret();
+  ServerOptions options;
+  options.inline_handler_budget = absl::Milliseconds(20);
+  auto created = Server::Create(&secret, options);
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<Server> server = std::move(*created);
+  rpc_cli::RegisterBuiltinHandlers(server.get());
+  server->RegisterHandler("timer_slack", [](ServerCall& call) {
+    call.Respond(absl::StrCat(absl::ToInt64Nanoseconds(ThreadTimerSlack())));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(server->Start().ok());
+  const std::string expected =
+      absl::StrCat(absl::ToInt64Nanoseconds(ThreadTimerSlack()));
+  ChannelOptions channel_options;
+  channel_options.connector.port = server->port();
+  auto channel = Channel::Create(&secret, channel_options);
+  ASSERT_TRUE(channel.ok());
+  EXPECT_EQ(Json((*channel)->Call("timer_slack", "[]", "{}")), expected);
+  std::thread slow([&] {
+    EXPECT_EQ(Json((*channel)->Call("slow", "[0.5]", "{}")), "\"done\"");
+  });
+  // Once the slow handler is relieved, the next call is read and run by the
+  // reader the supervisor started.
+  ASSERT_TRUE(testing::Eventually([&] { return server->stats().handoffs >= 1; },
+                                  absl::Seconds(10)));
+  EXPECT_EQ(Json((*channel)->Call("timer_slack", "[]", "{}")), expected);
+  slow.join();
 }
 
 TEST(RpcTest, SlowHandlersBeyondTheThreadCapWaitInsteadOfAddingThreads) {

@@ -197,7 +197,7 @@ void Server::Connection::ReadLoop() {
   }
   // Kept across calls: the method name's buffer is reused, so a name past
   // std::string's inline capacity (`calculate_rate_limits`) is not
-  // allocated on every call. ParseRequest sets every field it succeeds on.
+  // allocated on every call. ParseRequest sets every field or none.
   RequestView request;
   for (;;) {
     // A long (so unknown) name's buffer is not kept while the thread waits.
@@ -330,8 +330,11 @@ bool Server::Connection::RelieveLocked() {
   // handler returns, so neither sees a relief that did not happen. If no
   // thread can be created (EAGAIN under a task limit), the handler keeps its
   // reading, as at the cap: its connection's later calls wait for it.
-  absl::Status started = server_->threads_.TrySpawn(
-      [self = shared_from_this()] { self->ReadLoop(); });
+  absl::Status started =
+      server_->threads_.TrySpawn([self = shared_from_this()] {
+        (void)SetThreadTimerSlack(self->server_->reader_timer_slack_);
+        self->ReadLoop();
+      });
   if (!started.ok()) {
     counters.reliefs_refused.fetch_add(1, std::memory_order_relaxed);
     const uint64_t failed = counters.thread_start_failures.fetch_add(1) + 1;
@@ -388,6 +391,7 @@ absl::Status Server::Start() {
   if (started_.exchange(true)) {
     return absl::FailedPreconditionError("server already started");
   }
+  reader_timer_slack_ = ThreadTimerSlack();
   absl::Status supervising = threads_.TrySpawn([this] { SupervisorLoop(); });
   if (!supervising.ok()) {
     started_.store(false);  // Nothing started: Start may be tried again.
@@ -412,11 +416,8 @@ void Server::ServeStream(std::shared_ptr<ipc::MessageStream> stream) {
 }
 
 void Server::SupervisorLoop() {
-  // The kernel may defer each tick by up to a budget, so that it rides on a
-  // timer interrupt the CPU takes anyway (the scheduler's, every 4 ms at
-  // HZ=250, while calls keep it busy) rather than raising its own, which on
-  // a VM added tens of microseconds to the call it landed in
-  // (docs/benchmarks.md). Slack only: without it the thread works as well.
+  // Each tick may ride on a timer interrupt the CPU takes anyway rather than
+  // raise its own (ServerOptions::inline_handler_budget; docs/benchmarks.md).
   (void)SetThreadTimerSlack(
       std::min(options_.inline_handler_budget, kIdleSupervisorTick));
   uint64_t activity_seen = 0;

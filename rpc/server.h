@@ -198,6 +198,12 @@ class Server {
   // Supervisor and relieving readers; a few parked ones make a relief a
   // wake-up rather than a thread creation.
   ThreadGroup threads_{/*max_parked=*/4, absl::Seconds(10)};
+  // The timer slack of the thread that called Start(), which the
+  // listener's readers inherit: a relieving reader, started by the
+  // supervisor (whose slack is large) or reused from the parked ones, sets
+  // it back, so its handlers' timed waits keep their precision. Written
+  // before any thread starts.
+  absl::Duration reader_timer_slack_;
 };
 
 }  // namespace zen::rpc
