@@ -128,6 +128,7 @@ absl::Status SocketStream::Write(absl::Span<const absl::string_view> parts,
     EncodeFrameHeader(static_cast<uint32_t>(size), small);
     uint8_t* end = small + kFrameHeaderSize;
     for (absl::string_view part : parts) {
+      if (part.empty()) continue;  // Its data() may be null: no memcpy.
       std::memcpy(end, part.data(), part.size());
       end += part.size();
     }
