@@ -14,7 +14,9 @@ namespace zen::rpc::internal {
 
 // Sets out[0..count) to the raw text of the elements of `json`, without the
 // whitespace around them. `json` must be valid JSON whose root is an array
-// of exactly `count` >= 1 elements; anything else is undefined.
+// of exactly `count` >= 1 elements, starting at its first byte (no byte
+// order mark, which some simdjson releases skip); anything else is
+// undefined.
 //
 // The leading elements are walked from the front; trailing scalar elements
 // (null, true, false, numbers) are found from the back, and the element

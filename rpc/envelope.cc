@@ -84,6 +84,12 @@ absl::Status EnvelopeParser::Begin(absl::string_view json, const char* what,
     }
   }
   if (json.empty()) return absl::DataLossError("not JSON: empty frame");
+  // Newer simdjson releases skip a leading UTF-8 byte order mark; JSON on
+  // this wire has none (RFC 8259 forbids sending one), and the slicing
+  // below starts at the first byte.
+  if (absl::StartsWith(json, "\xEF\xBB\xBF")) {
+    return absl::DataLossError("not JSON: byte order mark");
+  }
   simdjson::dom::element root;
   auto e = parsers_->dom.parse(json.data(), json.size(), false).get(root);
   if (e) {

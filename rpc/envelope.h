@@ -50,6 +50,7 @@ class EnvelopeParser {
   EnvelopeParser(const EnvelopeParser&) = delete;
   EnvelopeParser& operator=(const EnvelopeParser&) = delete;
 
+  // On success every field of *out is set; on failure none is touched.
   absl::Status ParseRequest(absl::string_view json, RequestView* out);
   absl::Status ParseResponse(absl::string_view json, ResponseView* out);
 

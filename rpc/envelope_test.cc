@@ -55,6 +55,13 @@ TEST(EnvelopeTest, NonJsonIsDataLoss) {
   }
   EXPECT_EQ(ParseReq(std::string("[\"a\",\"m\",[\"\xff\"],{}]")).code(),
             absl::StatusCode::kDataLoss);
+  // A byte order mark is not JSON text, whichever simdjson is installed.
+  EXPECT_EQ(ParseReq("\xEF\xBB\xBF[\"a\",\"m\",[],{}]").code(),
+            absl::StatusCode::kDataLoss);
+  ResponseView response;
+  Padded bom("\xEF\xBB\xBF[\"id\",{\"a\":1},null]");
+  EXPECT_EQ(EnvelopeParser(64).ParseResponse(bom.view(), &response).code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(EnvelopeTest, NestingBeyondLimitIsDataLoss) {

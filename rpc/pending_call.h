@@ -49,8 +49,10 @@ enum class CallState {
 // Ownership of the completion: whoever removes the call from the
 // PendingTable (the reader that got its response, the caller at its
 // deadline, a lost connection, Stop) is the only one to Complete it. A
-// synchronous caller returns (and its PendingCall dies) once it sees kDone,
-// so Complete touches nothing after it unlocks `mu_`. Thread-safe.
+// synchronous caller may see done() (an atomic) while Complete still holds
+// `mu_`; it then takes `mu_` in TakeResult before it returns and its
+// PendingCall dies, so Complete, which touches nothing after it unlocks,
+// is over by then. No path may return on done() alone. Thread-safe.
 class PendingCall {
  public:
   PendingCall() = default;
