@@ -230,11 +230,4 @@ RequestParts RequestParts::WithPlainMethod(absl::string_view id,
   return parts;
 }
 
-bool NeedsNoEscaping(absl::string_view text) {
-  for (const char c : text) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
 }  // namespace zen::rpc

@@ -88,7 +88,8 @@ struct RequestParts {
   RequestParts(absl::string_view id, absl::string_view method_json,
                absl::string_view args_json, absl::string_view kwargs_json);
   // The same parts for a method name that needs no escaping
-  // (NeedsNoEscaping), which goes between the quotes as it is.
+  // (json_writer.h's NeedsNoEscaping), which goes between the quotes as it
+  // is.
   static RequestParts WithPlainMethod(absl::string_view id,
                                       absl::string_view method,
                                       absl::string_view args_json,
@@ -99,10 +100,6 @@ struct RequestParts {
   RequestParts() = default;
   absl::string_view parts_[9];
 };
-
-// True when `text` is printable ASCII without `"` or `\`, so that it is a
-// JSON string's content as it is (method names usually are).
-bool NeedsNoEscaping(absl::string_view text);
 
 }  // namespace zen::rpc
 

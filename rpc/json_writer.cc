@@ -121,6 +121,14 @@ bool AppendJsonStringBytes(std::string* out, absl::string_view text) {
   return (high_bits & 0x80) != 0;
 }
 
+bool NeedsNoEscaping(absl::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80 || NeedsEscape(byte)) return false;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string* out, absl::string_view text) {
   // Most text is ASCII: the escaping loop notices, and only other text pays
   // for the UTF-8 check (and, if invalid, for a second pass).

@@ -24,6 +24,10 @@ std::string JsonString(absl::string_view text);
 // `text` is UTF-8 (ASCII always is).
 bool AppendJsonStringBytes(std::string* out, absl::string_view text);
 
+// True when AppendJsonString would write `text` between the quotes as it is:
+// ASCII with nothing to escape (method names usually are).
+bool NeedsNoEscaping(absl::string_view text);
+
 }  // namespace zen::rpc
 
 #endif  // ZEN_RPC_JSON_WRITER_H_
