@@ -72,11 +72,18 @@ codes="$(get /api/limited 203.0.113.5) $(get /api/limited 203.0.113.5) $(get /ap
 
 # GET /metrics on the parent: its server's count of those three rate-limit
 # questions at once, the workers' own count after their next flush (100 ms).
-scrape() {
-  curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics"
+# Plain HTTP over bash's /dev/tcp, as get() above: the test needs no client
+# program that a fresh machine lacks.
+metrics_response() {
+  exec 4<>"/dev/tcp/127.0.0.1/$metrics_port" || return 1
+  printf 'GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&4
+  timeout 5 cat <&4 | tr -d '\r'
+  exec 4<&-
 }
-curl -s -o /dev/null -w '%{content_type}' --max-time 5 \
-  "http://127.0.0.1:$metrics_port/metrics" | grep -q 'version=0.0.4' ||
+scrape() {  # The body: what follows the first empty line.
+  metrics_response | sed '1,/^$/d'
+}
+metrics_response | sed '/^$/q' | grep -i '^content-type:' | grep -q 'version=0.0.4' ||
   fail "/metrics not served as text format 0.0.4"
 scraped=0
 for _ in $(seq 50); do
