@@ -84,6 +84,13 @@ TEST(AgentTest, WorkersConnectOverTheUnixTransport) {
 // watch_settings (the default) or polling every 100 ms (as with a
 // reference parent). Returns how long the last worker took to apply the
 // change.
+//
+// Each step waits for a state the test can see, never for time to pass: a
+// worker's follow-up watch (after the one that brought the first settings)
+// may start well after those settings were applied on a loaded machine, so
+// the quiet window starts only once the parent sees every worker's watch
+// parked (`go` pipe), and the change is made only after every worker has
+// checked its quiet window (`report` pipe, twice).
 absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
   AgentOptions options = FastAgentOptions();
   options.client.watch_settings = watch;
@@ -93,9 +100,11 @@ absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
   AgentServer* server = (*agent)->server();
   EXPECT_TRUE(server->UpdateConfig(R"({"configUpdatedAt": 1})").ok());
   int report[2];
+  int go[2];
   EXPECT_EQ(::pipe(report), 0);
+  EXPECT_EQ(::pipe(go), 0);
   auto children =
-      StartTogether(4, [&agent, report, watch](int) -> absl::Status {
+      StartTogether(4, [&agent, report, go, watch](int) -> absl::Status {
         AgentClient* client = (*agent)->client();
         if (client == nullptr) return absl::UnavailableError("no client");
         // First settings.
@@ -105,6 +114,12 @@ absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
           return absl::DeadlineExceededError("first settings never arrived");
         }
         const int64_t first = *client->stats().config_generation;
+        char step = 'r';
+        if (::write(report[1], &step, 1) != 1)
+          return absl::InternalError("pipe");
+        if (!ReadWithin(go[0], &step, 1, absl::Seconds(30))) {
+          return absl::DeadlineExceededError("the parent never said go");
+        }
         // Nothing changes: nothing is applied again, while polls go on (or one
         // watch stays outstanding, with no poll at all).
         const AgentClientStats before = client->stats();
@@ -124,8 +139,8 @@ absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
         } else if (after.settings_polls < before.settings_polls + 2) {
           return absl::InternalError("polling stalled");
         }
-        char ready = 'r';
-        if (::write(report[1], &ready, 1) != 1)
+        step = 'q';
+        if (::write(report[1], &step, 1) != 1)
           return absl::InternalError("pipe");
         // The change.
         if (!Eventually([&] {
@@ -141,22 +156,30 @@ absl::Duration SettingsChangeReachesEveryWorker(bool watch) {
       });
   EXPECT_TRUE(children.ok());
   if (!children.ok()) return absl::InfiniteDuration();
-  for (int i = 0; i < 4; ++i) {
-    char c;
-    if (!ReadWithin(report[0], &c, 1, absl::Seconds(15))) {
-      ADD_FAILURE() << "a worker never got its first settings";
-      break;
+  auto read_from_every_worker = [&](const char* what) {
+    for (int i = 0; i < 4; ++i) {
+      char c;
+      if (!ReadWithin(report[0], &c, 1, absl::Seconds(30))) {
+        ADD_FAILURE() << "a worker never " << what;
+        return false;
+      }
     }
-  }
-  if (watch) {
-    EXPECT_TRUE(
-        Eventually([&] { return server->settings_watches_waiting() == 4; }));
+    return true;
+  };
+  if (read_from_every_worker("got its first settings")) {
+    if (watch) {
+      EXPECT_TRUE(
+          Eventually([&] { return server->settings_watches_waiting() == 4; }));
+    }
+    const char go_step[4] = {'g', 'g', 'g', 'g'};
+    EXPECT_EQ(::write(go[1], go_step, sizeof(go_step)),
+              static_cast<ssize_t>(sizeof(go_step)));
+    read_from_every_worker("checked its quiet window");
   }
   const absl::Time changed = zen::Now();
   EXPECT_TRUE(server->UpdateConfig(R"({"configUpdatedAt": 2})").ok());
   WaitAll(*children);
-  ::close(report[0]);
-  ::close(report[1]);
+  for (int fd : {report[0], report[1], go[0], go[1]}) ::close(fd);
   return zen::Now() - changed;
 }
 

@@ -38,6 +38,20 @@ TEST(ReadingTokenTest, FollowReturnsAtOnceForADoneCall) {
   EXPECT_FALSE(token.Follow(&call));
 }
 
+// A follower that tells when its caller has decided to sleep (its look at
+// the token found it held): from then on, a released token reaches it only
+// by an offer. kFollowing alone is set before that look, so a token
+// released then could be taken by the follower itself.
+struct ObservedFollower {
+  bool StartFollowing() { return call->StartFollowing(); }
+  void FinishFollowing(bool sleep) {
+    if (sleep) decided_to_sleep.store(true);
+    call->FinishFollowing(sleep);
+  }
+  PendingCall* call;
+  std::atomic<bool> decided_to_sleep{false};
+};
+
 TEST(ReadingTokenTest, PassOnOffersOnlyAFreeTokenToSleepingFollowers) {
   ReadingToken token;
   int offers = 0;
@@ -45,21 +59,22 @@ TEST(ReadingTokenTest, PassOnOffersOnlyAFreeTokenToSleepingFollowers) {
   EXPECT_EQ(offers, 0);  // No follower.
 
   ASSERT_TRUE(token.TryTake());
-  PendingCall follower;
-  follower.deadline = absl::InfiniteFuture();
+  PendingCall call;
+  call.deadline = absl::InfiniteFuture();
+  ObservedFollower follower{&call};
   std::thread waiter([&] {
     // Sleeps: the token is held. Wakes when offered it, then takes it.
     EXPECT_FALSE(token.Follow(&follower));
     EXPECT_TRUE(token.TryTake());
   });
-  while (follower.state() != CallState::kFollowing) std::this_thread::yield();
+  while (!follower.decided_to_sleep.load()) std::this_thread::yield();
   token.PassOn([&] { ++offers; });
   EXPECT_EQ(offers, 0);  // Held: nothing to offer.
 
   token.Release();
   token.PassOn([&] {
     ++offers;
-    EXPECT_TRUE(follower.Offer());
+    EXPECT_TRUE(call.Offer());
   });
   waiter.join();
   EXPECT_EQ(offers, 1);
