@@ -7,6 +7,8 @@
 #   tools/setup.sh           # building and testing
 #   tools/setup.sh --bench   # also the benchmarks' peers and plotting
 #                            # (bench/run_all.sh runs this)
+#   tools/setup.sh --list    # installs nothing; prints each package this
+#                            # script names and its installed version
 set -euo pipefail
 
 PACKAGES=(
@@ -20,9 +22,17 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
 )
 if [ "${1:-}" = "--bench" ]; then
-  # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets are
-  # tagged manual) and gnuplot for the plot. Python is above already.
-  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox)
+  # Only bench/ needs these: gRPC C++ as a peer (its targets are tagged
+  # manual), gnuplot for the plot, valgrind for instructions_per_call.sh.
+  # Python is above already.
+  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox valgrind)
+fi
+
+if [ "${1:-}" = "--list" ]; then
+  for p in "${PACKAGES[@]}"; do
+    printf '%-28s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo 'NOT INSTALLED')"
+  done
+  exit 0
 fi
 
 missing=()
