@@ -22,7 +22,7 @@ for arg in "$@"; do
   esac
 done
 
-tools/setup.sh --bench
+tools/setup.sh --tests --bench
 out=${BENCH_OUT:-/tmp/zen-bench-$(date +%Y%m%d-%H%M%S)}
 # gRPC's targets are tagged manual (kept out of //...), so name them.
 bazel build -c opt //bench/... //bench:grpc_compare

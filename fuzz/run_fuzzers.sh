@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 
-tools/setup.sh
+tools/setup.sh --tests --clang
 ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
   libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null | md5sum | cut -c1-16)
 export ZEN_SYSDEPS_KEY

@@ -8,7 +8,7 @@
 #
 #   tools/fresh_check.sh [--rev REV] [--keep] [--only main|tests]
 #
-# Needs root, debootstrap, and the network to Debian's mirror (the one
+# Needs root and the network to Debian's mirror (the one
 # apt uses here). The minbase image is made once and kept in
 # $ZEN_FRESH_DIR/base (default /var/tmp/zen-fresh); each run copies it, so
 # every run starts from the same pristine root. --keep leaves the run's
@@ -31,8 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "fresh_check: run as root" >&2; exit 1; }
-command -v debootstrap >/dev/null ||
-  { echo "fresh_check: needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
+"$(dirname "$0")/setup.sh" --fresh >/dev/null  # debootstrap
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 state=${ZEN_FRESH_DIR:-/var/tmp/zen-fresh}

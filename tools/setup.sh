@@ -1,34 +1,66 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing, fuzzing and
-# benchmarking this project need. Idempotent: packages already present are
+# Installs the Debian 12 packages this project needs, in tiers: each
+# command installs only what it runs (a new user's first command should not
+# wait for a fuzzing toolchain). Idempotent: packages already present are
 # left alone and nothing is downloaded then. Needs root (or sudo) only when
-# something is missing.
+# something is missing. Options add up.
 #
-#   tools/setup.sh           # building and testing
-#   tools/setup.sh --bench   # also the benchmarks' peers and plotting
-#                            # (bench/run_all.sh runs this)
-#   tools/setup.sh --list    # installs nothing; prints each package this
-#                            # script names and its installed version
+#   tools/setup.sh           # building the library and the main job
+#                            # (tools/run_main.sh)
+#   tools/setup.sh --tests   # also what the test suite runs
+#                            # (tools/run_tests.sh)
+#   tools/setup.sh --clang   # also clang: fuzzing (fuzz/run_fuzzers.sh) and
+#                            # the thread-safety analysis (.ci/run)
+#   tools/setup.sh --bench   # also the benchmarks' peers and tools
+#                            # (bench/run_all.sh)
+#   tools/setup.sh --fresh   # also debootstrap, for tools/fresh_check.sh
+#   tools/setup.sh --all     # every tier
+#   tools/setup.sh [TIERS] --list   # installs nothing; prints each package
+#                            # of those tiers and its installed version
+#
+# tools/ci/programs_check.py reads the PACKAGES lists below: a program a
+# tracked script runs must come from one of them (or from minbase).
 set -euo pipefail
+
+tests=0 clang=0 bench=0 fresh=0 list=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) tests=1 ;;
+    --clang) clang=1 ;;
+    --bench) bench=1 ;;
+    --fresh) fresh=1 ;;
+    --all) tests=1 clang=1 bench=1 fresh=1 ;;
+    --list) list=1 ;;
+    *) echo "setup: unknown option $arg (see the top of $0)" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   # Build system and toolchain.
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms
-  build-essential g++ pkg-config clang libclang-rt-14-dev clang-format
+  build-essential g++ pkg-config
   # Libraries the code links.
   protobuf-compiler libprotobuf-dev libprotoc-dev libabsl-dev libssl-dev
   libsimdjson-dev libre2-dev libcpp-httplib-dev
-  # Tests and benchmarks.
-  libgtest-dev libgmock-dev libbenchmark-dev python3
 )
-if [ "${1:-}" = "--bench" ]; then
-  # Only bench/ needs these: gRPC C++ as a peer (its targets are tagged
-  # manual), gnuplot for the plot, valgrind for instructions_per_call.sh.
-  # Python is above already.
-  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox valgrind)
+if [ "$tests" = 1 ]; then
+  # Test frameworks and micro-benchmarks (built by `bazel test //...`),
+  # python3 for the tests' scripts, clang-format for codegen's golden test.
+  PACKAGES+=(libgtest-dev libgmock-dev libbenchmark-dev python3 clang-format)
+fi
+if [ "$clang" = 1 ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
+if [ "$bench" = 1 ]; then
+  # gRPC C++ as a peer (its targets are tagged manual), gnuplot for the
+  # plot, valgrind for instructions_per_call.sh, python3 for the report.
+  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox valgrind python3)
+fi
+if [ "$fresh" = 1 ]; then
+  PACKAGES+=(debootstrap)
 fi
 
-if [ "${1:-}" = "--list" ]; then
+if [ "$list" = 1 ]; then
   for p in "${PACKAGES[@]}"; do
     printf '%-28s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo 'NOT INSTALLED')"
   done
