@@ -81,15 +81,20 @@ bool HasActor(std::optional<absl::string_view> actor_id) {
 // which keeps its capacity, so a warm thread builds keys without
 // allocating; the view is valid until the thread's next call. The
 // client's part is bounded (an IP in canonical form, a long id digested);
-// the endpoint's comes from settings.
+// the endpoint's comes from settings. The endpoint's limits are part of
+// the key: new limits start new windows, and the old ones expire.
 absl::string_view WindowKey(const EndpointSettings& endpoint,
                             RateLimitDiscriminator kind,
                             absl::string_view client_part) {
   thread_local std::string key;
+  const int64_t limits[2] = {
+      endpoint.rate_limiting.max_requests,
+      absl::ToInt64Nanoseconds(endpoint.rate_limiting.window)};
   key.clear();
-  absl::StrAppend(&key, endpoint.method, kKeySeparator, endpoint.route,
-                  kKeySeparator, RateLimitDiscriminatorName(kind),
-                  kKeySeparator, client_part);
+  absl::StrAppend(
+      &key, endpoint.method, kKeySeparator, endpoint.route, kKeySeparator,
+      absl::string_view(reinterpret_cast<const char*>(limits), sizeof(limits)),
+      RateLimitDiscriminatorName(kind), kKeySeparator, client_part);
   return key;
 }
 
@@ -203,12 +208,9 @@ bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
   if (has_actor && settings.IsUserExcludedFromRateLimiting(*actor_id)) {
     return false;
   }
-  // Parsed once, for the allow lists and for the key of an IP's window.
+  // Parsed once, for the bypass list and for the key of an IP's window.
   const std::optional<IpAddress> ip = IpAddress::Parse(client_ip);
-  if (ip.has_value() && (settings.config().IsIpBypassed(*ip) ||
-                         endpoint->allowed_ips.Contains(*ip))) {
-    return false;
-  }
+  if (ip.has_value() && settings.config().IsIpBypassed(*ip)) return false;
 
   result->discriminator_kind =
       has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;
