@@ -105,15 +105,23 @@ WildcardPattern::WildcardPattern(absl::string_view pattern) {
   for (absl::string_view line : absl::StrSplit(lower, '\n')) {
     lines_.push_back(absl::StrSplit(line, '*'));
   }
+  for (const std::string& run : lines_[0]) min_length_ += run.size();
 }
 
-bool WildcardPattern::Matches(absl::string_view text) const {
-  if (matches_all_) return true;
-  // The common case: one line each, the whole text against the pattern.
-  if (lines_.size() == 1 && text.find('\n') == absl::string_view::npos) {
-    return LineMatches(lines_[0], text);
+bool WildcardPattern::MatchesLine(absl::string_view text) const {
+  // Most endpoints fail on length alone; test that before any byte.
+  const Line& runs = lines_[0];
+  if (!has_wildcard_) {
+    const size_t length = runs[0].size();
+    if (text.size() == length) return StartsWithFolded(text, runs[0]);
+    return text.size() == length + 1 && text.back() == '/' &&
+           StartsWithFolded(text, runs[0]);
   }
-  // Otherwise the pattern's lines against each run of the text's lines.
+  if (text.size() < min_length_) return false;
+  return LineMatches(runs, text);
+}
+
+bool WildcardPattern::MatchesLines(absl::string_view text) const {
   while (true) {
     if (MatchesFromLineStart(text)) return true;
     const size_t newline = text.find('\n');

@@ -35,6 +35,7 @@
 #define ZEN_AGENT_ENDPOINT_MATCHER_H_
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,18 +54,39 @@ class WildcardPattern {
   explicit WildcardPattern(absl::string_view pattern);
 
   // True if the pattern matches `text` by the rules in the file comment.
-  bool Matches(absl::string_view text) const;
+  bool Matches(absl::string_view text) const {
+    return Matches(text, HasLineBreak(text));
+  }
+
+  // The same, for a caller that has looked for a line break in `text`
+  // already (one look per request, not one per endpoint).
+  bool Matches(absl::string_view text, bool text_has_line_break) const {
+    if (matches_all_) return true;
+    if (lines_.size() == 1 && !text_has_line_break) return MatchesLine(text);
+    return MatchesLines(text);
+  }
 
   bool has_wildcard() const { return has_wildcard_; }
+
+  static bool HasLineBreak(absl::string_view text) {
+    return !text.empty() &&
+           std::memchr(text.data(), '\n', text.size()) != nullptr;
+  }
 
  private:
   // The literal runs between `*`s of one line, lower-cased; a line without
   // `*` has one.
   using Line = std::vector<std::string>;
 
+  // The common case: a one-line pattern against a one-line text.
+  bool MatchesLine(absl::string_view text) const;
+  // Otherwise: the pattern's lines against each run of the text's lines.
+  bool MatchesLines(absl::string_view text) const;
   bool MatchesFromLineStart(absl::string_view text) const;
 
   std::vector<Line> lines_;
+  // The shortest text the one-line pattern can match: its runs' lengths.
+  size_t min_length_ = 0;
   bool has_wildcard_ = false;
   // Only `*`s: matches every text.
   bool matches_all_ = false;
@@ -94,9 +116,12 @@ class EndpointMatcher {
   template <typename Visit>
   void ForEachMatch(absl::string_view method, absl::string_view path,
                     Visit visit) const {
+    const bool method_breaks = WildcardPattern::HasLineBreak(method);
+    const bool path_breaks = WildcardPattern::HasLineBreak(path);
     for (const Entry& entry : entries_) {
-      if (entry.method_pattern.Matches(method) &&
-          entry.path_pattern.Matches(path) && !visit(entry.index)) {
+      if (entry.path_pattern.Matches(path, path_breaks) &&
+          entry.method_pattern.Matches(method, method_breaks) &&
+          !visit(entry.index)) {
         return;
       }
     }

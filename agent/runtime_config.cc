@@ -102,6 +102,15 @@ absl::StatusOr<EndpointSettings> ParseEndpoint(simdjson::dom::element value,
   ZEN_ASSIGN_OR_RETURN(endpoint.allowed_ips,
                        ParseIpSet(object, "allowedIPAddresses", path));
   ZEN_ASSIGN_OR_RETURN(endpoint.rate_limiting, ParseRateLimiting(object, path));
+  // NUL cannot occur in a method, which keeps "a" + "b\0c" distinct from
+  // "a\0b" + "c"; the limits are fixed-width.
+  const int64_t limits[2] = {
+      endpoint.rate_limiting.max_requests,
+      absl::ToInt64Nanoseconds(endpoint.rate_limiting.window)};
+  endpoint.rate_limit_key = absl::StrCat(
+      endpoint.method, absl::string_view("\0", 1), endpoint.route,
+      absl::string_view("\0", 1),
+      absl::string_view(reinterpret_cast<const char*>(limits), sizeof(limits)));
   return endpoint;
 }
 

@@ -63,6 +63,11 @@ struct EndpointSettings {
   // RuntimeConfig::IsIpAllowedOnRoute). They are rate limited like others.
   IpSet allowed_ips;
   RateLimitSettings rate_limiting;
+  // What the rate limiter keys this endpoint's windows by: the method, the
+  // route and the limits, so that endpoints with equal keys (the same
+  // endpoint in two documents, limits unchanged) share windows and new
+  // limits start new ones. Opaque bytes; set by RuntimeConfig::Parse.
+  std::string rate_limit_key;
 };
 
 // An immutable, parsed runtime config. Copyable and movable; thread-safe for
