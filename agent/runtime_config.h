@@ -47,11 +47,6 @@ struct RateLimitSettings {
   // Requests admitted per window; 0 admits none.
   int64_t max_requests = 0;
   absl::Duration window = absl::ZeroDuration();
-
-  // The limits a window is kept under: equal limits, the same windows.
-  bool SameLimits(const RateLimitSettings& other) const {
-    return max_requests == other.max_requests && window == other.window;
-  }
 };
 
 struct EndpointSettings {
