@@ -12,8 +12,8 @@
 namespace zen {
 namespace {
 
-// Separates the parts of a window key; NUL cannot occur in a method and
-// keeps "a" + "b:c" distinct from "a:b" + "c".
+// Ends the discriminator's kind ("ip", "user") in a window key, before the
+// client's part.
 constexpr absl::string_view kKeySeparator("\0", 1);
 
 // How many fully expired windows one check may reclaim from the LRU tail:
@@ -81,15 +81,15 @@ bool HasActor(std::optional<absl::string_view> actor_id) {
 // which keeps its capacity, so a warm thread builds keys without
 // allocating; the view is valid until the thread's next call. The
 // client's part is bounded (an IP in canonical form, a long id digested);
-// the endpoint's comes from settings.
+// the endpoint's is its rate_limit_key (method, route and limits: new
+// limits start new windows, and the old ones expire).
 absl::string_view WindowKey(const EndpointSettings& endpoint,
                             RateLimitDiscriminator kind,
                             absl::string_view client_part) {
   thread_local std::string key;
   key.clear();
-  absl::StrAppend(&key, endpoint.method, kKeySeparator, endpoint.route,
-                  kKeySeparator, RateLimitDiscriminatorName(kind),
-                  kKeySeparator, client_part);
+  absl::StrAppend(&key, endpoint.rate_limit_key,
+                  RateLimitDiscriminatorName(kind), kKeySeparator, client_part);
   return key;
 }
 
@@ -203,12 +203,9 @@ bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
   if (has_actor && settings.IsUserExcludedFromRateLimiting(*actor_id)) {
     return false;
   }
-  // Parsed once, for the allow lists and for the key of an IP's window.
+  // Parsed once, for the bypass list and for the key of an IP's window.
   const std::optional<IpAddress> ip = IpAddress::Parse(client_ip);
-  if (ip.has_value() && (settings.config().IsIpBypassed(*ip) ||
-                         endpoint->allowed_ips.Contains(*ip))) {
-    return false;
-  }
+  if (ip.has_value() && settings.config().IsIpBypassed(*ip)) return false;
 
   result->discriminator_kind =
       has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;

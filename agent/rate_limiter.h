@@ -1,6 +1,6 @@
 // The one rate limiter shared by every worker: the parent answers
 // `calculate_rate_limits` from here, so a limit of N per window holds across
-// all workers together (REFERENCE-BEHAVIORS items 69, 78).
+// all workers together, as the reference's parent does.
 //
 // Exact sliding windows. Each (endpoint, discriminator) pair has its own log
 // of admitted requests; the discriminator is `actor:<id>` when the request
@@ -11,9 +11,12 @@
 // t + window it is free again. Throttled requests are not recorded: a client
 // that keeps retrying while throttled gets its slots back on schedule.
 //
-// Windows are per matched endpoint, not per request route: the endpoint
-// `* /login` counts GET and POST /login together, and the endpoint's limits
-// are read on every check, so new settings apply at once to existing windows.
+// Windows are per matched endpoint (RuntimeConfig::FindEndpoint, as the
+// reference matches), not per request route: the endpoint `* /api/*` counts
+// GET /api/a and POST /api/b together. They are also per limits: when new
+// settings change an endpoint's maxRequests or windowSizeInMS, its clients
+// start from empty windows (as the reference's fresh bucket), and the old
+// windows expire; settings that keep the limits keep the windows.
 //
 // Memory is bounded: at most `max_tracked_windows` windows and
 // `max_tracked_requests` timestamps of 8 bytes across them (the least
@@ -112,8 +115,9 @@ class RateLimiter {
   // Returns nullopt when no rate limit applies: no endpoint matches (see
   // RuntimeConfig::FindEndpoint), its rate limiting is disabled, the actor
   // is in excludedUserIdsFromRateLimiting, or the client IP is in the
-  // endpoint's or the global allowedIPAddresses. An empty `actor_id` counts
-  // as none; requests without actor are limited by `client_ip` as given
+  // global allowedIPAddresses. (An endpoint's own allowedIPAddresses say
+  // who may use it, not who is exempt from its limit.) An empty `actor_id`
+  // counts as none; requests without actor are limited by `client_ip` as given
   // (all requests whose IP is unknown share one window). `now` comes from
   // the caller so tests can use a fake clock; callers racing with slightly
   // different `now` values are handled by treating a time earlier than the

@@ -17,13 +17,15 @@ absl::Time At(int64_t ms) { return kStart + absl::Milliseconds(ms); }
 
 RuntimeSettings Settings(int max_requests, int window_ms,
                          absl::string_view extra_endpoint_json = "",
-                         absl::string_view extra_config_json = "") {
+                         absl::string_view extra_config_json = "",
+                         bool enabled = true) {
   const std::string config = absl::StrCat(
       R"({"endpoints": [
             {"method": "POST", "route": "/login",
              "allowedIPAddresses": ["10.0.0.0/8"],
-             "rateLimiting": {"enabled": true, "maxRequests": )",
-      max_requests, R"(, "windowSizeInMS": )", window_ms, R"(}},
+             "rateLimiting": {"enabled": )",
+      enabled ? "true" : "false", R"(, "maxRequests": )", max_requests,
+      R"(, "windowSizeInMS": )", window_ms, R"(}},
             {"method": "GET", "route": "/open",
              "rateLimiting": {"enabled": false, "maxRequests": 1,
                               "windowSizeInMS": 1000}})",
@@ -283,16 +285,15 @@ TEST(RateLimiterTest, GloballyAllowedIpsAreNotLimited) {
   }
 }
 
-TEST(RateLimiterTest, EndpointAllowedIpsAreNotLimited) {
+TEST(RateLimiterTest, EndpointAllowedIpsAreLimitedLikeOthers) {
+  // An endpoint's allowedIPAddresses say who may use it; the reference
+  // counts their requests against its limit like anyone's.
   RateLimiter limiter;
   RuntimeSettings settings = Settings(1, 1000);
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_FALSE(
-        limiter.Check(kLogin, "10.9.8.7", std::nullopt, settings, At(i))
-            .has_value());
-  }
-  EXPECT_TRUE(limiter.Check(kLogin, "11.0.0.1", std::nullopt, settings, At(0))
-                  .has_value());
+  EXPECT_FALSE(limiter.Check(kLogin, "10.9.8.7", std::nullopt, settings, At(0))
+                   ->throttled);
+  EXPECT_TRUE(limiter.Check(kLogin, "10.9.8.7", std::nullopt, settings, At(1))
+                  ->throttled);
 }
 
 TEST(RateLimiterTest, NoLimitWithoutEnabledMatchingEndpoint) {
@@ -329,22 +330,77 @@ TEST(RateLimiterTest, WildcardMethodEndpointSharesOneWindowAcrossMethods) {
           ->throttled);
 }
 
-TEST(RateLimiterTest, NewLimitsApplyToExistingWindows) {
+TEST(RateLimiterTest, WildcardEndpointLimitsEveryRouteItMatches) {
+  RateLimiter limiter;
+  RuntimeSettings settings =
+      Settings(1, 1000, R"(, {"method": "*", "route": "/api/wild/*",
+                    "rateLimiting": {"enabled": true, "maxRequests": 2,
+                                     "windowSizeInMS": 10000}})");
+  std::optional<RateLimitResult> first =
+      limiter.Check({"GET", "/api/wild/anything"}, "203.0.113.7", std::nullopt,
+                    settings, At(0));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->throttled);
+  EXPECT_EQ(first->current_requests, 1);
+  EXPECT_EQ(first->max_requests, 2);
+  EXPECT_EQ(first->time_remaining_seconds, 10);
+  // One window for the pattern: other routes and methods it matches count.
+  EXPECT_FALSE(limiter
+                   .Check({"post", "/API/wild/x/y/"}, "203.0.113.7",
+                          std::nullopt, settings, At(1))
+                   ->throttled);
+  EXPECT_TRUE(limiter
+                  .Check({"GET", "/api/wild/other"}, "203.0.113.7",
+                         std::nullopt, settings, At(2))
+                  ->throttled);
+  EXPECT_FALSE(limiter
+                   .Check({"GET", "/api/wild"}, "203.0.113.7", std::nullopt,
+                          settings, At(3))
+                   .has_value());
+}
+
+TEST(RateLimiterTest, NewLimitsStartFreshWindows) {
   RateLimiter limiter;
   RuntimeSettings generous = Settings(10, 1000);
   for (int i = 0; i < 3; ++i) {
     limiter.Check(kLogin, "ip", std::nullopt, generous, At(0));
   }
+  // A new maxRequests: the endpoint's clients start from empty windows, as
+  // the reference's fresh bucket.
   RuntimeSettings strict = Settings(2, 1000);
   std::optional<RateLimitResult> result =
       limiter.Check(kLogin, "ip", std::nullopt, strict, At(1));
-  EXPECT_TRUE(result->throttled);
-  EXPECT_EQ(result->current_requests, 3);
+  EXPECT_FALSE(result->throttled);
+  EXPECT_EQ(result->current_requests, 1);
   EXPECT_EQ(result->max_requests, 2);
-  // A shorter window expires old requests sooner.
-  RuntimeSettings short_window = Settings(2, 10);
-  EXPECT_FALSE(limiter.Check(kLogin, "ip", std::nullopt, short_window, At(10))
-                   ->throttled);
+  // A new window length likewise.
+  RuntimeSettings longer = Settings(2, 2000);
+  EXPECT_EQ(limiter.Check(kLogin, "ip", std::nullopt, longer, At(2))
+                ->current_requests,
+            1);
+  // Other changes to the document keep the windows.
+  RuntimeSettings same_limits =
+      Settings(2, 2000, "", R"(, "blockedUserIds": ["x"])");
+  EXPECT_EQ(limiter.Check(kLogin, "ip", std::nullopt, same_limits, At(3))
+                ->current_requests,
+            2);
+  // Limits changed back find the windows they had, where these still hold
+  // requests (documented in docs/protocol.md).
+  EXPECT_EQ(limiter.Check(kLogin, "ip", std::nullopt, strict, At(4))
+                ->current_requests,
+            2);
+}
+
+TEST(RateLimiterTest, DisablingAndEnablingWithTheSameLimitsKeepsWindows) {
+  RateLimiter limiter;
+  RuntimeSettings enabled = Settings(2, 1000);
+  limiter.Check(kLogin, "ip", std::nullopt, enabled, At(0));
+  RuntimeSettings disabled = Settings(2, 1000, "", "", /*enabled=*/false);
+  EXPECT_FALSE(
+      limiter.Check(kLogin, "ip", std::nullopt, disabled, At(1)).has_value());
+  EXPECT_EQ(limiter.Check(kLogin, "ip", std::nullopt, enabled, At(2))
+                ->current_requests,
+            2);
 }
 
 TEST(RateLimiterTest, ZeroMaxRequestsThrottlesEverything) {

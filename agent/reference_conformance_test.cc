@@ -349,5 +349,39 @@ TEST_F(ReferenceClientAgainstAgentServerTest, AnswersAsTheReferenceServer) {
   EXPECT_EQ(stats.invalid_events, 0u);
 }
 
+// The report that a wildcard endpoint went unlimited: the reference's
+// parent answered the first call below with exactly this.
+TEST_F(ReferenceClientAgainstAgentServerTest, WildcardEndpointsAsTheReference) {
+  const auto config = [](int max_requests) {
+    return absl::StrCat(R"({"endpoints":[{"method":"*","route":"/api/wild/*",)"
+                        R"("allowedIPAddresses":["203.0.113.0/24"],)"
+                        R"("rateLimiting":{"enabled":true,"maxRequests":)",
+                        max_requests, R"(,"windowSizeInMS":10000}}]})");
+  };
+  ASSERT_TRUE(server_->UpdateConfig(config(2)).ok());
+  constexpr char kWild[] =
+      R"([{"method":"GET","path":"/api/wild/anything"},"203.0.113.7",null])";
+  EXPECT_TRUE(
+      SameJson(Invoke("calculate_rate_limits", kWild),
+               R"({"current_requests":1,"discriminator":"203.0.113.7",)"
+               R"("max_requests":2,"throttled":false,"time_remaining":10})"));
+  EXPECT_TRUE(SameJson(
+      Invoke("calculate_rate_limits",
+             R"([{"method":"POST","path":"/API/wild/a/b/"},"203.0.113.7",)"
+             R"(null])"),
+      R"({"throttled":false,"discriminator":"203.0.113.7",)"
+      R"("current_requests":2,"max_requests":2,"time_remaining":10})"));
+  // New limits: a fresh window, as the reference's new bucket.
+  ASSERT_TRUE(server_->UpdateConfig(config(3)).ok());
+  EXPECT_TRUE(SameJson(
+      Invoke("calculate_rate_limits", kWild),
+      R"({"throttled":false,"discriminator":"203.0.113.7",)"
+      R"("current_requests":1,"max_requests":3,"time_remaining":10})"));
+  EXPECT_EQ(
+      Invoke("calculate_rate_limits",
+             R"([{"method":"GET","path":"/api/wildx"},"203.0.113.7",null])"),
+      "null");
+}
+
 }  // namespace
 }  // namespace zen

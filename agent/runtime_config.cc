@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/json_fields.h"
 #include "base/status_macros.h"
@@ -103,6 +102,15 @@ absl::StatusOr<EndpointSettings> ParseEndpoint(simdjson::dom::element value,
   ZEN_ASSIGN_OR_RETURN(endpoint.allowed_ips,
                        ParseIpSet(object, "allowedIPAddresses", path));
   ZEN_ASSIGN_OR_RETURN(endpoint.rate_limiting, ParseRateLimiting(object, path));
+  // NUL cannot occur in a method, which keeps "a" + "b\0c" distinct from
+  // "a\0b" + "c"; the limits are fixed-width.
+  const int64_t limits[2] = {
+      endpoint.rate_limiting.max_requests,
+      absl::ToInt64Nanoseconds(endpoint.rate_limiting.window)};
+  endpoint.rate_limit_key = absl::StrCat(
+      endpoint.method, absl::string_view("\0", 1), endpoint.route,
+      absl::string_view("\0", 1),
+      absl::string_view(reinterpret_cast<const char*>(limits), sizeof(limits)));
   return endpoint;
 }
 
@@ -145,10 +153,15 @@ absl::StatusOr<RuntimeConfig> RuntimeConfig::Parse(absl::string_view json) {
         ZEN_ASSIGN_OR_RETURN(
             EndpointSettings endpoint,
             ParseEndpoint(value, IndexPath("endpoints", index)));
-        config.endpoints_by_route_[endpoint.route].push_back(index);
         config.endpoints_.push_back(std::move(endpoint));
       }
     }
+    std::vector<std::pair<absl::string_view, absl::string_view>> routes;
+    routes.reserve(config.endpoints_.size());
+    for (const EndpointSettings& endpoint : config.endpoints_) {
+      routes.emplace_back(endpoint.method, endpoint.route);
+    }
+    config.matcher_ = EndpointMatcher(routes);
 
     ZEN_ASSIGN_OR_RETURN(config.blocked_user_ids_,
                          ParseIdSet(object, "blockedUserIds", ""));
@@ -169,17 +182,32 @@ absl::StatusOr<RuntimeConfig> RuntimeConfig::Parse(absl::string_view json) {
 
 const EndpointSettings* RuntimeConfig::FindEndpoint(
     absl::string_view method, absl::string_view route) const {
-  const auto it = endpoints_by_route_.find(route);
-  if (it == endpoints_by_route_.end()) return nullptr;
-  const EndpointSettings* any_method = nullptr;
-  for (const size_t index : it->second) {
-    const EndpointSettings& endpoint = endpoints_[index];
-    if (absl::EqualsIgnoreCase(endpoint.method, method)) return &endpoint;
-    if (any_method == nullptr && endpoint.method == "*") {
-      any_method = &endpoint;
-    }
-  }
-  return any_method;
+  const size_t index = matcher_.Match(method, route);
+  return index == EndpointMatcher::kNone ? nullptr : &endpoints_[index];
+}
+
+bool RuntimeConfig::IsProtectionForcedOff(absl::string_view method,
+                                          absl::string_view route) const {
+  bool off = false;
+  ForEachMatchingEndpoint(method, route, [&off](const EndpointSettings& e) {
+    off = e.force_protection_off;
+    return !off;
+  });
+  return off;
+}
+
+bool RuntimeConfig::IsIpAllowedOnRoute(
+    absl::string_view method, absl::string_view route,
+    const std::optional<IpAddress>& ip) const {
+  bool restricted = false;
+  bool listed = false;
+  ForEachMatchingEndpoint(method, route, [&](const EndpointSettings& e) {
+    if (e.allowed_ips.empty()) return true;
+    restricted = true;
+    listed = ip.has_value() && e.allowed_ips.Contains(*ip);
+    return !listed;
+  });
+  return !restricted || listed;
 }
 
 bool RuntimeConfig::IsUserBlocked(absl::string_view user_id) const {

@@ -22,14 +22,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "agent/endpoint_matcher.h"
 #include "agent/ip_set.h"
 
 namespace zen {
@@ -53,10 +54,15 @@ struct EndpointSettings {
   std::string method;
   std::string route;
   bool force_protection_off = false;
-  // When not empty, only these addresses may use the endpoint (and they are
-  // not rate limited).
+  // When not empty, only these addresses may use the endpoint (see
+  // RuntimeConfig::IsIpAllowedOnRoute). They are rate limited like others.
   IpSet allowed_ips;
   RateLimitSettings rate_limiting;
+  // What the rate limiter keys this endpoint's windows by: the method, the
+  // route and the limits, so that endpoints with equal keys (the same
+  // endpoint in two documents, limits unchanged) share windows and new
+  // limits start new ones. Opaque bytes; set by RuntimeConfig::Parse.
+  std::string rate_limit_key;
 };
 
 // An immutable, parsed runtime config. Copyable and movable; thread-safe for
@@ -91,17 +97,38 @@ class RuntimeConfig {
   // False by default.
   bool block() const { return block_; }
 
-  // In document order.
+  // In document order, duplicates included.
   const std::vector<EndpointSettings>& endpoints() const { return endpoints_; }
 
-  // The endpoint settings for a request. Matching rule: the route must be
-  // byte-for-byte equal to the configured route (no wildcards or
-  // normalization); among those, an endpoint whose method equals `method`
-  // (ASCII case-insensitively) wins over one configured with method "*".
-  // Among duplicates the first in document order wins. Returns nullptr when
-  // nothing matches. The pointer stays valid as long as this object.
+  // The endpoint a request's route falls under: an endpoint whose method
+  // and route equal the request's byte for byte, else the first endpoint in
+  // the matching order whose patterns match (endpoint_matcher.h, as the
+  // reference's Endpoints#match). Rate limits follow it. Returns nullptr
+  // when nothing matches. The pointer stays valid as long as this object.
   const EndpointSettings* FindEndpoint(absl::string_view method,
                                        absl::string_view route) const;
+
+  // Calls `visit(endpoint)` for every endpoint whose patterns match the
+  // route, in the matching order, until `visit` returns false (as the
+  // reference's Endpoints#matches). Allocates nothing.
+  template <typename Visit>
+  void ForEachMatchingEndpoint(absl::string_view method,
+                               absl::string_view route, Visit visit) const {
+    matcher_.ForEachMatch(
+        method, route, [&](size_t index) { return visit(endpoints_[index]); });
+  }
+
+  // Whether attack protection is off for the route: some matching endpoint
+  // has `forceProtectionOff` (the reference's AttackProtector).
+  bool IsProtectionForcedOff(absl::string_view method,
+                             absl::string_view route) const;
+
+  // Whether the endpoints' allow lists let `ip` use the route: true when no
+  // matching endpoint has `allowedIPAddresses`, or one that has contains
+  // `ip` (the reference's AllowedAddressChecker). An unknown address
+  // (nullopt) is in no list.
+  bool IsIpAllowedOnRoute(absl::string_view method, absl::string_view route,
+                          const std::optional<IpAddress>& ip) const;
 
   // `blockedUserIds` contains `user_id`.
   bool IsUserBlocked(absl::string_view user_id) const;
@@ -121,9 +148,9 @@ class RuntimeConfig {
   absl::Duration heartbeat_interval_ = kDefaultHeartbeatInterval;
   bool block_ = false;
   std::vector<EndpointSettings> endpoints_;
-  // Route -> indices into endpoints_, in document order. Indices rather
-  // than pointers keep the class safely copyable.
-  absl::flat_hash_map<std::string, std::vector<size_t>> endpoints_by_route_;
+  // Over endpoints_' methods and routes; it answers with indices, which
+  // keep the class safely copyable.
+  EndpointMatcher matcher_;
   absl::flat_hash_set<std::string> blocked_user_ids_;
   absl::flat_hash_set<std::string> rate_limit_excluded_user_ids_;
   IpSet bypassed_ips_;

@@ -118,26 +118,76 @@ TEST(RuntimeConfigTest, FindEndpointPrefersExactMethodOverWildcard) {
   const EndpointSettings* get = config.FindEndpoint("GET", "/login");
   ASSERT_NE(get, nullptr);
   EXPECT_EQ(get->method, "*");
-  // The exact method wins even when the wildcard comes first.
+  // The exact method wins even when the star method comes first.
   const EndpointSettings* api = config.FindEndpoint("GET", "/api");
   ASSERT_NE(api, nullptr);
   EXPECT_EQ(api->method, "GET");
 }
 
-TEST(RuntimeConfigTest, FindEndpointNeedsTheExactRoute) {
+TEST(RuntimeConfigTest, FindEndpointMatchesRoutesAsPatterns) {
+  // The matching rules have their table in endpoint_matcher_test.cc; here,
+  // that the config's endpoints are what is matched.
   RuntimeConfig config = ParseOrDie(kConfig);
-  EXPECT_EQ(config.FindEndpoint("POST", "/login/"), nullptr);
-  EXPECT_EQ(config.FindEndpoint("POST", "/LOGIN"), nullptr);
+  EXPECT_EQ(config.FindEndpoint("POST", "/login/"), &config.endpoints()[0]);
+  EXPECT_EQ(config.FindEndpoint("POST", "/LOGIN"), &config.endpoints()[0]);
   EXPECT_EQ(config.FindEndpoint("POST", "/"), nullptr);
+  RuntimeConfig wild = ParseOrDie(
+      R"({"endpoints": [
+           {"method": "*", "route": "/api/wild/*",
+            "rateLimiting": {"enabled": true, "maxRequests": 2,
+                             "windowSizeInMS": 10000}},
+           {"method": "GET", "route": "/api/*/list"}]})");
+  const EndpointSettings* found =
+      wild.FindEndpoint("GET", "/api/wild/anything");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->route, "/api/wild/*");
+  EXPECT_TRUE(found->rate_limiting.enabled);
+  // Both match; the earlier star comes first, whatever the document says.
+  EXPECT_EQ(wild.FindEndpoint("GET", "/api/wild/list"), &wild.endpoints()[1]);
+  EXPECT_EQ(wild.FindEndpoint("GET", "/apix"), nullptr);
 }
 
-TEST(RuntimeConfigTest, DuplicateEndpointsFirstWins) {
+TEST(RuntimeConfigTest, DuplicateEndpointsLastWins) {
   RuntimeConfig config = ParseOrDie(
       R"({"endpoints": [
            {"method": "GET", "route": "/", "forceProtectionOff": true},
            {"method": "GET", "route": "/", "forceProtectionOff": false}]})");
-  ASSERT_NE(config.FindEndpoint("GET", "/"), nullptr);
-  EXPECT_TRUE(config.FindEndpoint("GET", "/")->force_protection_off);
+  ASSERT_EQ(config.FindEndpoint("GET", "/"), &config.endpoints()[1]);
+  EXPECT_FALSE(config.IsProtectionForcedOff("GET", "/"));
+}
+
+TEST(RuntimeConfigTest, ProtectionIsOffWhenAnyMatchingEndpointTurnsItOff) {
+  RuntimeConfig config = ParseOrDie(
+      R"({"endpoints": [
+           {"method": "GET", "route": "/admin/users"},
+           {"method": "*", "route": "/admin/*", "forceProtectionOff": true}]})");
+  // The request's own endpoint keeps protection on; a broader one turns it
+  // off, as the reference's "all matching endpoints protected" rule.
+  EXPECT_EQ(config.FindEndpoint("GET", "/admin/users"), &config.endpoints()[0]);
+  EXPECT_TRUE(config.IsProtectionForcedOff("GET", "/admin/users"));
+  EXPECT_TRUE(config.IsProtectionForcedOff("POST", "/admin/x"));
+  EXPECT_FALSE(config.IsProtectionForcedOff("GET", "/public"));
+}
+
+TEST(RuntimeConfigTest, EndpointAllowListsAdmitAnAddressAnyMatchingOneHas) {
+  RuntimeConfig config = ParseOrDie(
+      R"({"endpoints": [
+           {"method": "GET", "route": "/admin/users",
+            "allowedIPAddresses": ["10.0.0.1"]},
+           {"method": "*", "route": "/admin/*",
+            "allowedIPAddresses": ["192.168.0.0/16"]},
+           {"method": "*", "route": "/open/*"}]})");
+  const auto allowed = [&](absl::string_view route, absl::string_view ip) {
+    return config.IsIpAllowedOnRoute("GET", route, IpAddress::Parse(ip));
+  };
+  EXPECT_TRUE(allowed("/admin/users", "10.0.0.1"));
+  EXPECT_TRUE(allowed("/admin/users", "192.168.1.1"));
+  EXPECT_FALSE(allowed("/admin/users", "10.0.0.2"));
+  EXPECT_FALSE(allowed("/admin/other", "10.0.0.1"));
+  EXPECT_TRUE(allowed("/admin/other", "192.168.1.1"));
+  EXPECT_FALSE(allowed("/admin/other", "not an address"));
+  EXPECT_TRUE(allowed("/open/x", "not an address"));
+  EXPECT_TRUE(allowed("/unlisted", "10.0.0.2"));
 }
 
 TEST(RuntimeConfigTest, CopiesAreIndependentAndStillFindEndpoints) {

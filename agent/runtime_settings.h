@@ -71,6 +71,15 @@ class RuntimeSettings {
                                        absl::string_view route) const {
     return config_->FindEndpoint(method, route);
   }
+  // See RuntimeConfig: every matching endpoint counts for these two.
+  bool IsProtectionForcedOff(absl::string_view method,
+                             absl::string_view route) const {
+    return config_->IsProtectionForcedOff(method, route);
+  }
+  bool IsIpAllowedOnRoute(absl::string_view method, absl::string_view route,
+                          const std::optional<IpAddress>& ip) const {
+    return config_->IsIpAllowedOnRoute(method, route, ip);
+  }
   bool IsUserBlocked(absl::string_view user_id) const {
     return config_->IsUserBlocked(user_id);
   }

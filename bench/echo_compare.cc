@@ -3,7 +3,7 @@
 // (bench/report.py runs it for every system and repetition):
 //
 //   echo_compare --system=raw_tcp|raw_unix|zen|zen_spin|zen_unix|
-//                         zen_rate_limits
+//                         zen_rate_limits|zen_rate_limits_wildcard
 //                --placement=split|shared
 //                [--calls=N] [--warmup=N] [--threads=8] [--mt_calls=N]
 //
@@ -12,7 +12,8 @@
 // generated Service through rpc::Channel and rpc::Server over loopback TCP;
 // zen_unix: the same over the opt-in Unix-domain transport (compare it with
 // raw_unix). zen_rate_limits: the agent's own hot call instead of the echo
-// (bench/rate_limits_call.h).
+// (bench/rate_limits_call.h); zen_rate_limits_wildcard: the same for a route
+// only a wildcard endpoint matches.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -166,9 +167,11 @@ int Main(int argc, char** argv) {
     rc = RunZen(o, kSpin, ipc::Transport::kTcp, &out[0]);
   } else if (system == "zen_unix") {
     rc = RunZen(o, absl::ZeroDuration(), ipc::Transport::kUnix, &out[0]);
-  } else if (system == "zen_rate_limits") {
-    rc = RunRateLimitsCall(o.placement, o.warmup, o.calls, o.threads,
-                           o.mt_calls, &out[0]);
+  } else if (system == "zen_rate_limits" ||
+             system == "zen_rate_limits_wildcard") {
+    rc =
+        RunRateLimitsCall(o.placement, o.warmup, o.calls, o.threads, o.mt_calls,
+                          system == "zen_rate_limits_wildcard", &out[0]);
   } else {
     std::fprintf(stderr, "unknown --system=%s\n", system.c_str());
     return 2;

@@ -24,15 +24,37 @@ constexpr char kConfig[] = R"({
 })";
 constexpr int kClientIps = 1000;
 
+// 16 exact routes and 4 wildcard routes that the request's route does not
+// match, all tried before the one it does (routes without `*` first, then
+// longer ones), and that one.
+std::string WildcardConfig() {
+  constexpr absl::string_view kLimit =
+      R"("rateLimiting": {"enabled": true, "maxRequests": 1000000,
+                          "windowSizeInMS": 60000}})";
+  std::string config = R"({"configUpdatedAt": 1, "endpoints": [)";
+  for (int i = 0; i < 16; ++i) {
+    absl::StrAppend(&config, R"({"method": "POST", "route": "/login)", i,
+                    R"(", )", kLimit, ",");
+  }
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&config, R"({"method": "GET", "route": "/api/wild/*/v)", i,
+                    R"(", )", kLimit, ",");
+  }
+  absl::StrAppend(&config, R"({"method": "*", "route": "/api/wild/*", )",
+                  kLimit, "]}");
+  return config;
+}
+
 }  // namespace
 
 int RunRateLimitsCall(Placement placement, int warmup, int calls, int threads,
-                      int mt_calls, EchoFigures* out) {
+                      int mt_calls, bool wildcard, EchoFigures* out) {
   absl::StatusOr<ipc::Secret> secret = ipc::Secret::Generate();
   if (!secret.ok()) return 1;
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
       AgentServer::Create(&*secret);
-  if (!server.ok() || !(*server)->UpdateConfig(kConfig).ok() ||
+  if (!server.ok() ||
+      !(*server)->UpdateConfig(wildcard ? WildcardConfig() : kConfig).ok() ||
       !(*server)->Start().ok()) {
     return 1;
   }
@@ -52,8 +74,9 @@ int RunRateLimitsCall(Placement placement, int warmup, int calls, int threads,
     agent::WorkerAgent::Stub stub(channel->get());
     std::vector<agent::CalculateRateLimitsRequest> requests(kClientIps);
     for (int i = 0; i < kClientIps; ++i) {
-      requests[i].mutable_route()->set_method("POST");
-      requests[i].mutable_route()->set_path("/login");
+      requests[i].mutable_route()->set_method(wildcard ? "GET" : "POST");
+      requests[i].mutable_route()->set_path(wildcard ? "/api/wild/anything"
+                                                     : "/login");
       requests[i].set_client_ip(absl::StrCat("10.0.", i / 256, ".", i % 256));
     }
     auto call = [&](int i) {

@@ -1,7 +1,8 @@
 // The agent's hot call measured like the echo: calculate_rate_limits from a
 // fork()ed child's generated WorkerAgent::Stub to a real zen::AgentServer
 // with a rate-limited route, over loopback TCP (echo_compare
-// --system=zen_rate_limits).
+// --system=zen_rate_limits, or zen_rate_limits_wildcard for a route that
+// only a wildcard endpoint matches).
 #ifndef ZEN_BENCH_RATE_LIMITS_CALL_H_
 #define ZEN_BENCH_RATE_LIMITS_CALL_H_
 
@@ -13,9 +14,11 @@ namespace zen::bench {
 // `threads` > 0, `mt_calls` calls from `threads` threads on one channel; the
 // client on ClientCpu(placement). Each call counts one request of one of
 // 1,000 client IPs against a limit it never reaches: the admitted path.
-// Returns 0 on success.
+// `wildcard`: the config has 21 endpoints and the route matches only the
+// last one tried, `* /api/wild/*`; else one endpoint, `POST /login`, which
+// the route equals. Returns 0 on success.
 int RunRateLimitsCall(Placement placement, int warmup, int calls, int threads,
-                      int mt_calls, EchoFigures* out);
+                      int mt_calls, bool wildcard, EchoFigures* out);
 
 }  // namespace zen::bench
 

@@ -38,12 +38,13 @@ Verdict Decide(AgentClient* client, const RuntimeSettings& settings,
       settings.IsUserAgentBlocked(facts.user_agent)) {
     return Blocked("user_agent_blocked");
   }
-  const EndpointSettings* endpoint =
-      settings.FindEndpoint(facts.method, facts.path);
-  if (endpoint != nullptr && !endpoint->allowed_ips.empty() &&
-      !(ip.has_value() && endpoint->allowed_ips.Contains(*ip))) {
+  // Every endpoint matching the route has its say, not only the one its
+  // rate limit follows.
+  if (!settings.IsIpAllowedOnRoute(facts.method, facts.path, ip)) {
     return Blocked("ip_not_allowed");
   }
+  const EndpointSettings* endpoint =
+      settings.FindEndpoint(facts.method, facts.path);
   if (facts.user_id.has_value() && settings.IsUserBlocked(*facts.user_id)) {
     return Blocked("user_blocked");
   }

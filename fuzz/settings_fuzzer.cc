@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/ip_set.h"
 #include "agent/runtime_settings.h"
 #include "agent/settings_cache.h"
 #include "fuzz/fuzz_check.h"
@@ -54,6 +55,9 @@ std::string Observe(const RuntimeSettings& s, const Probe& p) {
       s.IsIpBypassed(p.ip), s.IsIpAllowed(p.ip),
       s.IsUserAgentBlocked(p.user_agent), s.IsUserAgentMonitored(p.user_agent),
       "|");
+  absl::StrAppend(
+      &out, s.IsProtectionForcedOff(p.method, p.route),
+      s.IsIpAllowedOnRoute(p.method, p.route, IpAddress::Parse(p.ip)), "|");
   if (const EndpointSettings* e = s.FindEndpoint(p.method, p.route)) {
     absl::StrAppend(&out, e->method, " ", e->route, " ",
                     e->force_protection_off, e->rate_limiting.enabled, " ",
