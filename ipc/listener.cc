@@ -195,7 +195,7 @@ void Listener::ServeConnection(UniqueFd fd) {
       connections_.push_back(stream);
     }
   }
-  // A rejected peer is closed without a word (reference item 5).
+  // A rejected peer is closed without a word, as the reference does.
   if (stream == nullptr) return;
   handler_(std::move(stream));
 }

@@ -84,7 +84,7 @@ struct ServerStats {
   size_t parked_threads = 0;           // Idle threads kept for reuse.
 };
 
-// An RPC server speaking the reference protocol (DESIGN.md): requests
+// An RPC server speaking the reference protocol (docs/protocol.md): requests
 // `[id, method, args, kwargs]`, responses `[id, result, error]`, with our
 // errors sent as {"code": "...", "message": "..."}.
 //

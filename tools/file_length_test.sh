@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails, naming each one, if a tracked source file (.cc .h .py .sh .proto
 # .bzl) is over 500 lines: a file past that wants a split by purpose
-# (../shared/docs/STYLE.md, "Shape"; issue 12).
+# (docs/architecture.md, "Code shape").
 #
 # Like clock_use_test.sh, the sources are not inputs of this test: it finds
 # the workspace through the symlink to its own script and is tagged
