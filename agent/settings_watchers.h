@@ -46,8 +46,8 @@ inline constexpr absl::Duration kMaxSettingsWatchWait = absl::Seconds(60);
 // the answer of
 // `updated_settings` and of `watch_settings`. `Call` is
 // codegen_runtime::ServerContext or codegen_runtime::DeferredServerCall. The
-// cached texts are spliced as they are (every text in the cache was parsed
-// whole by AgentServer before it was stored), not parsed, printed or copied
+// cached texts are spliced as they are (AgentService parses every text
+// whole before it stores it in the cache), not parsed, printed or copied
 // again.
 template <typename Call>
 absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
