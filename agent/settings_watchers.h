@@ -102,6 +102,9 @@ class SettingsWatchers {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // For a forked child: forgets the parent's thread and parked calls.
+  // Unchecked by -Wthread-safety: it reads parked_ without mu_, which is not
+  // registered with the fork guard and so may have been held, for good, by
+  // a parent thread at the fork; no other thread exists in the child.
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   // Calls parked now (those of workers gone since are dropped at the next
