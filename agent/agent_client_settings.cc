@@ -120,8 +120,8 @@ absl::Status AgentClient::Impl::Apply(
   bool changed = false;
   absl::Status status;
   std::optional<int64_t> config_generation, lists_generation;
-  // A null (or absent) document does not advance the known generation
-  // (reference item 66): the next poll asks again.
+  // A null (or absent) document does not advance the known generation (as
+  // in the reference; docs/architecture.md): the next poll asks again.
   if (response.has_config_generation() && IsDocument(response.config())) {
     status = updated->ApplyConfig(response.config());
     if (status.ok()) {

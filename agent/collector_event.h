@@ -1,7 +1,7 @@
 // One statistics event collected in a worker and folded into the parent's
 // Collector. A plain struct, independent of protobuf and JSON: the RPC layer
-// converts `send_collector_events` messages into it (REFERENCE-BEHAVIORS
-// item 67 lists the wire shapes).
+// converts `send_collector_events` messages into it (docs/protocol.md,
+// "Collector events", lists the wire shapes).
 #ifndef ZEN_AGENT_COLLECTOR_EVENT_H_
 #define ZEN_AGENT_COLLECTOR_EVENT_H_
 

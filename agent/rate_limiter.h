@@ -1,6 +1,7 @@
 // The one rate limiter shared by every worker: the parent answers
 // `calculate_rate_limits` from here, so a limit of N per window holds across
-// all workers together, as the reference's parent does.
+// all workers together, as in the reference (docs/architecture.md,
+// "Events, rate limits, attack waves"; docs/protocol.md has the wire).
 //
 // Exact sliding windows. Each (endpoint, discriminator) pair has its own log
 // of admitted requests; the discriminator is `actor:<id>` when the request

@@ -8,10 +8,11 @@
 // an old snapshot keeps old, consistent bytes alive while newer ones are
 // stored.
 //
-// Generations (REFERENCE-BEHAVIORS items 64, 65): each document's generation
-// starts at 0 with nothing cached (the text pointer is null, sent as JSON
-// `null`) and increases by exactly 1 whenever a stored text differs from the
-// one before it. "Differs" is byte comparison: an API response re-serialized
+// Generations, as the reference counts them (docs/architecture.md, "Agent
+// methods and settings"): each document's generation starts at 0 with
+// nothing cached (the text pointer is null, sent as JSON `null`) and
+// increases by exactly 1 whenever a stored text differs from the one before
+// it. "Differs" is byte comparison: an API response re-serialized
 // with other spacing or key order counts as a change; the cost is a spurious
 // re-apply in the children, never a missed update. Storing `null` while
 // nothing is cached is no change (the reference compares nil with nil).

@@ -46,8 +46,8 @@ inline constexpr absl::Duration kMaxSettingsWatchWait = absl::Seconds(60);
 // the answer of
 // `updated_settings` and of `watch_settings`. `Call` is
 // codegen_runtime::ServerContext or codegen_runtime::DeferredServerCall. The
-// cached texts are spliced as they are (every text in the cache was parsed
-// whole by AgentServer before it was stored), not parsed, printed or copied
+// cached texts are spliced as they are (AgentService parses every text
+// whole before it stores it in the cache), not parsed, printed or copied
 // again.
 template <typename Call>
 absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
@@ -102,6 +102,9 @@ class SettingsWatchers {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // For a forked child: forgets the parent's thread and parked calls.
+  // Unchecked by -Wthread-safety: it reads parked_ without mu_, which is not
+  // registered with the fork guard and so may have been held, for good, by
+  // a parent thread at the fork; no other thread exists in the child.
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   // Calls parked now (those of workers gone since are dropped at the next

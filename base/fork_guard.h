@@ -8,8 +8,8 @@
 // releases them on both sides after it, so a fork taken at any moment sees
 // each object between two critical sections.
 //
-// This is the one process-wide hook of the library (STYLE.md allows it for
-// fork handling). Thread-safe.
+// This is the one process-wide hook of the library (docs/architecture.md,
+// "Fork rules": only fork handling gets one). Thread-safe.
 #ifndef ZEN_BASE_FORK_GUARD_H_
 #define ZEN_BASE_FORK_GUARD_H_
 

@@ -22,8 +22,11 @@ TEST(ForkGuardTest, ChildHandlerRunsInTheChildWithGuardedMutexesHeld) {
   auto handler = std::make_unique<ForkChildHandler>([&] {
     ran_in = static_cast<int>(::getpid());
     // Held by this thread: a TryLock fails (std::mutex is not recursive).
-    held_while_running = !mu.TryLock();
-    if (!held_while_running) mu.Unlock();
+    if (mu.TryLock()) {
+      mu.Unlock();
+    } else {
+      held_while_running = true;
+    }
   });
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);

@@ -138,6 +138,7 @@ size_t ThreadGroup::parked() const {
 }
 
 void ThreadGroup::AbandonAfterFork() {
+  MutexLock lock(&mu_);
   // std::thread objects that are still joinable would std::terminate if
   // destroyed; move them to the heap and leak them. Work queued for the
   // parent's parked threads is leaked with them: its captures may hold

@@ -68,9 +68,10 @@ class ThreadGroup {
   size_t JoinFinishedAndCountBusy() ABSL_LOCKS_EXCLUDED(mu_);
 
   // For a forked child: the threads do not exist here (only the forking
-  // thread survives fork()), so forget them without joining or locking. The
-  // group must then be leaked, never destroyed. Call with no other thread.
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // thread survives fork()), so forget them without joining them. The group
+  // must then be leaked, never destroyed. Call with no other thread. (mu_ is
+  // free in the child: the fork guard holds it across the fork.)
+  void AbandonAfterFork() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {

@@ -152,7 +152,8 @@ def targets(echo, hs, scale, settings, prop):
                  "%.2f× (shared CPU: %.2f×)" % (unix_split, unix_shared),
                  verdict(unix_split, 1.2, False),
                  verdict(unix_shared, 1.2, False), ""))
-    # Issue 13's targets: the CPU a call costs, seen with both on one CPU.
+    # The CPU a call costs, seen with both on one CPU (docs/benchmarks.md,
+    # "Round 2").
     shared_p50 = m("shared", "zen", "p50_us") / m("shared", "raw_tcp", "p50_us")
     rows.append(("shared CPU: seq p50 ≤ 1.3 × raw TCP", "%.2f×" % shared_p50,
                  "", verdict(shared_p50, 1.3, False), ""))

@@ -48,11 +48,12 @@ simdjson::dom::parser& DomParser() {
 
 [[noreturn]] void DieBadSpec(const pb::Descriptor* type,
                              absl::string_view field, const char* why) {
-  std::fprintf(stderr,
-               "zen stubs: %s.%.*s %s: the generated code does not match its "
-               ".proto; regenerate it\n",
-               type->full_name().c_str(), static_cast<int>(field.size()),
-               field.data(), why);
+  std::fprintf(
+      stderr,
+      "codegen_runtime: %s.%.*s %s: the generated code does not match its "
+      ".proto; regenerate it\n",
+      type->full_name().c_str(), static_cast<int>(field.size()), field.data(),
+      why);
   std::abort();
 }
 

@@ -15,11 +15,12 @@ namespace {
 namespace pb = google::protobuf;
 
 [[noreturn]] void DieBadSpec(absl::string_view method, absl::string_view what) {
-  std::fprintf(stderr,
-               "zen stubs: method %.*s: %.*s: the generated code does not "
-               "match its .proto; regenerate it\n",
-               static_cast<int>(method.size()), method.data(),
-               static_cast<int>(what.size()), what.data());
+  std::fprintf(
+      stderr,
+      "codegen_runtime: method %.*s: %.*s: the generated code does not "
+      "match its .proto; regenerate it\n",
+      static_cast<int>(method.size()), method.data(),
+      static_cast<int>(what.size()), what.data());
   std::abort();
 }
 

@@ -64,7 +64,7 @@ class MethodSpec {
 };
 
 // Turns one method's messages into the JSON texts of the wire and back
-// (DESIGN.md, "Wire protocol"):
+// (docs/protocol.md, docs/codegen.md):
 //
 // * The client sends the request as the reference Ruby client does: for a
 //   method with positional_args, each of those fields is one element of

@@ -232,8 +232,9 @@ TEST(MethodCodecDeathTest, AbortsWhenTheSpecDoesNotMatchTheProto) {
   MethodSpec bad_positional("bad", Positional::descriptor(),
                             Empty::descriptor());
   bad_positional.AddPositionalArg("nope");
-  EXPECT_DEATH(MethodCodec{bad_positional},
-               "positional argument 'nope' is not a field");
+  EXPECT_DEATH(
+      MethodCodec{bad_positional},
+      "codegen_runtime: method bad: positional argument 'nope' is not a field");
   MethodSpec bad_raw("bad", Positional::descriptor(), Empty::descriptor());
   bad_raw.AddRequestRawJson("first");
   EXPECT_DEATH(MethodCodec{bad_raw}, "not a singular string field");

@@ -127,7 +127,8 @@ static void CheckExplicitJsonName(const FieldDescriptor* f, FieldKind kind) {
     }
   }
   if (why == nullptr) return;
-  std::fprintf(stderr, "zen stubs: %s: %s\n", f->full_name().c_str(), why);
+  std::fprintf(stderr, "codegen_runtime: %s: %s\n", f->full_name().c_str(),
+               why);
   std::abort();
 }
 

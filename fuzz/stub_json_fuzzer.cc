@@ -2,8 +2,9 @@
 // message: requests as the parent's generated Service decodes them (through
 // rpc::Server's real dispatch), results as a child's Stub decodes them.
 //
-// Input: one byte picks the method (all five) and the direction; requests
-// carry `args` and `kwargs` texts separated by "\n--\n", results one text.
+// Input: one byte picks the method (any of the service's seven) and the
+// direction; requests carry `args` and `kwargs` texts separated by
+// "\n--\n", results one text.
 // Checked:
 // * a well-formed request envelope gets exactly one response, which is the
 //   method's answer if the request decoded and INVALID_ARGUMENT if not (never

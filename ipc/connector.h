@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
     ConnectCanceller* canceller = nullptr);
 
 // When to try again after losing a connection: the first retry at once
-// (reference item 56), then `initial_delay`, growing by `multiplier` up to
+// (as the reference does), then `initial_delay`, growing by `multiplier` up to
 // `max_delay`, each spread by ±`jitter` (a fraction) so children that lost
 // the parent together do not come back in lockstep. Not thread-safe.
 class ReconnectPolicy {

@@ -40,7 +40,7 @@ struct Frame {
 // Writes the big-endian header for a body of `size` bytes.
 void EncodeFrameHeader(uint32_t size, uint8_t out[kFrameHeaderSize]);
 
-// The "frame too large" error, as the reference words it (item 46).
+// The "frame too large" error, as the reference words it.
 absl::Status FrameTooLargeError(uint64_t size, size_t max);
 
 // Reassembles frames from a byte stream. Memory grows with the bytes actually

@@ -1,6 +1,6 @@
 // The mutual HMAC-SHA256 challenge-response that opens every connection.
 //
-// Byte-exact with the reference agent (DESIGN.md, REFERENCE-BEHAVIORS 2-10):
+// Byte-exact with the reference agent (docs/protocol.md, "Handshake"):
 //   1. server → client: 32 random bytes (server challenge);
 //   2. client → server: HMAC-SHA256(secret, "CLIENT-AUTH" ‖ server challenge)
 //      then 32 random bytes (client challenge), in one write;

@@ -195,7 +195,7 @@ void Listener::ServeConnection(UniqueFd fd) {
       connections_.push_back(stream);
     }
   }
-  // A rejected peer is closed without a word (reference item 5).
+  // A rejected peer is closed without a word, as the reference does.
   if (stream == nullptr) return;
   handler_(std::move(stream));
 }
@@ -338,10 +338,13 @@ void Listener::CloseSocketsInForkedChild() {
 }
 
 void Listener::AbandonAfterFork() {
-  CloseSocketsInForkedChild();  // Already done at the fork; idempotent.
+  {
+    MutexLock lock(&mu_);
+    CloseSocketsInForkedChild();  // Already done at the fork; idempotent.
+    // The accept thread does not exist in this process either.
+    new std::thread(std::move(accept_thread_));
+  }
   threads_.AbandonAfterFork();
-  // The accept thread does not exist in this process either.
-  new std::thread(std::move(accept_thread_));
 }
 
 size_t Listener::connection_count() const {

@@ -152,7 +152,8 @@ class Listener {
   // of this process's copies (nothing, after the fork handler) and forgets
   // the threads (they exist only in the parent). Call with no other thread
   // running; the object must then be leaked (release() it), never destroyed.
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // (mu_ is free in the child: the fork guard holds it across the fork.)
+  void AbandonAfterFork() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string& host() const { return options_.host; }
   uint16_t port() const { return port_; }
@@ -199,9 +200,9 @@ class Listener {
   bool EvictSquatterLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LiveConnectionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
-  // In a forked child, at the fork (mu_ held by the forking thread): closes
-  // the child's copies of every socket of the listener.
-  void CloseSocketsInForkedChild() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // In a forked child: closes the child's copies of every socket of the
+  // listener.
+  void CloseSocketsInForkedChild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Secret* const secret_;  // Not owned.
   const ListenerOptions options_;
@@ -233,7 +234,12 @@ class Listener {
   uint64_t refused_no_thread_ ABSL_GUARDED_BY(mu_) = 0;
   ForkGuardRegistration fork_guard_{&mu_};
   // After the fields it closes, so it is unregistered before they go.
-  ForkChildHandler fork_child_{[this] { CloseSocketsInForkedChild(); }};
+  // It runs at the fork, while the fork guard's thread (the only one in the
+  // child) holds mu_.
+  ForkChildHandler fork_child_{[this] {
+    mu_.AssertHeld();
+    CloseSocketsInForkedChild();
+  }};
   // One thread per connection, handshake first. A few finished ones stay
   // parked so that the next connection's handshake does not wait for a
   // thread to be created.

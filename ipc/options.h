@@ -11,7 +11,8 @@
 
 namespace zen::ipc {
 
-// Defaults of the reference implementation (REFERENCE-BEHAVIORS item 40).
+// Defaults of the reference implementation (docs/architecture.md,
+// "Timeouts and limits").
 inline constexpr absl::Duration kDefaultConnectTimeout = absl::Seconds(2);
 inline constexpr absl::Duration kDefaultHandshakeTimeout = absl::Seconds(3);
 inline constexpr absl::Duration kDefaultReadTimeout = absl::Seconds(5);

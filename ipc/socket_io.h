@@ -51,7 +51,7 @@ int PollTimeoutMs(absl::Time deadline);
 absl::Status WaitFor(int fd, short events, absl::Time deadline);
 
 // Sets TCP_NODELAY. Every TCP connection of the library has it (the
-// reference loses it on reconnect; REFERENCE-BEHAVIORS item 57).
+// reference loses it on reconnect; docs/protocol.md).
 absl::Status SetNoDelay(int fd);
 
 // Binds a listening IPv4 TCP socket on host:port (port 0: ephemeral).

@@ -63,7 +63,7 @@ TEST(TransportTest, ClientWithWrongSecretIsRejectedAndServerKeepsAccepting) {
   Secret wrong = TestSecret(0x11);
   auto rejected = Connect(wrong, server.Client(), In(absl::Seconds(5)));
   // The server closes without a word, so the client sees the connection end
-  // (reference item 6), not an authentication failure.
+  // (as with the reference), not an authentication failure.
   EXPECT_EQ(rejected.status().code(), absl::StatusCode::kUnavailable)
       << rejected.status();
   ChildOutcome outcome = RunInChild([&server]() -> absl::Status {

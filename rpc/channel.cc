@@ -125,7 +125,10 @@ void Channel::Impl::Stop() {
 }
 
 void Channel::Impl::AbandonAfterFork() {
-  if (stream_ != nullptr) stream_->CloseAfterFork();
+  {
+    MutexLock lock(&mu_);
+    if (stream_ != nullptr) stream_->CloseAfterFork();
+  }
   // The parent's calls are not ours; their PendingCall objects are leaked
   // with this object.
   threads_.AbandonAfterFork();

@@ -65,7 +65,8 @@ class Channel::Impl {
   bool connected() const ABSL_LOCKS_EXCLUDED(mu_) {
     return live_generation_.load() != 0;
   }
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // mu_ is free in a forked child: the fork guard holds it across the fork.
+  void AbandonAfterFork() ABSL_LOCKS_EXCLUDED(mu_);
   MetricsSnapshot method_metrics() const { return metrics_.Snapshot(); }
 
  private:

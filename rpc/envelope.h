@@ -1,5 +1,5 @@
 // The envelope codec: requests `[id, method, args, kwargs]` and responses
-// `[id, result, error]` (DESIGN.md, REFERENCE-BEHAVIORS 15-20).
+// `[id, result, error]` (docs/protocol.md, "Messages").
 //
 // Parsing is strict and done by simdjson: invalid UTF-8, comments, NaN and
 // Infinity, numbers out of double range, trailing bytes and nesting deeper

@@ -84,7 +84,7 @@ struct ServerStats {
   size_t parked_threads = 0;           // Idle threads kept for reuse.
 };
 
-// An RPC server speaking the reference protocol (DESIGN.md): requests
+// An RPC server speaking the reference protocol (docs/protocol.md): requests
 // `[id, method, args, kwargs]`, responses `[id, result, error]`, with our
 // errors sent as {"code": "...", "message": "..."}.
 //
@@ -124,7 +124,7 @@ class Server {
   // For a forked child that inherited this server: closes this process's
   // copies of every socket without shutdown(2) and forgets the parent's
   // threads. Call with no other thread running, then leak the object.
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void AbandonAfterFork();
 
   const std::string& host() const { return listener_->host(); }
   uint16_t port() const { return listener_->port(); }

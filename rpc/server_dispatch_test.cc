@@ -87,7 +87,7 @@ class DispatchTest : public ::testing::Test {
 TEST_F(DispatchTest, AnswersWithTheExactResponseBytes) {
   Send(R"(["abc","echo",["first"],{}])");
   EXPECT_EQ(Receive(), R"(["abc","first",null])");
-  Send(R"(["","ping",[],{}])");  // An empty id works (reference item 16).
+  Send(R"(["","ping",[],{}])");  // An empty id works, as in the reference.
   EXPECT_EQ(Receive(), R"(["",null,null])");
 }
 
@@ -168,7 +168,7 @@ TEST_F(DispatchTest, WrongShapesAreIgnoredWithoutAResponse) {
 }
 
 TEST_F(DispatchTest, NonJsonDropsTheConnection) {
-  Send("");  // A zero-length frame is not JSON either (reference item 14).
+  Send("");  // A zero-length frame is not JSON either (as in the reference).
   auto frame = client_->Read(zen::Now() + absl::Seconds(5));
   EXPECT_EQ(frame.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(server_->stats().dropped_non_json, 1u);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fails, naming each one, if a tracked source file (.cc .h .py .sh .proto
-# .bzl) is over 500 lines: a file past that wants a split by purpose
-# (../shared/docs/STYLE.md, "Shape"; issue 12).
+# .bzl) is over 800 lines: a file past that has grown more than one subject
+# and wants a split by purpose (docs/architecture.md, "Code shape"). A file
+# is not split only to get under the limit: most are 100-400 lines, and one
+# subject may well take 500.
 #
 # Like clock_use_test.sh, the sources are not inputs of this test: it finds
 # the workspace through the symlink to its own script and is tagged
@@ -10,7 +12,7 @@
 # but bazel-* and .git.
 set -euo pipefail
 
-readonly max_lines=500
+readonly max_lines=800
 
 root=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 if [[ ! -f "$root/WORKSPACE" || ! -f "$root/tools/file_length_test.sh" ]]; then

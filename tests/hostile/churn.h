@@ -1,5 +1,5 @@
-// The churn attack (issue 15, item 5): processes that open connections as
-// fast as they are told, never speak, and close each after a hold time,
+// The churn attack (docs/security.md, "Churn"): processes that open connections
+// as fast as they are told, never speak, and close each after a hold time,
 // while an honest client connects and calls `echo` at a steady pace. Used
 // by tests/hostile:churn_test (correctness only) and by the churn_bench
 // binary (the figures in docs/security.md).

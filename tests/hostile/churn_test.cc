@@ -1,4 +1,4 @@
-// The churn attack, asserted for correctness only (issue 15, item 5):
+// The churn attack, asserted for correctness only (docs/security.md, "Churn"):
 // processes of another uid open loopback connections as fast as they are
 // told, never speak and close each after 100 ms, while an honest client
 // connects and calls `echo` every 50 ms. With the uid check (on by

@@ -1,5 +1,5 @@
 // Why the plugin lays out lines itself instead of piping its output through
-// clang-format (tried for issue 12, and kept this way):
+// clang-format (tried, and kept this way):
 // * The plugin runs inside protoc, in a Bazel action whose only declared
 //   tool is the plugin. /usr/bin/clang-format is reachable from the sandbox,
 //   but calling it would make generated code depend on an undeclared binary

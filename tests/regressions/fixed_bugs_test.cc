@@ -26,7 +26,7 @@ namespace {
 // `updated_settings` then splices them into a raw_json field, which the
 // encoder refuses, and every worker's poll fails with INTERNAL until the
 // next document arrives.
-TEST(KnownBugTest, BlankSettingsDocumentDoesNotBreakUpdatedSettings) {
+TEST(FixedBugTest, BlankSettingsDocumentDoesNotBreakUpdatedSettings) {
   const ipc::Secret secret = testing::TestSecret();
   for (const char* blank : {"  ", "\n", "\f", " \t\r\n"}) {
     for (bool config : {true, false}) {
@@ -55,7 +55,7 @@ TEST(KnownBugTest, BlankSettingsDocumentDoesNotBreakUpdatedSettings) {
 // call slower than the inline budget): the new reader sees end of stream
 // and shuts the whole connection down before they respond. The reference
 // (sequential) answers them all before it reads the end.
-TEST(KnownBugTest, HalfClosedClientGetsTheAnswersOfCallsInFlight) {
+TEST(FixedBugTest, HalfClosedClientGetsTheAnswersOfCallsInFlight) {
   hostile::LiveServer server;
   absl::StatusOr<ipc::UniqueFd> fd =
       hostile::AuthenticatedConnect(server.port(), server.secret());
