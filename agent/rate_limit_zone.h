@@ -108,6 +108,7 @@ class RateLimitZone {
   // once in the LRU list (ordered by last use) and in its hash chain, each
   // free one in the free list, each window's history in bounds and sorted.
   // Returns false, describing the first problem in `*problem`, otherwise.
+  // Taking the lock over from a dead holder repairs first, as Count does.
   // Allocates; for tests and diagnostics.
   bool CheckInvariants(std::string* problem);
 

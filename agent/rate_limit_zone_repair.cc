@@ -139,10 +139,16 @@ void RateLimitZone::RepairForTesting() {
 
 bool RateLimitZone::CheckInvariants(std::string* problem) {
   auto* header = reinterpret_cast<ZoneHeader*>(base_);
-  if (AcquireZoneLock(&header->lock, lock_timeout_) ==
-      ZoneLockResult::kTimedOut) {
-    *problem = "lock not free within lock_timeout";
-    return false;
+  switch (AcquireZoneLock(&header->lock, lock_timeout_)) {
+    case ZoneLockResult::kTimedOut:
+      *problem = "lock not free within lock_timeout";
+      return false;
+    case ZoneLockResult::kAcquiredFromDead:  // as the next Count() would
+      Store(header->recoveries, Load(header->recoveries) + 1);
+      Repair();
+      break;
+    case ZoneLockResult::kAcquired:
+      break;
   }
   const bool ok = CheckInvariantsLocked(problem);
   ReleaseZoneLock(&header->lock);
