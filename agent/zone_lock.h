@@ -12,7 +12,8 @@
 // * the word is 0 when free, else the holder's process id (high 32 bits)
 //   and the low 32 bits of its start time (/proc/<pid>/stat field 22), so
 //   a reused pid is not taken for the dead holder;
-// * a waiter spins briefly, then yields; about every millisecond it asks
+// * a waiter spins briefly, yields, then sleeps (20 µs doubling to 0.5 ms,
+//   so a preempted holder gets a CPU); about every millisecond it asks
 //   the kernel whether the holder still lives (gone, a zombie, or another
 //   process under a reused pid all count as dead) and, if not, takes the
 //   word over with a compare-and-swap and reports it, so the caller
