@@ -120,6 +120,44 @@ TEST(RateLimitZoneForkTest, ALockHeldByALiveProcessTimesOut) {
             ZoneOutcome::kCounted);
 }
 
+TEST(ZoneLockTest, TellsLiveFromDeadZombieAndReaped) {
+  EXPECT_FALSE(ZoneLockOwnerIsDead(ZoneLockOwnerId()));
+  int id_pipe[2];
+  int hold_pipe[2];
+  ASSERT_EQ(pipe(id_pipe), 0);
+  ASSERT_EQ(pipe(hold_pipe), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child's own id, then it lives until the parent closes hold_pipe.
+    close(hold_pipe[1]);
+    const uint64_t id = ZoneLockOwnerId();
+    char byte;
+    _exit(write(id_pipe[1], &id, sizeof(id)) == sizeof(id) &&
+                  read(hold_pipe[0], &byte, 1) == 0
+              ? 0
+              : 1);
+  }
+  ASSERT_GT(pid, 0);
+  close(id_pipe[1]);
+  close(hold_pipe[0]);
+  uint64_t child_id = 0;
+  ASSERT_EQ(read(id_pipe[0], &child_id, sizeof(child_id)), sizeof(child_id));
+  close(id_pipe[0]);
+  EXPECT_NE(child_id, ZoneLockOwnerId());  // recomputed after fork
+  EXPECT_EQ(static_cast<pid_t>(child_id >> 32), pid);
+  EXPECT_FALSE(ZoneLockOwnerIsDead(child_id));
+  // The same pid with another start time is another process.
+  EXPECT_TRUE(ZoneLockOwnerIsDead(child_id ^ 1));
+  close(hold_pipe[1]);  // the child exits; unreaped, it is a zombie
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, pid, &info, WEXITED | WNOWAIT), 0);
+  EXPECT_TRUE(ZoneLockOwnerIsDead(child_id));
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(ZoneLockOwnerIsDead(child_id));
+}
+
 TEST(RateLimitZoneForkTest, WorkersKilledAtRandomPointsBreakNoWindow) {
   ZoneKillRunOptions options;
   options.kills = 1000;

@@ -2,9 +2,12 @@
 // and the zone's own bounds: keys, memory, garbage written into it.
 #include "agent/rate_limit_zone.h"
 
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -203,6 +206,28 @@ TEST(RateLimitZoneTest, ManyKeysKeepTheInvariants) {
     CountOne(*zone, key, 1 + random() % 8, 1 + random() % 50, At(i / 10));
   }
   EXPECT_GT(zone->evicted_windows(), 0u);
+  ExpectSound(*zone);
+}
+
+TEST(RateLimitZoneTest, ConcurrentChecksFromEightThreadsAdmitExactlyMax) {
+  auto zone = MakeZone();
+  constexpr int kMax = 100;
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        ZoneCount count;
+        if (zone->Count("k", 60 * kSecondNs, kMax, At(0), &count) ==
+                ZoneOutcome::kCounted &&
+            !count.throttled) {
+          ++admitted;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(admitted.load(), kMax);
   ExpectSound(*zone);
 }
 
