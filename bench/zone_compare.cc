@@ -66,7 +66,8 @@ RuntimeSettings LimitSettings() {
                    kLimit, R"(, "windowSizeInMS": 10}}]})"),
       "");
   if (!settings.ok()) {
-    std::fprintf(stderr, "settings: %s\n", settings.status().ToString().c_str());
+    std::fprintf(stderr, "settings: %s\n",
+                 settings.status().ToString().c_str());
     std::exit(1);
   }
   return *std::move(settings);
@@ -86,12 +87,13 @@ void RunWorker(const Row& row, int index, RateLimitZone* zone,
   std::string keys[16];
   std::string ips[16];
   for (int k = 0; k < 16; ++k) {
-    keys[k] = row.one_key ? std::string("POST\0/login\0ip\0198.51.100.7", 27)
-                          : absl::StrCat("POST", std::string(1, '\0'),
-                                         "/login", std::string(1, '\0'),
-                                         "ip", std::string(1, '\0'), "10.",
-                                         index, ".0.", k);
-    ips[k] = row.one_key ? "198.51.100.7" : absl::StrCat("10.", index, ".0.", k);
+    keys[k] = row.one_key
+                  ? std::string("POST\0/login\0ip\0198.51.100.7", 27)
+                  : absl::StrCat("POST", std::string(1, '\0'), "/login",
+                                 std::string(1, '\0'), "ip",
+                                 std::string(1, '\0'), "10.", index, ".0.", k);
+    ips[k] =
+        row.one_key ? "198.51.100.7" : absl::StrCat("10.", index, ".0.", k);
   }
   const RouteKey route{"POST", "/login"};
   RateLimitResult result;
@@ -177,15 +179,19 @@ void RunRow(const Row& row, double seconds, const RuntimeSettings& settings) {
   std::printf(
       "| %s | %s | %s | %d | %.0f | %.0f | %.2f | %.2f | %s%.0f | %s |\n",
       row.zone ? "zone" : "local RateLimiter",
-      row.one_key ? "one key" : "distinct keys",
-      row.split ? "split" : "shared", row.workers, decisions / seconds,
-      decisions / (cpu_ns / 1e9), Percentile(histogram, decisions, 0.50),
+      row.one_key ? "one key" : "distinct keys", row.split ? "split" : "shared",
+      row.workers, decisions / seconds, decisions / (cpu_ns / 1e9),
+      Percentile(histogram, decisions, 0.50),
       Percentile(histogram, decisions, 0.99),
       max_bucket == kBuckets ? "≥ " : "", max_bucket * 0.01,
-      row.zone ? absl::StrCat(admitted, " ≤ ", windows * kLimit * keys,
-                              busy ? absl::StrCat(", busy ", busy) : "")
-                     .c_str()
-               : "per process");
+      row.zone
+          ? absl::StrCat(admitted, " ≤ ", windows * kLimit * keys,
+                         busy ? absl::StrCat(", busy ", busy) : "",
+                         zone->recoveries() != 0
+                             ? absl::StrCat(", takeovers ", zone->recoveries())
+                             : "")
+                .c_str()
+          : "per process");
   std::fflush(stdout);
   munmap(stats, stats_bytes);
 }
