@@ -122,6 +122,9 @@ TEST(RateLimitZoneForkTest, ALockHeldByALiveProcessTimesOut) {
 
 TEST(ZoneLockTest, TellsLiveFromDeadZombieAndReaped) {
   EXPECT_FALSE(ZoneLockOwnerIsDead(ZoneLockOwnerId()));
+  // The low half is the start time in clock ticks since boot, never 0 for
+  // a process started after the first tick (as this one was).
+  EXPECT_NE(static_cast<uint32_t>(ZoneLockOwnerId()), 0u);
   int id_pipe[2];
   int hold_pipe[2];
   ASSERT_EQ(pipe(id_pipe), 0);

@@ -73,7 +73,7 @@ ProcStat ReadProcStat(int pid) {
   if (p == nullptr || p[1] != ' ' || p[2] == '\0') return stat;
   stat.state = p[2];
   // After ") S " come fields 4.. ; start time is field 22.
-  p += 3;
+  p += 4;
   for (int field = 4; field < 22; ++field) {
     p = std::strchr(p, ' ');
     if (p == nullptr) return stat;
