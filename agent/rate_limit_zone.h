@@ -57,7 +57,8 @@ namespace zen {
 inline constexpr size_t kZoneKeyBytes = 128;
 
 struct RateLimitZoneOptions {
-  // Size of the mapping. The default holds 12,000 windows of 100 requests.
+  // Size of the mapping. The default holds 12,537 windows of 100 requests
+  // (992 bytes each with their share of hash buckets).
   size_t bytes = size_t{12} << 20;
   // Most requests one window remembers, so the largest limit decided here.
   size_t max_requests_per_window = 100;
