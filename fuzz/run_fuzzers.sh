@@ -21,7 +21,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(frame_fuzzer envelope_fuzzer handshake_fuzzer stub_json_fuzzer
-  settings_fuzzer agent_server_fuzzer heartbeat_fuzzer)
+  settings_fuzzer agent_server_fuzzer heartbeat_fuzzer rate_limit_zone_fuzzer)
 
 seconds=60
 merge=0
