@@ -12,6 +12,7 @@
 #include "base/timer_slack.h"
 #include "rpc/envelope.h"
 #include "rpc/relief.h"
+#include "rpc/server_call_end.h"
 
 namespace zen::rpc {
 namespace {
@@ -235,6 +236,7 @@ void Server::Connection::ReadLoop() {
     MethodStats* stats = Dispatch(*frame, request, &code);
     const bool still_reader = EndCall(me, &deadline, &ended);
     stats->Record(code, absl::ToInt64Nanoseconds(ended - started));
+    ReleaseFrameAfterCall(&*frame);
     if (!still_reader) return;  // Relieved: another thread reads.
   }
 }
