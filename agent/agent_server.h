@@ -91,6 +91,13 @@ class AgentServer {
   // event's shape, or of a type this version does not know. Counted here,
   // not by the Collector, which only sees events that were read.
   uint64_t unreadable_events() const { return service_.unreadable_events(); }
+  // Warnings about workers' calls not logged (each kind goes out at most
+  // once per 10 s, saying how many were suppressed): the RPC server's
+  // (handler errors, frames not JSON) and the unreadable events'.
+  uint64_t warnings_suppressed() const {
+    return server_->stats().warnings_suppressed +
+           service_.warnings_suppressed();
+  }
 
   // Appends a scrape in Prometheus' text format (0.0.4; serve it as
   // rpc::kMetricsContentType) to *out:

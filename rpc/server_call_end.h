@@ -1,5 +1,6 @@
 // What the server's reader does once a call is over, kept apart from the
-// read loop: give back what a large frame took.
+// read loop: give back what a large frame took. (server_call_end.cc also
+// holds Server::WarnAboutCall, the throttled warning about a call.)
 #ifndef ZEN_RPC_SERVER_CALL_END_H_
 #define ZEN_RPC_SERVER_CALL_END_H_
 

@@ -15,6 +15,8 @@ ServerStats Server::stats() const {
   s.rejected_over_limit =
       counters_.rejected_over_limit.load(std::memory_order_relaxed);
   s.handoffs = counters_.reliefs.load(std::memory_order_relaxed);
+  s.warnings_suppressed =
+      counters_.warnings_suppressed.load(std::memory_order_relaxed);
   s.handoffs_refused =
       counters_.reliefs_refused.load(std::memory_order_relaxed);
   {
