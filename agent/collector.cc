@@ -285,8 +285,8 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
         return;
       }
       // The reference's OutboundConnection downcases the hostname.
-      std::string hostname = absl::AsciiStrToLower(
-          BoundedText(event.hostname, CollectorTextBounds::kHostname));
+      std::string hostname = BoundedText(absl::AsciiStrToLower(event.hostname),
+                                         CollectorTextBounds::kHostname);
       bool inserted = false;
       CollectorStats::Host* host =
           Slot(&hosts, absl::StrCat(hostname, kKeySeparator, event.port),

@@ -15,10 +15,10 @@
 // (about 30 MB with the defaults).
 //
 // Every text a worker sends is bounded in bytes too before it is kept
-// (CollectorTextBounds below): names over their bound keep their readable
-// start plus a digest of the whole (BoundedText), so distinct long names
-// stay distinct entries; merged route schemas are bounded in parts and in
-// bytes per period. docs/security.md lists every field with its bound.
+// (CollectorTextBounds, agent/collector_event.h): names over their bound keep
+// their readable start plus a digest of the whole (BoundedText), so distinct
+// long names stay distinct entries; merged route schemas are bounded in parts
+// and in bytes per period. docs/security.md lists every field with its bound.
 //
 // What the reference's parent keeps for its heartbeat (lib/aikido/zen/
 // collector.rb and collector/*.rb in aikido-zen 1.8.0) is all here;

@@ -80,6 +80,21 @@ TEST(CollectorBoundsTest, EveryKeptTextIsBounded) {
   EXPECT_LE(stats.ip_lists[0].key.size(), CollectorTextBounds::kListKey);
 }
 
+TEST(CollectorBoundsTest, ALongHostnameInTwoCasesIsOneHost) {
+  Collector collector;
+  const std::string lower = "api." + kHuge + ".example.com";
+  std::string upper = lower;
+  upper[0] = 'A';
+  CollectorEvent decoded = Outbound(upper, 443);
+  BoundCollectorEventTexts(&decoded);  // As a worker's batch is decoded.
+  collector.Record(decoded);
+  collector.Record(Outbound(lower, 443));
+  CollectorStats stats = collector.Snapshot();
+  ASSERT_EQ(stats.hosts.size(), 1u);
+  EXPECT_EQ(stats.hosts[0].hits, 2u);
+  EXPECT_EQ(stats.hosts[0].hostname.substr(0, 5), "api.x");
+}
+
 TEST(CollectorBoundsTest, SchemaSamplesAreBoundedInBytes) {
   CollectorOptions options;
   options.max_schema_bytes = 200;

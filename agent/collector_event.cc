@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "agent/bounded_key.h"
 
 namespace zen {
@@ -65,7 +66,12 @@ void BoundCollectorEventTexts(CollectorEvent* event) {
   Bound(&event->user_id, B::kUserId);
   Cut(&event->user_name, B::kUserName);
   Cut(&event->ip_address, B::kIpAddress);
-  Bound(&event->hostname, B::kHostname);
+  // Lower-cased first, as the Collector keys hosts, so that one host's
+  // spellings keep one digest.
+  if (event->hostname.size() > B::kHostname) {
+    event->hostname =
+        BoundedText(absl::AsciiStrToLower(event->hostname), B::kHostname);
+  }
   for (std::string& key : event->keys) Bound(&key, B::kListKey);
 }
 
