@@ -46,9 +46,11 @@ struct AgentClientOptions {
   // Keep a watch_settings call outstanding, so a change reaches this
   // worker as soon as the parent has it; polls are then skipped. A parent
   // without the method (a reference parent) answers UNIMPLEMENTED once and
-  // polling takes over. watch_wait: how long the parent may hold a watch
-  // before answering `{}` (at most 60 s; the call's deadline is
-  // watch_wait + call_timeout).
+  // polling takes over; a parent without room for the watch answers
+  // RESOURCE_EXHAUSTED and polling takes over until a later watch is
+  // answered (AgentClientStats::settings_watches_refused). watch_wait: how long
+  // the parent may hold a watch before answering `{}` (at most 60 s; the call's
+  // deadline is watch_wait + call_timeout).
   bool watch_settings = true;
   absl::Duration watch_wait = absl::Seconds(30);
   // Event flush period.
@@ -102,6 +104,11 @@ struct AgentClientStats {
   uint64_t flush_failures = 0;
   uint64_t settings_polls = 0;
   uint64_t settings_watches = 0;  // watch_settings calls made.
+  // Of those, refused by a parent with no room (RESOURCE_EXHAUSTED): the
+  // client then polls updated_settings every polling_interval, and tries a
+  // watch again after polling_interval plus up to polling_jitter; once a
+  // watch is answered, polls are skipped again.
+  uint64_t settings_watches_refused = 0;
   uint64_t settings_applied = 0;
   uint64_t rate_limit_fallbacks = 0;
   // record_attack_wave calls the parent did not answer within

@@ -1,5 +1,9 @@
 // AgentClient: settings polls, the watch thread and applying answers.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,21 @@
 #include "base/log.h"
 
 namespace zen {
+namespace {
+
+// How long a worker whose watch the parent refused (RESOURCE_EXHAUSTED: its
+// connection or the parent's pool is full) polls before it tries a watch
+// again: a polling interval, spread over the jitter so that refused workers
+// do not come back in step.
+absl::Duration WatchRetryDelay(const AgentClientOptions& options) {
+  thread_local std::minstd_rand rng(static_cast<uint32_t>(::getpid()));
+  const int64_t jitter_ms =
+      std::max<int64_t>(absl::ToInt64Milliseconds(options.polling_jitter), 0);
+  std::uniform_int_distribution<int64_t> spread(0, jitter_ms);
+  return options.polling_interval + absl::Milliseconds(spread(rng));
+}
+
+}  // namespace
 
 absl::Status AgentClient::Impl::PollSettings() {
   MutexLock polling(&poll_mu_);
@@ -57,6 +76,12 @@ void AgentClient::Impl::WatchLoop() {
             request, rpc::CallOptions::WithTimeout(options_.watch_wait +
                                                    options_.call_timeout));
     if (response.ok()) {
+      {
+        // Answered, so parked (or the settings had changed): the watch
+        // brings changes again, polls are skipped again.
+        MutexLock lock(&mu_);
+        watching_settings_ = true;
+      }
       absl::Status applied = Apply(*response);
       if (!applied.ok()) {
         poll_log_.Log(LogLevel::kWarning,
@@ -75,6 +100,16 @@ void AgentClient::Impl::WatchLoop() {
       watching_settings_ = false;
       wake_.SignalAll();  // The schedule thread polls from now on.
       return;
+    }
+    if (absl::IsResourceExhausted(failed)) {
+      // The parent has no room for this watch: poll on the usual schedule
+      // (with its jitter) until a watch is answered again.
+      ++stats_.settings_watches_refused;
+      watching_settings_ = false;
+      wake_.SignalAll();
+      const absl::Time retry = zen::Now() + WatchRetryDelay(options_);
+      while (!stopped_ && zen::Now() < retry) wake_.WaitUntil(&mu_, retry);
+      continue;
     }
     // The parent is away (reconnecting) or busy: try again after a pause.
     if (!parent_exited_.load(std::memory_order_acquire)) {

@@ -285,6 +285,65 @@ TEST(AgentClientTest, AParentWithoutWatchSettingsIsPolled) {
   server->Stop();
 }
 
+// A parent with no room for a watch (RESOURCE_EXHAUSTED): the client polls
+// updated_settings on its schedule until a watch is answered again, then
+// skips polls again.
+TEST(AgentClientTest, ARefusedWatchFallsBackToPollingUntilAWatchIsAnswered) {
+  ipc::Secret secret = *ipc::Secret::Generate();
+  auto server = *rpc::Server::Create(&secret, {});
+  std::atomic<bool> refusing{true};
+  std::atomic<int> polls{0}, watches{0};
+  server->RegisterHandler("ping",
+                          [](rpc::ServerCall&) { return absl::OkStatus(); });
+  server->RegisterHandler("updated_settings", [&](rpc::ServerCall& call) {
+    ++polls;
+    call.Respond(R"({"config":{"configUpdatedAt":5},"config_generation":1})");
+    return absl::OkStatus();
+  });
+  server->RegisterHandler("watch_settings", [&](rpc::ServerCall& call) {
+    ++watches;
+    if (refusing.load()) {
+      call.RespondError(absl::ResourceExhaustedError(
+          "too many settings watches waiting; poll updated_settings"));
+    } else {
+      zen::SleepFor(absl::Milliseconds(50));  // Parked, then nothing new.
+      call.Respond("{}");
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(server->Start().ok());
+  AgentClientOptions options;
+  options.port = server->port();
+  options.polling_interval = absl::Milliseconds(50);
+  options.polling_jitter = absl::ZeroDuration();
+  auto client = AgentClient::Create(&secret, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const auto wait_for = [](const std::atomic<int>& n, int at_least) {
+    const absl::Time give_up = zen::Now() + absl::Seconds(10);
+    while (n.load() < at_least && zen::Now() < give_up) {
+      zen::SleepFor(absl::Milliseconds(2));
+    }
+    return n.load() >= at_least;
+  };
+  // Refused: polls bring the settings, and the watch is tried again.
+  ASSERT_TRUE(wait_for(polls, 3));
+  ASSERT_TRUE(wait_for(watches, 2));
+  EXPECT_EQ((*client)->settings()->config_updated_at(),
+            absl::FromUnixMillis(5));
+  EXPECT_GE((*client)->stats().settings_watches_refused, 2u);
+
+  refusing = false;
+  // Once a watch asked after this one arrives, the client has had an
+  // answered watch: polls are skipped again (one may have been under way).
+  const int answered_from = watches.load() + 1;
+  ASSERT_TRUE(wait_for(watches, answered_from + 1));
+  const int polls_then = polls.load();
+  ASSERT_TRUE(wait_for(watches, answered_from + 4));
+  EXPECT_LE(polls.load(), polls_then + 1);
+  (*client)->Stop();
+  server->Stop();
+}
+
 // CPU time of this whole process.
 absl::Duration ProcessCpu() {
   timespec ts;

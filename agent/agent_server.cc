@@ -1,5 +1,6 @@
 #include "agent/agent_server.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -115,10 +116,24 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
   return server;
 }
 
+namespace {
+
+// Every connection the server admits can park its share of watches.
+SettingsWatchOptions WatchOptionsFor(const AgentServerOptions& options) {
+  SettingsWatchOptions watch = options.settings_watch;
+  watch.max_waiting =
+      watch.max_per_connection *
+      std::max<size_t>(options.server.listener.max_connections, 1);
+  return watch;
+}
+
+}  // namespace
+
 AgentServer::AgentServer(AgentServerOptions options)
     : options_(std::move(options)),
       service_(AgentServiceOptions{options_.collector, options_.rate_limiter,
-                                   options_.attack_wave}) {}
+                                   options_.attack_wave}),
+      watchers_(&service_.settings_cache(), WatchOptionsFor(options_)) {}
 
 AgentServer::~AgentServer() {
   watchers_.Stop();

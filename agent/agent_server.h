@@ -31,6 +31,10 @@ struct AgentServerOptions {
   AttackWaveOptions attack_wave;
   // Bounds what workers' report_metrics calls can make the parent keep.
   WorkerMetricsOptions worker_metrics;
+  // Parked watch_settings calls per connection. The pool's size is this
+  // times server.listener.max_connections, so that every connection the
+  // server admits can park its own (settings_watch.max_waiting is ignored).
+  SettingsWatchOptions settings_watch;
 };
 
 // Runs in the parent: serves the WorkerAgent methods (proto/zen/agent) to
@@ -80,11 +84,20 @@ class AgentServer {
   AgentService& service() { return service_; }
   // Workers' watch_settings calls parked now (waiting for a change).
   size_t settings_watches_waiting() const { return watchers_.waiting(); }
+  // Watches refused (RESOURCE_EXHAUSTED) for a full connection or pool.
+  uint64_t settings_watches_refused() const { return watchers_.refused(); }
   rpc::ServerStats server_stats() const { return server_->stats(); }
   // Events workers sent that could not be folded: not an object of an
   // event's shape, or of a type this version does not know. Counted here,
   // not by the Collector, which only sees events that were read.
   uint64_t unreadable_events() const { return service_.unreadable_events(); }
+  // Warnings about workers' calls not logged (each kind goes out at most
+  // once per 10 s, saying how many were suppressed): the RPC server's
+  // (handler errors, frames not JSON) and the unreadable events'.
+  uint64_t warnings_suppressed() const {
+    return server_->stats().warnings_suppressed +
+           service_.warnings_suppressed();
+  }
 
   // Appends a scrape in Prometheus' text format (0.0.4; serve it as
   // rpc::kMetricsContentType) to *out:
@@ -114,7 +127,7 @@ class AgentServer {
   AgentService service_;
   // Parked watch_settings calls, answered when UpdateConfig or
   // UpdateFirewallLists change the service's cache.
-  SettingsWatchers watchers_{&service_.settings_cache()};
+  SettingsWatchers watchers_;
   // The sums of the workers' report_metrics calls.
   WorkerMetrics worker_metrics_{options_.worker_metrics};
   std::unique_ptr<Service> rpc_service_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "agent/event_conversion.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -94,8 +95,8 @@ void AgentService::SendCollectorEvents(
   if (request.events().empty()) return;  // `null`: none.
   absl::StatusOr<DecodedEvents> decoded = DecodeEventsJson(request.events());
   if (!decoded.ok()) {
-    LogWarning("agent server: ignored a worker's events: ",
-               decoded.status().message());
+    WarnAboutEvents(absl::StrCat("agent server: ignored a worker's events: ",
+                                 decoded.status().message()));
     unreadable_events_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -103,9 +104,16 @@ void AgentService::SendCollectorEvents(
   const size_t bad = decoded->unknown_type + decoded->undecodable;
   if (bad > 0) {
     unreadable_events_.fetch_add(bad, std::memory_order_relaxed);
-    LogWarning("agent server: ignored ", decoded->unknown_type,
-               " events of unknown type and ", decoded->undecodable,
-               " unreadable events from a worker");
+    WarnAboutEvents(
+        absl::StrCat("agent server: ignored ", decoded->unknown_type,
+                     " events of unknown type and ", decoded->undecodable,
+                     " unreadable events from a worker"));
+  }
+}
+
+void AgentService::WarnAboutEvents(absl::string_view message) {
+  if (!events_log_.Log(LogLevel::kWarning, message, zen::Now())) {
+    warnings_suppressed_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector.h"
+#include "agent/log_throttle.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "agent/settings_cache.h"
@@ -87,6 +88,13 @@ class AgentService {
   uint64_t unreadable_events() const {
     return unreadable_events_.load(std::memory_order_relaxed);
   }
+  // Warnings about unreadable events not logged: at most one per
+  // kEventWarningInterval goes out (LogThrottle), so a worker sending
+  // malformed batches does not write the parent's log at its own rate.
+  uint64_t warnings_suppressed() const {
+    return warnings_suppressed_.load(std::memory_order_relaxed);
+  }
+  static constexpr absl::Duration kEventWarningInterval = absl::Seconds(10);
 
   // updated_settings: what changed since the generations the caller knows,
   // with the documents' bytes in the snapshot. PutChangedGenerations puts
@@ -126,7 +134,12 @@ class AgentService {
   mutable Mutex settings_mu_;
   std::shared_ptr<const RuntimeSettings> settings_
       ABSL_GUARDED_BY(settings_mu_);
+  // Logs `message` through events_log_, counting it if suppressed.
+  void WarnAboutEvents(absl::string_view message);
+
   std::atomic<uint64_t> unreadable_events_{0};
+  LogThrottle events_log_{kEventWarningInterval};
+  std::atomic<uint64_t> warnings_suppressed_{0};
 };
 
 }  // namespace zen

@@ -63,6 +63,22 @@ absl::string_view ClientIpKeyView(absl::string_view client_ip,
   return absl::string_view(buffer->bytes, canonical.size());
 }
 
+std::string BoundedText(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  if (max_bytes < kBoundedTextDigestHex + 2) {
+    return std::string(TruncateUtf8(text, max_bytes));
+  }
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
+  char hex[kDigestHexBytes];
+  AppendHex(digest, hex);
+  std::string bounded(
+      TruncateUtf8(text, max_bytes - kBoundedTextDigestHex - 1));
+  bounded.push_back('~');
+  bounded.append(hex, kBoundedTextDigestHex);
+  return bounded;
+}
+
 absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   size_t end = max_bytes;

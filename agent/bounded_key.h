@@ -48,6 +48,16 @@ absl::string_view ClientIpKeyView(absl::string_view client_ip,
 // character would make the JSON that carries it invalid).
 absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
 
+// A name a person reads on the dashboard (a route, a host, a sink), at most
+// `max_bytes` long: `text` itself when it fits; otherwise as much of its
+// start as fits (cut at a UTF-8 boundary), a '~' and the first
+// kBoundedTextDigestHex hex digits of the SHA-256 of the whole text. The
+// start stays readable, and distinct long names stay distinct keys (a
+// collision needs 2^32 names). Below kBoundedTextDigestHex + 2 bytes there
+// is no room for the digest: the text is only cut (TruncateUtf8).
+inline constexpr size_t kBoundedTextDigestHex = 16;
+std::string BoundedText(absl::string_view text, size_t max_bytes);
+
 }  // namespace zen
 
 #endif  // ZEN_AGENT_BOUNDED_KEY_H_

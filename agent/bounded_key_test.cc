@@ -147,5 +147,24 @@ TEST(BoundedKeyTest, TruncatesAtCharacterBoundaries) {
   EXPECT_EQ(TruncateUtf8("\xf0\x9d\x84\x9e!", 2), "");
 }
 
+TEST(BoundedKeyTest, BoundedTextKeepsAReadableStartAndDistinctEnds) {
+  EXPECT_EQ(BoundedText("/users/:id", 64), "/users/:id");
+  std::string a = "/api/" + std::string(1 << 20, 'a');
+  std::string b = a;
+  b.back() = 'b';
+  const std::string ta = BoundedText(a, 64), tb = BoundedText(b, 64);
+  EXPECT_EQ(ta.size(), 64u);
+  EXPECT_EQ(ta.substr(0, 6), "/api/a");
+  EXPECT_EQ(ta[64 - kBoundedTextDigestHex - 1], '~');
+  EXPECT_NE(ta, tb);
+  EXPECT_EQ(ta, BoundedText(a, 64));
+  // A cut never splits a character: "é" (two bytes) straddles the cut.
+  const std::string accented = std::string(46, 'x') + "\xc3\xa9" + a;
+  EXPECT_EQ(BoundedText(accented, 64).substr(0, 47),
+            std::string(46, 'x') + "~");
+  // No room for a digest: only cut.
+  EXPECT_EQ(BoundedText("GET-LONG-METHOD", 8), "GET-LONG");
+}
+
 }  // namespace
 }  // namespace zen

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "agent/bounded_key.h"
 #include "agent/lru_map.h"
 
 namespace zen {
@@ -104,6 +105,7 @@ struct Collector::Period {
         max_compressed_timings(options.max_compressed_timings),
         api_schema_max_samples(options.api_schema_max_samples),
         max_schema_parts(options.max_schema_parts),
+        max_schema_bytes(options.max_schema_bytes),
         started_at(started_at),
         sinks(options.max_sinks),
         attack_kinds(options.max_attack_kinds),
@@ -129,13 +131,16 @@ struct Collector::Period {
 
   SinkState* SinkSlot(const CollectorEvent& event) {
     bool inserted = false;
-    SinkState* sink = Slot(&sinks, event.sink_name, &dropped.sinks, &inserted);
+    std::string name =
+        BoundedText(event.sink_name, CollectorTextBounds::kSinkName);
+    SinkState* sink = Slot(&sinks, name, &dropped.sinks, &inserted);
     if (inserted) {
-      sink->stats.name = event.sink_name;
+      sink->stats.name = std::move(name);
       sink->stats.first_seen_order = next_order++;
     }
     // Every scan and attack sets the kind, as the reference's does.
-    sink->stats.kind = event.sink_kind;
+    sink->stats.kind =
+        std::string(TruncateUtf8(event.sink_kind, CollectorTextBounds::kKind));
     return sink;
   }
 
@@ -143,8 +148,10 @@ struct Collector::Period {
   const size_t max_compressed_timings;
   const size_t api_schema_max_samples;
   const size_t max_schema_parts;
+  const size_t max_schema_bytes;
   const absl::Time started_at;
   size_t schema_parts = 0;  // of the samples merged in this period
+  size_t schema_bytes = 0;  // their JSON text
   uint64_t next_order = 0;
   uint64_t requests = 0;
   uint64_t rate_limited_requests = 0;
@@ -176,13 +183,17 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
 
     case CollectorEventType::kUserAgent:
       for (const std::string& key : event.keys) {
-        if (!key.empty()) ++*Slot(&user_agents, key, &dropped.user_agents);
+        if (key.empty()) continue;
+        ++*Slot(&user_agents, BoundedText(key, CollectorTextBounds::kListKey),
+                &dropped.user_agents);
       }
       return;
 
     case CollectorEventType::kIpList:
       for (const std::string& key : event.keys) {
-        if (!key.empty()) ++*Slot(&ip_lists, key, &dropped.ip_lists);
+        if (key.empty()) continue;
+        ++*Slot(&ip_lists, BoundedText(key, CollectorTextBounds::kListKey),
+                &dropped.ip_lists);
       }
       return;
 
@@ -224,9 +235,11 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
       }
       if (!event.attack_kind.empty()) {
         bool inserted = false;
-        CollectorStats::AttackKind* kind = Slot(
-            &attack_kinds, event.attack_kind, &dropped.attack_kinds, &inserted);
-        if (inserted) kind->kind = event.attack_kind;
+        std::string name =
+            BoundedText(event.attack_kind, CollectorTextBounds::kKind);
+        CollectorStats::AttackKind* kind =
+            Slot(&attack_kinds, name, &dropped.attack_kinds, &inserted);
+        if (inserted) kind->kind = std::move(name);
         ++kind->detected;
         if (event.blocked) ++kind->blocked;
       }
@@ -243,10 +256,10 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
       const int64_t last_seen =
           event.last_seen_ms != 0 ? event.last_seen_ms : event.timestamp_ms;
       bool inserted = false;
-      CollectorStats::User* user =
-          Slot(&users, event.user_id, &dropped.users, &inserted);
+      std::string id = BoundedText(event.user_id, CollectorTextBounds::kUserId);
+      CollectorStats::User* user = Slot(&users, id, &dropped.users, &inserted);
       if (inserted) {
-        user->id = event.user_id;
+        user->id = std::move(id);
         user->first_seen_ms = first_seen;
         user->first_seen_order = next_order++;
       } else if (first_seen != 0 && (user->first_seen_ms == 0 ||
@@ -258,8 +271,10 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
       // the newer actor's, nil included).
       if (inserted || last_seen >= user->last_seen_ms) {
         user->last_seen_ms = last_seen;
-        user->name = event.user_name;
-        user->last_ip_address = event.ip_address;
+        user->name = std::string(
+            TruncateUtf8(event.user_name, CollectorTextBounds::kUserName));
+        user->last_ip_address = std::string(
+            TruncateUtf8(event.ip_address, CollectorTextBounds::kIpAddress));
       }
       return;
     }
@@ -270,7 +285,8 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
         return;
       }
       // The reference's OutboundConnection downcases the hostname.
-      std::string hostname = absl::AsciiStrToLower(event.hostname);
+      std::string hostname = BoundedText(absl::AsciiStrToLower(event.hostname),
+                                         CollectorTextBounds::kHostname);
       bool inserted = false;
       CollectorStats::Host* host =
           Slot(&hosts, absl::StrCat(hostname, kKeySeparator, event.port),
@@ -291,12 +307,16 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
         return;
       }
       bool inserted = false;
+      const absl::string_view method =
+          TruncateUtf8(event.method, CollectorTextBounds::kMethod);
+      std::string path =
+          BoundedText(event.path, CollectorTextBounds::kRoutePath);
       CollectorStats::Route* route =
-          Slot(&routes, absl::StrCat(event.method, kKeySeparator, event.path),
+          Slot(&routes, absl::StrCat(method, kKeySeparator, path),
                &dropped.routes, &inserted);
       if (inserted) {
-        route->method = event.method;
-        route->path = event.path;
+        route->method = std::string(method);
+        route->path = std::move(path);
         route->first_seen_order = next_order++;
       }
       ++route->hits;
@@ -308,10 +328,13 @@ void Collector::Period::Record(const CollectorEvent& event, absl::Time now) {
               ApiSchema::FromJson(event.schema_json);
           if (!sample.ok()) {
             ++invalid_schemas;
-          } else if (sample->size() > max_schema_parts - schema_parts) {
+          } else if (sample->size() > max_schema_parts - schema_parts ||
+                     event.schema_json.size() >
+                         max_schema_bytes - schema_bytes) {
             ++dropped.schema_samples;
           } else {
             schema_parts += sample->size();
+            schema_bytes += event.schema_json.size();
             route->schema.Merge(*sample);
           }
         }

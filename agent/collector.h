@@ -14,6 +14,12 @@
 // few dozen sinks) plus max_schema_parts parts of merged route schemas
 // (about 30 MB with the defaults).
 //
+// Every text a worker sends is bounded in bytes too before it is kept
+// (CollectorTextBounds, agent/collector_event.h): names over their bound keep
+// their readable start plus a digest of the whole (BoundedText), so distinct
+// long names stay distinct entries; merged route schemas are bounded in parts
+// and in bytes per period. docs/security.md lists every field with its bound.
+//
 // What the reference's parent keeps for its heartbeat (lib/aikido/zen/
 // collector.rb and collector/*.rb in aikido-zen 1.8.0) is all here;
 // agent/heartbeat.h writes it as the reference's heartbeat document.
@@ -61,6 +67,10 @@ struct CollectorOptions {
   // memory (a few hundred bytes a part) whatever the workers send; real
   // samples have a few dozen parts. The reference has no such bound.
   size_t max_schema_parts = 100000;
+  // Per period: the bytes of schema JSON merged, over all routes; a sample
+  // past it is dropped as above. Parts alone do not bound bytes (one part
+  // may carry a property name of most of the 64 KiB a sample may have).
+  size_t max_schema_bytes = size_t{16} << 20;
   // Stamps the start and end of each statistics period and each timing
   // compression. Called without the collector's lock, from whichever thread
   // constructs, records, snapshots or flushes, so it must be thread-safe.
@@ -143,7 +153,8 @@ struct CollectorStats {
     uint64_t attack_kinds = 0;
     uint64_t user_agents = 0;
     uint64_t ip_lists = 0;
-    // Route schema samples not merged for CollectorOptions::max_schema_parts.
+    // Route schema samples not merged for CollectorOptions::max_schema_parts
+    // or max_schema_bytes.
     uint64_t schema_samples = 0;
   };
 

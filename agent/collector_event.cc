@@ -1,5 +1,10 @@
 #include "agent/collector_event.h"
 
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "agent/bounded_key.h"
+
 namespace zen {
 namespace {
 
@@ -36,6 +41,38 @@ std::optional<CollectorEventType> CollectorEventTypeFromName(
     if (named.name == name) return named.type;
   }
   return std::nullopt;
+}
+
+namespace {
+
+void Bound(std::string* text, size_t max_bytes) {
+  if (text->size() > max_bytes) *text = BoundedText(*text, max_bytes);
+}
+
+void Cut(std::string* text, size_t max_bytes) {
+  if (text->size() > max_bytes)
+    text->resize(TruncateUtf8(*text, max_bytes).size());
+}
+
+}  // namespace
+
+void BoundCollectorEventTexts(CollectorEvent* event) {
+  using B = CollectorTextBounds;
+  Cut(&event->method, B::kMethod);
+  Bound(&event->path, B::kRoutePath);
+  Bound(&event->sink_name, B::kSinkName);
+  Cut(&event->sink_kind, B::kKind);
+  Bound(&event->attack_kind, B::kKind);
+  Bound(&event->user_id, B::kUserId);
+  Cut(&event->user_name, B::kUserName);
+  Cut(&event->ip_address, B::kIpAddress);
+  // Lower-cased first, as the Collector keys hosts, so that one host's
+  // spellings keep one digest.
+  if (event->hostname.size() > B::kHostname) {
+    event->hostname =
+        BoundedText(absl::AsciiStrToLower(event->hostname), B::kHostname);
+  }
+  for (std::string& key : event->keys) Bound(&key, B::kListKey);
 }
 
 }  // namespace zen

@@ -5,6 +5,7 @@
 #ifndef ZEN_AGENT_COLLECTOR_EVENT_H_
 #define ZEN_AGENT_COLLECTOR_EVENT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -87,6 +88,33 @@ struct CollectorEvent {
   // monitored IP list keys. Empty keys are ignored.
   std::vector<std::string> keys;
 };
+
+// The most bytes the collector keeps of each text an event carries. A
+// longer key (route path, user id, hostname, sink name, attack kind,
+// user-agent or IP-list key) becomes BoundedText: its start, '~' and a
+// digest of the whole, so it still names one entry. A longer plain value
+// (method, user name, IP address, sink kind) is cut at a UTF-8 boundary.
+// Real names are far shorter: a route pattern, a DNS name (at most 253
+// bytes), a library name.
+//
+// The Collector keeps no more of any event; BoundCollectorEventTexts gives
+// an event these bounds as soon as it is decoded, so that a batch of events
+// does not hold its long texts in full on the way.
+struct CollectorTextBounds {
+  static constexpr size_t kMethod = 32;
+  static constexpr size_t kRoutePath = 512;
+  static constexpr size_t kUserId = 128;
+  static constexpr size_t kUserName = 256;
+  static constexpr size_t kIpAddress = 64;
+  static constexpr size_t kHostname = 256;
+  static constexpr size_t kSinkName = 128;
+  static constexpr size_t kKind = 64;      // sink kind, attack kind
+  static constexpr size_t kListKey = 128;  // user-agent and IP-list keys
+};
+
+// Cuts every text of `event` to its CollectorTextBounds size, as the
+// Collector keeps it (a text within its bound is left as it is).
+void BoundCollectorEventTexts(CollectorEvent* event);
 
 }  // namespace zen
 

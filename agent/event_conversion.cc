@@ -192,6 +192,8 @@ absl::StatusOr<DecodedEvents> DecodeEventsJson(absl::string_view json_array) {
       ++decoded.unknown_type;
       continue;
     }
+    // Before the next event is decoded: a batch holds no long text whole.
+    BoundCollectorEventTexts(&*event);
     decoded.events.push_back(std::move(*event));
   }
   return decoded;

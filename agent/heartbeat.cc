@@ -118,10 +118,50 @@ class ObjectWriter {
   void Float(absl::string_view key, double value) {
     AppendRubyFloat(Key(key), value);
   }
+  // Writes `member`, a key and its value already written as JSON.
+  void Member(absl::string_view member) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+    out_->append(member.data(), member.size());
+  }
 
  private:
   std::string* const out_;
   bool first_ = true;
+};
+
+// One list's share of the document's bytes (HeartbeatOptions::max_bytes).
+class SectionBudget {
+ public:
+  SectionBudget(size_t bytes, uint64_t* left_out)
+      : left_(bytes), left_out_(left_out) {}
+
+  // Whether an entry of `size` bytes (and the comma before it) still fits;
+  // if so its bytes are taken, if not it is counted as left out.
+  bool Take(size_t size) {
+    if (size + 1 > left_) {
+      ++*left_out_;
+      return false;
+    }
+    left_ -= size + 1;
+    return true;
+  }
+
+ private:
+  size_t left_;
+  uint64_t* const left_out_;
+};
+
+// Every list's share: see HeartbeatOptions::max_bytes.
+struct Budgets {
+  Budgets(size_t bytes, uint64_t* left_out)
+      : operations(bytes / 32 * 8, left_out),
+        user_agents(bytes / 32, left_out),
+        ip_lists(bytes / 32, left_out),
+        users(bytes / 32 * 4, left_out),
+        routes(bytes / 32 * 14, left_out),
+        hosts(bytes / 32 * 4, left_out) {}
+  SectionBudget operations, user_agents, ip_lists, users, routes, hosts;
 };
 
 void AppendDetected(std::string* out, uint64_t total, uint64_t blocked) {
@@ -132,13 +172,18 @@ void AppendDetected(std::string* out, uint64_t total, uint64_t blocked) {
 
 // The reference's Hash of key -> count, written as an object.
 void AppendBreakdown(std::string* out,
-                     const std::vector<CollectorStats::KeyCount>& counts) {
+                     const std::vector<CollectorStats::KeyCount>& counts,
+                     SectionBudget* budget) {
   ObjectWriter breakdown_holder(out);
   ObjectWriter breakdown(breakdown_holder.Key("breakdown"));
   // Least recently seen first, the nearest this list has to the reference's
   // insertion order (JSON object order carries no meaning).
+  std::string member;
   for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
-    breakdown.Uint(it->key, it->count);
+    member.clear();
+    rpc::AppendJsonString(&member, it->key);
+    absl::StrAppend(&member, ":", it->count);
+    if (budget->Take(member.size())) breakdown.Member(member);
   }
 }
 
@@ -174,7 +219,8 @@ void AppendOperation(std::string* out, const CollectorStats::Sink& sink) {
 }
 
 // collector/stats.rb: Stats#as_json.
-void AppendStats(std::string* out, const CollectorStats& stats) {
+void AppendStats(std::string* out, const CollectorStats& stats,
+                 Budgets* budgets) {
   ObjectWriter object(out);
   object.Int("startedAt", SecondsAsMs(stats.started_at));
   object.Int("endedAt", SecondsAsMs(stats.ended_at));
@@ -185,8 +231,13 @@ void AppendStats(std::string* out, const CollectorStats& stats) {
       return a->first_seen_order < b->first_seen_order;
     });
     ObjectWriter operations(object.Key("operations"));
+    std::string member;
     for (const CollectorStats::Sink* sink : sinks) {
-      AppendOperation(operations.Key(sink->name), *sink);
+      member.clear();
+      rpc::AppendJsonString(&member, sink->name);
+      member.push_back(':');
+      AppendOperation(&member, *sink);
+      if (budgets->operations.Take(member.size())) operations.Member(member);
     }
   }
   {
@@ -203,8 +254,10 @@ void AppendStats(std::string* out, const CollectorStats& stats) {
     AppendDetected(requests.Key("attackWaves"), stats.attack_waves_detected,
                    stats.attack_waves_blocked);
   }
-  AppendBreakdown(object.Key("userAgents"), stats.user_agents);
-  AppendBreakdown(object.Key("ipAddresses"), stats.ip_lists);
+  AppendBreakdown(object.Key("userAgents"), stats.user_agents,
+                  &budgets->user_agents);
+  AppendBreakdown(object.Key("ipAddresses"), stats.ip_lists,
+                  &budgets->ip_lists);
 }
 
 // Entries in the order they were first seen, as the reference's insertion-
@@ -221,14 +274,21 @@ std::vector<const Entry*> InFirstSeenOrder(const std::vector<Entry>& entries) {
 }
 
 template <typename Entry, typename Fn>
-void AppendArray(std::string* out, const std::vector<Entry>& entries, Fn fn) {
+void AppendArray(std::string* out, const std::vector<Entry>& entries,
+                 SectionBudget* budget, Fn fn) {
   out->push_back('[');
   bool first = true;
+  std::string element;
   for (const Entry* entry : InFirstSeenOrder(entries)) {
+    element.clear();
+    {
+      ObjectWriter object(&element);
+      fn(&object, *entry);
+    }
+    if (!budget->Take(element.size())) continue;
     if (!first) out->push_back(',');
     first = false;
-    ObjectWriter object(out);
-    fn(&object, *entry);
+    out->append(element);
   }
   out->push_back(']');
 }
@@ -236,7 +296,8 @@ void AppendArray(std::string* out, const std::vector<Entry>& entries, Fn fn) {
 }  // namespace
 
 absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
-                                          const HeartbeatOptions& options) {
+                                          const HeartbeatOptions& options,
+                                          uint64_t* entries_left_out) {
   if (!options.agent_json.empty()) {
     simdjson::dom::parser parser;
     absl::StatusOr<simdjson::dom::element> agent = json_fields::ParseDocument(
@@ -248,6 +309,11 @@ absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
     }
   }
 
+  const size_t reserved = options.agent_json.size() + kHeartbeatFixedBytes;
+  uint64_t left_out = 0;
+  Budgets budgets(
+      options.max_bytes > reserved ? options.max_bytes - reserved : 0,
+      &left_out);
   std::string out;
   {
     ObjectWriter heartbeat(&out);
@@ -256,10 +322,10 @@ absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
     if (!options.agent_json.empty()) {
       heartbeat.Key("agent")->append(options.agent_json);
     }
-    AppendStats(heartbeat.Key("stats"), stats);
+    AppendStats(heartbeat.Key("stats"), stats, &budgets);
 
     // collector/users.rb and actor.rb: Actor#as_json, nil fields left out.
-    AppendArray(heartbeat.Key("users"), stats.users,
+    AppendArray(heartbeat.Key("users"), stats.users, &budgets.users,
                 [](ObjectWriter* user, const CollectorStats::User& u) {
                   user->String("id", u.id);
                   if (!u.name.empty()) user->String("name", u.name);
@@ -273,7 +339,7 @@ absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
 
     // collector/routes.rb: Routes#as_json; "apispec" left out while the
     // route has no schema (the reference's EMPTY_SCHEMA writes nil).
-    AppendArray(heartbeat.Key("routes"), stats.routes,
+    AppendArray(heartbeat.Key("routes"), stats.routes, &budgets.routes,
                 [](ObjectWriter* route, const CollectorStats::Route& r) {
                   route->String("method", r.method);
                   route->String("path", r.path);
@@ -285,7 +351,7 @@ absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
 
     // collector/hosts.rb and outbound_connection.rb: {hostname, port, hits};
     // port 0 (unknown) is left out as the reference leaves out a nil port.
-    AppendArray(heartbeat.Key("hostnames"), stats.hosts,
+    AppendArray(heartbeat.Key("hostnames"), stats.hosts, &budgets.hosts,
                 [](ObjectWriter* host, const CollectorStats::Host& h) {
                   host->String("hostname", h.hostname);
                   if (h.port != 0) host->Int("port", h.port);
@@ -294,6 +360,7 @@ absl::StatusOr<std::string> HeartbeatJson(const CollectorStats& stats,
 
     heartbeat.Bool("middlewareInstalled", stats.middleware_installed);
   }
+  if (entries_left_out != nullptr) *entries_left_out += left_out;
   return out;
 }
 

@@ -42,7 +42,14 @@ class SettingsWatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     secret_ = testing::TestSecret();
-    server_ = *AgentServer::Create(&secret_);
+    StartServer(AgentServerOptions());
+  }
+
+  // Replaces the server (and stream_, connected to the new one).
+  void StartServer(const AgentServerOptions& options) {
+    stream_.reset();
+    server_.reset();
+    server_ = *AgentServer::Create(&secret_, options);
     ASSERT_TRUE(server_->Start().ok());
     stream_ = Connect();
     ASSERT_NE(stream_, nullptr);
@@ -57,6 +64,14 @@ class SettingsWatchTest : public ::testing::Test {
     return stream.ok() ? std::move(*stream) : nullptr;
   }
 
+  // Sends `n` watches on `stream`, ids `<prefix>0` ... `<prefix>n-1`.
+  static void SendWatches(ipc::SocketStream* stream, absl::string_view prefix,
+                          int n) {
+    for (int i = 0; i < n; ++i) {
+      Send(stream, absl::StrCat(R"([")", prefix, i,
+                                R"(","watch_settings",[0,0,30000],{}])"));
+    }
+  }
   static void Send(ipc::SocketStream* stream, absl::string_view request) {
     ASSERT_TRUE(
         stream->Write({&request, 1}, zen::Now() + absl::Seconds(5)).ok());
@@ -136,6 +151,9 @@ TEST_F(SettingsWatchTest, EveryWaitingWorkerIsAnsweredOnOneChange) {
 }
 
 TEST_F(SettingsWatchTest, WaitingWatchesHoldNoThread) {
+  AgentServerOptions options;
+  options.settings_watch.max_per_connection = 256;
+  StartServer(options);
   Send(stream_.get(), R"(["warm","watch_settings",[0,0,30000],{}])");
   ASSERT_TRUE(WaitForParked(1));
   const int threads = ThreadCount();
@@ -168,6 +186,53 @@ TEST_F(SettingsWatchTest, AnOutOfRangeWaitIsTheDefault) {
             R"(,{"config":{},"config_generation":1},null])");
   EXPECT_EQ(b.substr(b.find(',')),
             R"(,{"config":{},"config_generation":1},null])");
+}
+
+TEST_F(SettingsWatchTest, AConnectionParksAtMostItsShare) {
+  const size_t share = SettingsWatchOptions().max_per_connection;
+  SendWatches(stream_.get(), "w", 10);
+  // Those past the share are refused at once, in the order sent.
+  for (size_t i = share; i < 10; ++i) {
+    const std::string answer = Receive(stream_.get(), absl::Seconds(5));
+    EXPECT_NE(answer.find("too many settings watches on this connection"),
+              std::string::npos)
+        << answer;
+    EXPECT_NE(answer.find(absl::StrCat(R"(["w)", i, R"(")")), std::string::npos)
+        << answer;
+  }
+  EXPECT_TRUE(WaitForParked(share));
+  EXPECT_EQ(server_->settings_watches_refused(), 10 - share);
+}
+
+TEST_F(SettingsWatchTest, AnHonestWorkersWatchParksWhileAnotherFloods) {
+  // Four connections admitted: the pool holds every one's share.
+  AgentServerOptions options;
+  options.server.listener.max_connections = 4;
+  StartServer(options);
+  const size_t share = SettingsWatchOptions().max_per_connection;
+  std::vector<std::unique_ptr<ipc::SocketStream>> flood;
+  flood.push_back(std::move(stream_));
+  for (int c = 0; c < 2; ++c) flood.push_back(Connect());
+  for (size_t c = 0; c < flood.size(); ++c) {
+    ASSERT_NE(flood[c], nullptr);
+    SendWatches(flood[c].get(), absl::StrCat("f", c, "-"), 50);
+  }
+  // Every flooding watch answered: parked or refused.
+  const absl::Time give_up = zen::Now() + absl::Seconds(10);
+  while (server_->settings_watches_refused() < 3 * (50 - share) &&
+         zen::Now() < give_up) {
+    zen::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(server_->settings_watches_refused(), 3 * (50 - share));
+  ASSERT_TRUE(WaitForParked(3 * share));
+
+  std::unique_ptr<ipc::SocketStream> honest = Connect();
+  ASSERT_NE(honest, nullptr);
+  Send(honest.get(), R"(["h","watch_settings",[0,0,30000],{}])");
+  ASSERT_TRUE(WaitForParked(3 * share + 1));
+  ASSERT_TRUE(server_->UpdateConfig(R"({"x":1})").ok());
+  EXPECT_EQ(Receive(honest.get(), absl::Seconds(5)),
+            R"(["h",{"config":{"x":1},"config_generation":1},null])");
 }
 
 }  // namespace

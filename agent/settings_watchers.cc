@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -34,6 +35,7 @@ void SettingsWatchers::Watch(
     std::optional<uint64_t> known_config,
     std::optional<uint64_t> known_firewall_lists, absl::Duration wait) {
   SettingsChanges changes;
+  absl::Status refused;
   {
     MutexLock lock(&mu_);
     // Checked under mu_: an update that lands after this check calls
@@ -41,20 +43,50 @@ void SettingsWatchers::Watch(
     changes = cache_->ChangedSince(known_config, known_firewall_lists);
     const bool answer_now = AnyChange(changes) || stopped_ || !started_ ||
                             wait <= absl::ZeroDuration();
-    if (!answer_now && parked_.size() >= max_waiting_) ForgetGoneLocked();
-    if (!answer_now && parked_.size() < max_waiting_) {
-      const absl::Time deadline =
-          zen::Now() + std::min(wait, kMaxSettingsWatchWait);
-      parked_.push_back(
-          {std::move(call), known_config, known_firewall_lists, deadline});
-      wake_.SignalAll();  // Its deadline may be the earliest.
-      return;
-    }
     if (!answer_now) {
-      call->FinishWithError(absl::ResourceExhaustedError(
-          "too many settings watches waiting; poll updated_settings"));
-      return;
+      const void* connection = call->connection();
+      auto mine = by_connection_.find(connection);
+      if (mine != by_connection_.end() &&
+          mine->second.size() >= options_.max_per_connection) {
+        ForgetGoneLocked(connection);  // An address reused by a new one.
+        mine = by_connection_.find(connection);
+      }
+      const char* refusal = nullptr;
+      if (mine != by_connection_.end() &&
+          mine->second.size() >= options_.max_per_connection) {
+        refusal = "too many settings watches on this connection";
+      } else {
+        // Full of live connections' calls cannot happen when max_waiting
+        // covers every admitted connection; so this scan frees calls of
+        // connections gone, and runs at most once per that many parked.
+        if (parked_.size() >= options_.max_waiting) ForgetAllGoneLocked();
+        if (parked_.size() >= options_.max_waiting) {
+          refusal = "too many settings watches waiting";
+        }
+      }
+      if (refusal != nullptr) {
+        ++refused_;
+        refused = absl::ResourceExhaustedError(
+            absl::StrCat(refusal, "; poll updated_settings"));
+      } else {
+        const absl::Time deadline =
+            zen::Now() + std::min(wait, kMaxSettingsWatchWait);
+        const uint64_t id = next_id_++;
+        const bool earliest =
+            by_deadline_.empty() || deadline < by_deadline_.begin()->first;
+        by_deadline_.emplace(deadline, id);
+        by_connection_[connection].push_back(id);
+        parked_.emplace(id, Parked{std::move(call), known_config,
+                                   known_firewall_lists, deadline});
+        if (earliest) wake_.SignalAll();  // The loop sleeps until then.
+        return;
+      }
     }
+  }
+  // Written with mu_ released, as the loop answers.
+  if (!refused.ok()) {
+    call->FinishWithError(refused);
+    return;
   }
   Answer(call.get(), changes);
 }
@@ -71,7 +103,10 @@ void SettingsWatchers::Stop() {
     MutexLock lock(&mu_);
     if (stopped_) return;
     stopped_ = true;
-    parked.swap(parked_);
+    for (auto& [id, p] : parked_) parked.push_back(std::move(p));
+    parked_.clear();
+    by_deadline_.clear();
+    by_connection_.clear();
     wake_.SignalAll();
   }
   threads_.JoinAll();
@@ -81,8 +116,10 @@ void SettingsWatchers::Stop() {
 void SettingsWatchers::AbandonAfterFork() {
   threads_.AbandonAfterFork();
   // The parent's parked calls (and the connections they hold) are its own.
-  for (Parked& p : parked_) p.call.release();
+  for (auto& [id, p] : parked_) p.call.release();
   parked_.clear();
+  by_deadline_.clear();
+  by_connection_.clear();
 }
 
 size_t SettingsWatchers::waiting() const {
@@ -90,30 +127,71 @@ size_t SettingsWatchers::waiting() const {
   return parked_.size();
 }
 
+uint64_t SettingsWatchers::refused() const {
+  MutexLock lock(&mu_);
+  return refused_;
+}
+
+SettingsWatchers::Parked SettingsWatchers::RemoveLocked(uint64_t id) {
+  auto it = parked_.find(id);
+  Parked parked = std::move(it->second);
+  parked_.erase(it);
+  by_deadline_.erase({parked.deadline, id});
+  auto mine = by_connection_.find(parked.call->connection());
+  if (mine != by_connection_.end()) {
+    auto& ids = mine->second;
+    ids.erase(std::find(ids.begin(), ids.end(), id));
+    if (ids.empty()) by_connection_.erase(mine);
+  }
+  return parked;
+}
+
 std::vector<std::pair<SettingsWatchers::Parked, SettingsChanges>>
-SettingsWatchers::TakeReadyLocked(absl::Time now) {
+SettingsWatchers::TakeReadyLocked(absl::Time now, bool changed) {
   std::vector<std::pair<Parked, SettingsChanges>> ready;
-  ForgetGoneLocked();
-  for (size_t i = 0; i < parked_.size();) {
-    SettingsChanges changes = cache_->ChangedSince(
-        parked_[i].known_config, parked_[i].known_firewall_lists);
-    if (AnyChange(changes) || parked_[i].deadline <= now) {
-      if (!AnyChange(changes)) changes = SettingsChanges();
-      ready.emplace_back(std::move(parked_[i]), std::move(changes));
-      parked_[i] = std::move(parked_.back());
-      parked_.pop_back();
-      continue;
+  if (changed) {
+    // The settings changed: every parked call may be due (a scan, once per
+    // change, not per expiry).
+    ForgetAllGoneLocked();
+    std::vector<uint64_t> due;
+    for (const auto& [id, p] : parked_) {
+      if (AnyChange(
+              cache_->ChangedSince(p.known_config, p.known_firewall_lists))) {
+        due.push_back(id);
+      }
     }
-    ++i;
+    for (uint64_t id : due) {
+      Parked p = RemoveLocked(id);
+      SettingsChanges changes =
+          cache_->ChangedSince(p.known_config, p.known_firewall_lists);
+      ready.emplace_back(std::move(p), std::move(changes));
+    }
+  }
+  // Past due: the earliest first, each O(log n); a call whose worker is
+  // gone is dropped the same way.
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+    Parked p = RemoveLocked(by_deadline_.begin()->second);
+    if (p.call->connection_gone()) continue;
+    ready.emplace_back(std::move(p), SettingsChanges());
   }
   return ready;
 }
 
-void SettingsWatchers::ForgetGoneLocked() {
-  parked_.erase(
-      std::remove_if(parked_.begin(), parked_.end(),
-                     [](const Parked& p) { return p.call->connection_gone(); }),
-      parked_.end());
+void SettingsWatchers::ForgetGoneLocked(const void* connection) {
+  auto mine = by_connection_.find(connection);
+  if (mine == by_connection_.end()) return;
+  const absl::InlinedVector<uint64_t, 4> ids = mine->second;
+  for (uint64_t id : ids) {
+    if (parked_.at(id).call->connection_gone()) RemoveLocked(id);
+  }
+}
+
+void SettingsWatchers::ForgetAllGoneLocked() {
+  std::vector<uint64_t> gone;
+  for (const auto& [id, p] : parked_) {
+    if (p.call->connection_gone()) gone.push_back(id);
+  }
+  for (uint64_t id : gone) RemoveLocked(id);
 }
 
 void SettingsWatchers::Answer(codegen_runtime::DeferredServerCall* call,
@@ -131,15 +209,16 @@ void SettingsWatchers::Answer(codegen_runtime::DeferredServerCall* call,
 void SettingsWatchers::Loop() {
   MutexLock lock(&mu_);
   while (!stopped_) {
-    absl::Time next = absl::InfiniteFuture();
-    for (const Parked& p : parked_) next = std::min(next, p.deadline);
+    const absl::Time next = by_deadline_.empty() ? absl::InfiniteFuture()
+                                                 : by_deadline_.begin()->first;
     if (!changed_ && zen::Now() < next) {
       wake_.WaitUntil(&mu_, next);
       continue;  // Woken, timed out or spurious: look again.
     }
+    const bool changed = changed_;
     changed_ = false;
     std::vector<std::pair<Parked, SettingsChanges>> ready =
-        TakeReadyLocked(zen::Now());
+        TakeReadyLocked(zen::Now(), changed);
     if (ready.empty()) continue;
     // Written with mu_ released: a slow worker's socket must not hold up
     // new watches or Notify().

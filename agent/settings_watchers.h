@@ -10,6 +10,13 @@
 // thread of this object answers parked calls: woken by Notify() after a cache
 // update, or by the earliest deadline; a thousand waiting workers cost memory
 // only.
+//
+// Fair: a worker needs one watch, so one connection may park at most
+// SettingsWatchOptions::max_per_connection, and the pool holds that many for
+// every connection the server admits; a worker flooding watches is refused
+// (RESOURCE_EXHAUSTED) on its own connections while every other connection
+// still parks its own. Parked calls are ordered by deadline, so expiring
+// one costs O(log n) in the number parked, not a scan of them all.
 #ifndef ZEN_AGENT_SETTINGS_WATCHERS_H_
 #define ZEN_AGENT_SETTINGS_WATCHERS_H_
 
@@ -17,10 +24,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/agent_service.h"
@@ -67,16 +77,25 @@ absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
   return absl::OkStatus();
 }
 
+struct SettingsWatchOptions {
+  // Calls one connection may have parked at once; more are answered
+  // RESOURCE_EXHAUSTED (the worker polls instead until a watch parks).
+  size_t max_per_connection = 4;
+  // Calls parked at once, server-wide; more are answered as above. Sized
+  // so that every connection can park max_per_connection: AgentServer makes
+  // it max_per_connection times its listener's max_connections (4 x 1024 by
+  // default, about 1 KiB each).
+  size_t max_waiting = 4 * 1024;
+};
+
 // Thread-safe. Owns its thread; Stop() (and the destructor) answers every
 // parked call with `{}` and joins it.
 class SettingsWatchers {
  public:
-  // `cache` is not owned and must outlive this object. At most
-  // `max_waiting` calls are parked at once; more are answered
-  // RESOURCE_EXHAUSTED (the client falls back to polling for a while).
+  // `cache` is not owned and must outlive this object.
   explicit SettingsWatchers(const SettingsCache* cache,
-                            size_t max_waiting = 16384)
-      : cache_(cache), max_waiting_(max_waiting) {}
+                            SettingsWatchOptions options = {})
+      : cache_(cache), options_(options) {}
   ~SettingsWatchers() { Stop(); }
   SettingsWatchers(const SettingsWatchers&) = delete;
   SettingsWatchers& operator=(const SettingsWatchers&) = delete;
@@ -86,7 +105,8 @@ class SettingsWatchers {
   absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Answers `call` now if a generation differs from the known one (absent:
-  // never matches), else parks it for up to `wait`.
+  // never matches), else parks it for up to `wait`, unless its connection
+  // or the pool is full (RESOURCE_EXHAUSTED). O(log n) in the calls parked.
   void Watch(std::unique_ptr<codegen_runtime::DeferredServerCall> call,
              std::optional<uint64_t> known_config,
              std::optional<uint64_t> known_firewall_lists, absl::Duration wait)
@@ -108,8 +128,11 @@ class SettingsWatchers {
   void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   // Calls parked now (those of workers gone since are dropped at the next
-  // change, deadline or full house).
+  // change, at their deadline, or when their connection or the pool is
+  // full).
   size_t waiting() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Watches refused so far for a full connection or a full pool.
+  uint64_t refused() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Parked {
@@ -118,25 +141,38 @@ class SettingsWatchers {
     std::optional<uint64_t> known_firewall_lists;
     absl::Time deadline;
   };
+  // Orders parked calls by deadline; the id breaks ties.
+  using DeadlineKey = std::pair<absl::Time, uint64_t>;
 
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
-  // Moves out of parked_ the calls to answer now: changed or past due.
+  // Moves out of parked_ the calls to answer now: past due (the earliest
+  // first, O(log n) each) or, after a Notify(), changed (a scan).
   std::vector<std::pair<Parked, SettingsChanges>> TakeReadyLocked(
-      absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Drops parked calls whose worker is gone (their answers would be lost).
-  void ForgetGoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      absl::Time now, bool changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the call `id` out of every index.
+  Parked RemoveLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the parked calls of `connection`, if it is gone.
+  void ForgetGoneLocked(const void* connection)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops every parked call whose worker is gone (a scan).
+  void ForgetAllGoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Answers with what `changes` marks changed (`{}` for nothing).
   static void Answer(codegen_runtime::DeferredServerCall* call,
                      const SettingsChanges& changes);
 
   const SettingsCache* const cache_;  // Not owned.
-  const size_t max_waiting_;
+  const SettingsWatchOptions options_;
   mutable Mutex mu_;
   CondVar wake_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool changed_ ABSL_GUARDED_BY(mu_) = false;  // Notify() since last scan.
-  std::vector<Parked> parked_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, Parked> parked_ ABSL_GUARDED_BY(mu_);
+  std::set<DeadlineKey> by_deadline_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const void*, absl::InlinedVector<uint64_t, 4>>
+      by_connection_ ABSL_GUARDED_BY(mu_);
   ThreadGroup threads_;
 };
 

@@ -143,8 +143,14 @@ absl::Status ValidateJsonValue(absl::string_view text, bool padded) {
   simdjson::dom::element element;
   // With padding, the text is parsed where it is; without, dom::parser
   // copies it into its own padded buffer first.
+  simdjson::dom::parser& parser = DomParser();
   const auto error =
-      DomParser().parse(text.data(), text.size(), !padded).get(element);
+      parser.parse(text.data(), text.size(), !padded).get(element);
+  // As TrimOnDemandParser: a large value (a worker's batch of events) must
+  // not pin its buffers, several times its size, for the thread's life.
+  if (parser.capacity() > kRetainedParserCapacity) {
+    parser = simdjson::dom::parser();
+  }
   if (error) return internal::JsonError(error, "value");
   return absl::OkStatus();
 }

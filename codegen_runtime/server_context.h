@@ -42,6 +42,9 @@ class DeferredServerCall {
   // Whether the caller's connection is gone: an answer would be dropped.
   bool connection_gone() const { return response_->connection_gone(); }
 
+  // Names the caller's connection (rpc::DeferredResponse::connection).
+  const void* connection() const { return response_->connection(); }
+
   // Answers with `error` (not OK); false if the call was answered already.
   bool FinishWithError(const absl::Status& error) {
     return response_->RespondError(error);

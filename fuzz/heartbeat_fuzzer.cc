@@ -12,7 +12,8 @@
 // * the collector merges a route's samples exactly as Merge does by hand,
 //   and counts the rejected ones;
 // * HeartbeatJson always writes one valid JSON object, whatever the names
-//   (invalid UTF-8 and control characters included).
+//   (invalid UTF-8 and control characters included), and under a byte
+//   budget no longer than the budget.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -126,6 +127,17 @@ void Run(const uint8_t* data, size_t size) {
       HeartbeatJson(stats, heartbeat_options);
   FUZZ_CHECK(document.ok());
   FUZZ_CHECK(IsJsonObject(*document));
+
+  // Under a budget the input picks, the document is still one JSON object,
+  // and no longer than the budget.
+  heartbeat_options.max_bytes = kHeartbeatFixedBytes +
+                                heartbeat_options.agent_json.size() +
+                                size * 7 % 4096;
+  uint64_t left_out = 0;
+  document = HeartbeatJson(stats, heartbeat_options, &left_out);
+  FUZZ_CHECK(document.ok());
+  FUZZ_CHECK(IsJsonObject(*document));
+  FUZZ_CHECK(document->size() <= heartbeat_options.max_bytes);
 }
 
 }  // namespace

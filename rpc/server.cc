@@ -12,6 +12,7 @@
 #include "base/timer_slack.h"
 #include "rpc/envelope.h"
 #include "rpc/relief.h"
+#include "rpc/server_call_end.h"
 
 namespace zen::rpc {
 namespace {
@@ -169,17 +170,15 @@ MethodStats* Server::Connection::Dispatch(const ipc::Frame& frame,
     return server_->unknown_stats_;
   }
   absl::Status status = method->handler(call);
-  if (!call.responded()) {
+  const bool responded = call.responded();
+  if (!status.ok())
+    server_->WarnHandlerError(request.method, status, responded);
+  if (!responded) {
     if (status.ok()) {
       call.Respond("null");
     } else {
-      LogWarning("RPC server error handling '", request.method,
-                 "': ", status.ToString());
       call.RespondError(status);
     }
-  } else if (!status.ok()) {
-    LogWarning("RPC server error handling '", request.method,
-               "' after responding: ", status.ToString());
   }
   *code = call.response_code();
   return method->stats;
@@ -219,7 +218,8 @@ void Server::Connection::ReadLoop() {
       }
       server_->counters_.dropped_non_json.fetch_add(1,
                                                     std::memory_order_relaxed);
-      LogWarning("RPC server error: ", parsed.message());
+      server_->WarnAboutCall(
+          absl::StrCat("RPC server error: ", parsed.message()));
       stream_->Shutdown();
       return;
     }
@@ -235,6 +235,7 @@ void Server::Connection::ReadLoop() {
     MethodStats* stats = Dispatch(*frame, request, &code);
     const bool still_reader = EndCall(me, &deadline, &ended);
     stats->Record(code, absl::ToInt64Nanoseconds(ended - started));
+    ReleaseFrameAfterCall(&*frame);
     if (!still_reader) return;  // Relieved: another thread reads.
   }
 }
@@ -283,7 +284,8 @@ bool Server::Connection::KeepsOpen(const absl::Status& status,
     }
     LogInfo("RPC server: closing idle connection");
   } else if (!absl::IsUnavailable(status)) {
-    LogWarning("RPC server error: ", status.message());
+    server_->WarnAboutCall(
+        absl::StrCat("RPC server error: ", status.message()));
   }
   // Calls still in flight (their readers relieved) answer first: a client
   // that half-closed after sending still gets them. The stream closes when
@@ -500,6 +502,8 @@ ServerStats Server::stats() const {
   s.rejected_over_limit =
       counters_.rejected_over_limit.load(std::memory_order_relaxed);
   s.handoffs = counters_.reliefs.load(std::memory_order_relaxed);
+  s.warnings_suppressed =
+      counters_.warnings_suppressed.load(std::memory_order_relaxed);
   s.handoffs_refused =
       counters_.reliefs_refused.load(std::memory_order_relaxed);
   {

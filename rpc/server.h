@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/log_throttle.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
@@ -59,6 +60,11 @@ struct ServerOptions {
   // least listener.stream.max_frame_size, or the largest frames are always
   // refused. Ignored when listener.stream.frame_budget is already set.
   size_t max_large_frame_bytes = size_t{128} << 20;
+  // Warnings about a peer's calls (a handler's error, such as arguments
+  // that do not decode; a frame that is not JSON) go out at most once per
+  // this interval, the next one saying how many were suppressed
+  // (LogThrottle): a worker must not write the parent's log at its own rate.
+  absl::Duration log_interval = absl::Seconds(10);
 };
 
 // Counters, for tests and monitoring.
@@ -78,10 +84,12 @@ struct ServerStats {
   uint64_t refused_no_thread = 0;      // Connections closed: no thread for
                                        // their handshake (EAGAIN).
   uint64_t thread_start_failures = 0;  // Threads that could not be created.
-  uint64_t large_frames_refused = 0;   // Over max_large_frame_bytes.
-  size_t large_frame_bytes = 0;        // Held by large frames now.
-  size_t connections = 0;              // Authenticated connections now.
-  size_t parked_threads = 0;           // Idle threads kept for reuse.
+  // Warnings about calls not logged (ServerOptions::log_interval).
+  uint64_t warnings_suppressed = 0;
+  uint64_t large_frames_refused = 0;  // Over max_large_frame_bytes.
+  size_t large_frame_bytes = 0;       // Held by large frames now.
+  size_t connections = 0;             // Authenticated connections now.
+  size_t parked_threads = 0;          // Idle threads kept for reuse.
 };
 
 // An RPC server speaking the reference protocol (docs/protocol.md): requests
@@ -162,6 +170,13 @@ class Server {
     MethodStats* stats;  // In method_stats_.
   };
   const Method* FindHandler(absl::string_view method) const;
+  // Logs a warning about a peer's call through call_warnings_, counting
+  // it if suppressed.
+  void WarnAboutCall(absl::string_view message);
+  // The warning for a handler that returned `error` (before or after it
+  // responded), through WarnAboutCall.
+  void WarnHandlerError(absl::string_view method, const absl::Status& error,
+                        bool after_responding);
 
   const ServerOptions options_;
   std::unique_ptr<ipc::Listener> listener_;
@@ -183,11 +198,13 @@ class Server {
     std::atomic<uint64_t> reliefs_refused{0};
     // Relief threads that could not be created (EAGAIN under a task limit).
     std::atomic<uint64_t> thread_start_failures{0};
+    std::atomic<uint64_t> warnings_suppressed{0};
     // Relieved handlers still running (max_relieved_handlers): not a count
     // of events, but it is kept with them for the same reason.
     std::atomic<size_t> relieved_running{0};
   };
   Counters counters_;
+  LogThrottle call_warnings_{options_.log_interval};
 
   mutable Mutex mu_;
   CondVar supervisor_wake_;

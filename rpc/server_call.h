@@ -44,7 +44,7 @@ class DeferredResponse {
  public:
   DeferredResponse(const std::shared_ptr<ResponseSink>& sink,
                    std::string id_json)
-      : sink_(sink), id_json_(std::move(id_json)) {}
+      : sink_(sink), connection_(sink.get()), id_json_(std::move(id_json)) {}
   DeferredResponse(const DeferredResponse&) = delete;
   DeferredResponse& operator=(const DeferredResponse&) = delete;
   ~DeferredResponse() {
@@ -82,8 +82,15 @@ class DeferredResponse {
   // The call's id as it came on the wire (JSON text).
   const std::string& id_json() const { return id_json_; }
 
+  // Names the connection the call came on, so that an owner of parked
+  // calls can count them per connection. Only compared, never followed:
+  // once the connection is gone (connection_gone()) a new one may reuse
+  // the address.
+  const void* connection() const { return connection_; }
+
  private:
   const std::weak_ptr<ResponseSink> sink_;
+  const void* const connection_;
   const std::string id_json_;
   std::atomic<bool> responded_{false};
 };
