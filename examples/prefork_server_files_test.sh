@@ -83,12 +83,16 @@ metrics_response() {
 scrape() {  # The body: what follows the first empty line.
   metrics_response | sed '1,/^$/d'
 }
-metrics_response | sed '/^$/q' | grep -i '^content-type:' | grep -q 'version=0.0.4' ||
+# Whole responses into variables before matching: with pipefail, a grep -q
+# or sed q that stops reading early would fail the pipeline by SIGPIPE.
+response=$(metrics_response)
+sed '/^$/q' <<<"$response" | grep -i '^content-type:' | grep 'version=0.0.4' >/dev/null ||
   fail "/metrics not served as text format 0.0.4"
 scraped=0
 for _ in $(seq 50); do
-  if scrape | grep -qx 'zen_agent_server_calls_total{method="calculate_rate_limits"} 3' &&
-     scrape | grep -qx 'zen_agent_worker_calls_total{method="calculate_rate_limits"} 3'; then
+  body=$(scrape)
+  if grep -x 'zen_agent_server_calls_total{method="calculate_rate_limits"} 3' <<<"$body" >/dev/null &&
+     grep -x 'zen_agent_worker_calls_total{method="calculate_rate_limits"} 3' <<<"$body" >/dev/null; then
     scraped=1
     break
   fi
