@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
-#include "agent/log_throttle.h"
+#include "base/log_throttle.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "ipc/connector.h"

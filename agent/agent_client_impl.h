@@ -24,7 +24,7 @@
 #include "agent/attack_wave_detector.h"
 #include "agent/call_metrics.h"
 #include "agent/collector_event.h"
-#include "agent/log_throttle.h"
+#include "base/log_throttle.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "base/fork_guard.h"

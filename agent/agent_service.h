@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector.h"
-#include "agent/log_throttle.h"
+#include "base/log_throttle.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "agent/settings_cache.h"

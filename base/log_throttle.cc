@@ -1,4 +1,4 @@
-#include "agent/log_throttle.h"
+#include "base/log_throttle.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 // LogThrottle: one kind of log line, at most once per interval.
-#ifndef ZEN_AGENT_LOG_THROTTLE_H_
-#define ZEN_AGENT_LOG_THROTTLE_H_
+#ifndef ZEN_BASE_LOG_THROTTLE_H_
+#define ZEN_BASE_LOG_THROTTLE_H_
 
 #include <cstdint>
 
@@ -44,4 +44,4 @@ class LogThrottle {
 
 }  // namespace zen
 
-#endif  // ZEN_AGENT_LOG_THROTTLE_H_
+#endif  // ZEN_BASE_LOG_THROTTLE_H_
