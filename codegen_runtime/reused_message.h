@@ -57,8 +57,11 @@ class ReusedMessage {
     Message message;
     bool in_use = false;
   };
-  static Slot& ThreadSlot() {
-    thread_local Slot slot;
+  // Hidden and local-dynamic: a shared library that links this in
+  // (libzen_agent.so) keeps its slots to itself, and its thread_local then
+  // needs no entry in the library's dynamic symbol table.
+  __attribute__((visibility("hidden"))) static Slot& ThreadSlot() {
+    thread_local Slot slot __attribute__((tls_model("local-dynamic")));
     return slot;
   }
 

@@ -242,10 +242,9 @@ ZEN_AGENT_API zen_status zen_agent_poll_settings(zen_agent* agent,
  * client.rate_limit_timeout_ms (1000 by default; a round trip is tens to
  * hundreds of microseconds), plus the first connect after a fork. */
 ZEN_AGENT_API zen_status zen_agent_rate_limit(
-    zen_agent* agent, const char* method, size_t method_len,
-    const char* route, size_t route_len, const char* ip, size_t ip_len,
-    const char* actor_id, size_t actor_id_len, zen_rate_limit* result,
-    char** message);
+    zen_agent* agent, const char* method, size_t method_len, const char* route,
+    size_t route_len, const char* ip, size_t ip_len, const char* actor_id,
+    size_t actor_id_len, zen_rate_limit* result, char** message);
 
 /* Reports a suspicious request (a scanner's probe: /.env, /.git/config,
  * ...) from `ip` to the parent's one attack-wave detector. When this
@@ -291,8 +290,7 @@ ZEN_AGENT_API zen_status zen_agent_heartbeat(zen_agent* agent,
                                              int start_new_period,
                                              const char* agent_info_json,
                                              size_t agent_info_json_len,
-                                             char** json_out,
-                                             size_t* json_len,
+                                             char** json_out, size_t* json_len,
                                              char** message);
 
 /* Parent only. Marks the heartbeat's `middlewareInstalled` (call once your
@@ -310,10 +308,8 @@ ZEN_AGENT_API zen_status zen_agent_metrics(zen_agent* agent, char** text_out,
  * keys; keys may be added in later minor versions): the client's (events
  * recorded, sent, dropped, fallbacks, settings applied, connected, ...)
  * and, in the parent, the server's. Any process. Blocks: no. */
-ZEN_AGENT_API zen_status zen_agent_stats_json(zen_agent* agent,
-                                              char** json_out,
-                                              size_t* json_len,
-                                              char** message);
+ZEN_AGENT_API zen_status zen_agent_stats_json(zen_agent* agent, char** json_out,
+                                              size_t* json_len, char** message);
 
 #ifdef __cplusplus
 } /* extern "C" */
