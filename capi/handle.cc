@@ -54,7 +54,8 @@ absl::Status ReadText(const char* data, size_t len, absl::string_view what,
 
 absl::Status CheckUsable(const zen_agent* agent) {
   if (agent == nullptr) return absl::InvalidArgumentError("agent is NULL");
-  const pid_t stopped = agent->stopped_in.load(std::memory_order_acquire);
+  const pid_t stopped =
+      HandleOf(agent)->stopped_in.load(std::memory_order_acquire);
   if (stopped != 0 && stopped == ::getpid()) {
     return absl::CancelledError("the agent was stopped in this process");
   }
@@ -63,7 +64,7 @@ absl::Status CheckUsable(const zen_agent* agent) {
 
 absl::Status CheckParent(const zen_agent* agent, absl::string_view function) {
   if (absl::Status usable = CheckUsable(agent); !usable.ok()) return usable;
-  if (!agent->agent->is_parent()) {
+  if (!AgentOf(agent)->is_parent()) {
     return absl::FailedPreconditionError(absl::StrCat(
         function, " may only be called in the process that created the agent"));
   }
@@ -72,9 +73,9 @@ absl::Status CheckParent(const zen_agent* agent, absl::string_view function) {
 
 absl::Status ClientOf(zen_agent* agent, AgentClient** client) {
   if (absl::Status usable = CheckUsable(agent); !usable.ok()) return usable;
-  *client = agent->agent->client();
+  *client = AgentOf(agent)->client();
   if (*client != nullptr) return absl::OkStatus();
-  if (!agent->agent->parent_alive()) {
+  if (!AgentOf(agent)->parent_alive()) {
     return absl::UnavailableError(
         "the parent process exited; its agent server cannot be reached");
   }

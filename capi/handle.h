@@ -17,15 +17,32 @@
 #include "agent/agent.h"
 #include "zen/zen_agent.h"
 
-struct zen_agent {
-  std::unique_ptr<zen::Agent> agent;
+namespace zen::capi {
+
+// What a `zen_agent*` points to. `struct zen_agent` itself is never
+// defined, not even here: the handle stays opaque in the library's debug
+// info too, so the ABI check sees no C++ behind it.
+struct Handle {
+  std::unique_ptr<Agent> agent;
   // The process that called zen_agent_stop on this handle (0: none). Only
   // that process's calls are refused afterwards: a child forked earlier
   // still owns its own connection.
   std::atomic<pid_t> stopped_in{0};
 };
 
-namespace zen::capi {
+inline Handle* HandleOf(zen_agent* agent) {
+  return reinterpret_cast<Handle*>(agent);
+}
+inline const Handle* HandleOf(const zen_agent* agent) {
+  return reinterpret_cast<const Handle*>(agent);
+}
+inline zen_agent* ToC(Handle* handle) {
+  return reinterpret_cast<zen_agent*>(handle);
+}
+// The Agent behind a handle the caller checked is not null.
+inline Agent* AgentOf(const zen_agent* agent) {
+  return HandleOf(agent)->agent.get();
+}
 
 // Copies `text` into malloc'd memory with a NUL after it; nullptr when out
 // of memory.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/heartbeat.h"
 #include "capi/handle.h"
+#include "capi/impl.h"
 
 using zen::capi::Guarded;
 
@@ -61,10 +62,10 @@ void AppendServerStats(zen::AgentServer& server, std::string* json) {
 
 extern "C" {
 
-zen_status zen_agent_heartbeat(zen_agent* agent, int start_new_period,
-                               const char* agent_info_json,
-                               size_t agent_info_json_len, char** json_out,
-                               size_t* json_len, char** message) {
+zen_status zen_impl_agent_heartbeat(zen_agent* agent, int start_new_period,
+                                    const char* agent_info_json,
+                                    size_t agent_info_json_len, char** json_out,
+                                    size_t* json_len, char** message) {
   zen::capi::ClearOut(json_out, json_len);
   return Guarded(message, [&]() -> absl::Status {
     if (json_out == nullptr) {
@@ -82,7 +83,8 @@ zen_status zen_agent_heartbeat(zen_agent* agent, int start_new_period,
     }
     zen::HeartbeatOptions options;
     options.agent_json = std::string(info);
-    zen::Collector& collector = agent->agent->server()->collector();
+    zen::Collector& collector =
+        zen::capi::AgentOf(agent)->server()->collector();
     // Checked before the period ends, so a bad block loses no statistics.
     if (!options.agent_json.empty()) {
       absl::StatusOr<std::string> probe =
@@ -97,21 +99,21 @@ zen_status zen_agent_heartbeat(zen_agent* agent, int start_new_period,
   });
 }
 
-zen_status zen_agent_mark_middleware_installed(zen_agent* agent,
-                                               char** message) {
+zen_status zen_impl_agent_mark_middleware_installed(zen_agent* agent,
+                                                    char** message) {
   return Guarded(message, [&]() -> absl::Status {
     if (absl::Status s = zen::capi::CheckParent(
             agent, "zen_agent_mark_middleware_installed");
         !s.ok()) {
       return s;
     }
-    agent->agent->server()->collector().MarkMiddlewareInstalled();
+    zen::capi::AgentOf(agent)->server()->collector().MarkMiddlewareInstalled();
     return absl::OkStatus();
   });
 }
 
-zen_status zen_agent_metrics(zen_agent* agent, char** text_out,
-                             size_t* text_len, char** message) {
+zen_status zen_impl_agent_metrics(zen_agent* agent, char** text_out,
+                                  size_t* text_len, char** message) {
   zen::capi::ClearOut(text_out, text_len);
   return Guarded(message, [&]() -> absl::Status {
     if (text_out == nullptr) {
@@ -122,13 +124,13 @@ zen_status zen_agent_metrics(zen_agent* agent, char** text_out,
       return s;
     }
     std::string text;
-    agent->agent->server()->WriteMetrics(&text);
+    zen::capi::AgentOf(agent)->server()->WriteMetrics(&text);
     return zen::capi::SetOut(text, text_out, text_len);
   });
 }
 
-zen_status zen_agent_stats_json(zen_agent* agent, char** json_out,
-                                size_t* json_len, char** message) {
+zen_status zen_impl_agent_stats_json(zen_agent* agent, char** json_out,
+                                     size_t* json_len, char** message) {
   zen::capi::ClearOut(json_out, json_len);
   return Guarded(message, [&]() -> absl::Status {
     if (json_out == nullptr) {
@@ -136,13 +138,13 @@ zen_status zen_agent_stats_json(zen_agent* agent, char** json_out,
     }
     if (absl::Status s = zen::capi::CheckUsable(agent); !s.ok()) return s;
     std::string json = "{";
-    Bool(&json, "is_parent", agent->agent->is_parent());
-    Bool(&json, "parent_alive", agent->agent->parent_alive());
+    Bool(&json, "is_parent", zen::capi::AgentOf(agent)->is_parent());
+    Bool(&json, "parent_alive", zen::capi::AgentOf(agent)->parent_alive());
     zen::AgentClient* client = nullptr;
     if (zen::capi::ClientOf(agent, &client).ok()) {
       AppendClientStats(*client, &json);
     }
-    if (zen::AgentServer* server = agent->agent->server()) {
+    if (zen::AgentServer* server = zen::capi::AgentOf(agent)->server()) {
       AppendServerStats(*server, &json);
     }
     json.back() = '}';

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/event_conversion.h"
 #include "capi/handle.h"
+#include "capi/impl.h"
 #include "codegen_runtime/message_json.h"
 #include "rpc/json_writer.h"
 
@@ -38,11 +39,12 @@ std::string SamplesJson(const std::vector<zen::AttackWaveSample>& samples) {
 
 extern "C" {
 
-zen_status zen_agent_rate_limit(zen_agent* agent, const char* method,
-                                size_t method_len, const char* route,
-                                size_t route_len, const char* ip, size_t ip_len,
-                                const char* actor_id, size_t actor_id_len,
-                                zen_rate_limit* result, char** message) {
+zen_status zen_impl_agent_rate_limit(zen_agent* agent, const char* method,
+                                     size_t method_len, const char* route,
+                                     size_t route_len, const char* ip,
+                                     size_t ip_len, const char* actor_id,
+                                     size_t actor_id_len,
+                                     zen_rate_limit* result, char** message) {
   ClearRateLimit(result);
   return Guarded(message, [&]() -> absl::Status {
     if (result == nullptr) {
@@ -94,13 +96,11 @@ zen_status zen_agent_rate_limit(zen_agent* agent, const char* method,
   });
 }
 
-zen_status zen_agent_record_attack_wave(zen_agent* agent, const char* ip,
-                                        size_t ip_len, const char* method,
-                                        size_t method_len, const char* path,
-                                        size_t path_len,
-                                        char** samples_json_out,
-                                        size_t* samples_json_len,
-                                        int32_t* from_parent, char** message) {
+zen_status zen_impl_agent_record_attack_wave(
+    zen_agent* agent, const char* ip, size_t ip_len, const char* method,
+    size_t method_len, const char* path, size_t path_len,
+    char** samples_json_out, size_t* samples_json_len, int32_t* from_parent,
+    char** message) {
   zen::capi::ClearOut(samples_json_out, samples_json_len);
   if (from_parent != nullptr) *from_parent = 0;
   return Guarded(message, [&]() -> absl::Status {
@@ -132,8 +132,8 @@ zen_status zen_agent_record_attack_wave(zen_agent* agent, const char* ip,
   });
 }
 
-zen_status zen_agent_track(zen_agent* agent, const char* events_json,
-                           size_t events_json_len, char** message) {
+zen_status zen_impl_agent_track(zen_agent* agent, const char* events_json,
+                                size_t events_json_len, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     absl::string_view text;
     if (absl::Status s =
@@ -177,7 +177,7 @@ zen_status zen_agent_track(zen_agent* agent, const char* events_json,
   });
 }
 
-zen_status zen_agent_flush(zen_agent* agent, char** message) {
+zen_status zen_impl_agent_flush(zen_agent* agent, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     zen::AgentClient* client = nullptr;
     if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "capi/handle.h"
+#include "capi/impl.h"
 
 using zen::capi::Guarded;
 
@@ -24,7 +25,7 @@ zen_status Update(zen_agent* agent, Document which, const char* json,
         !s.ok()) {
       return s;
     }
-    zen::AgentServer* server = agent->agent->server();
+    zen::AgentServer* server = zen::capi::AgentOf(agent)->server();
     return which == Document::kConfig
                ? server->UpdateConfig(std::string(text))
                : server->UpdateFirewallLists(std::string(text));
@@ -42,7 +43,7 @@ zen_status Text(zen_agent* agent, Document which, char** json_out,
     }
     if (absl::Status s = zen::capi::CheckUsable(agent); !s.ok()) return s;
     std::shared_ptr<const std::string> text;
-    if (zen::AgentServer* server = agent->agent->server()) {
+    if (zen::AgentServer* server = zen::capi::AgentOf(agent)->server()) {
       zen::SettingsSnapshot snapshot = server->settings_cache().Snapshot();
       text = which == Document::kConfig ? snapshot.config
                                         : snapshot.firewall_lists;
@@ -65,26 +66,27 @@ zen_status Text(zen_agent* agent, Document which, char** json_out,
 
 extern "C" {
 
-zen_status zen_agent_update_config(zen_agent* agent, const char* json,
-                                   size_t json_len, char** message) {
+zen_status zen_impl_agent_update_config(zen_agent* agent, const char* json,
+                                        size_t json_len, char** message) {
   return Update(agent, Document::kConfig, json, json_len, message);
 }
 
-zen_status zen_agent_update_firewall_lists(zen_agent* agent, const char* json,
-                                           size_t json_len, char** message) {
+zen_status zen_impl_agent_update_firewall_lists(zen_agent* agent,
+                                                const char* json,
+                                                size_t json_len,
+                                                char** message) {
   return Update(agent, Document::kFirewallLists, json, json_len, message);
 }
 
-zen_status zen_agent_settings_generations(zen_agent* agent,
-                                          int64_t* config_generation,
-                                          int64_t* firewall_lists_generation,
-                                          char** message) {
+zen_status zen_impl_agent_settings_generations(
+    zen_agent* agent, int64_t* config_generation,
+    int64_t* firewall_lists_generation, char** message) {
   if (config_generation != nullptr) *config_generation = 0;
   if (firewall_lists_generation != nullptr) *firewall_lists_generation = 0;
   return Guarded(message, [&]() -> absl::Status {
     if (absl::Status s = zen::capi::CheckUsable(agent); !s.ok()) return s;
     int64_t config = 0, lists = 0;
-    if (zen::AgentServer* server = agent->agent->server()) {
+    if (zen::AgentServer* server = zen::capi::AgentOf(agent)->server()) {
       const zen::SettingsSnapshot snapshot =
           server->settings_cache().Snapshot();
       config = static_cast<int64_t>(snapshot.config_generation);
@@ -106,17 +108,18 @@ zen_status zen_agent_settings_generations(zen_agent* agent,
   });
 }
 
-zen_status zen_agent_config_json(zen_agent* agent, char** json_out,
-                                 size_t* json_len, char** message) {
+zen_status zen_impl_agent_config_json(zen_agent* agent, char** json_out,
+                                      size_t* json_len, char** message) {
   return Text(agent, Document::kConfig, json_out, json_len, message);
 }
 
-zen_status zen_agent_firewall_lists_json(zen_agent* agent, char** json_out,
-                                         size_t* json_len, char** message) {
+zen_status zen_impl_agent_firewall_lists_json(zen_agent* agent, char** json_out,
+                                              size_t* json_len,
+                                              char** message) {
   return Text(agent, Document::kFirewallLists, json_out, json_len, message);
 }
 
-zen_status zen_agent_poll_settings(zen_agent* agent, char** message) {
+zen_status zen_impl_agent_poll_settings(zen_agent* agent, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     zen::AgentClient* client = nullptr;
     if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {

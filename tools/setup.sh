@@ -18,6 +18,9 @@ PACKAGES=(
   libsimdjson-dev libre2-dev libcpp-httplib-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev python3
+  # //capi:abi_check_test: abidw and abidiff, libzen_agent.so's ABI against
+  # its committed baseline.
+  abigail-tools
 )
 if [ "${1:-}" = "--bench" ]; then
   # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets are

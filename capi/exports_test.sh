@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# libzen_agent.so as a host sees it:
+#  - its SONAME carries the header's ZEN_AGENT_ABI_MAJOR;
+#  - it exports exactly the functions the header declares (no C++ symbol,
+#    none of what it links statically; `nm -D --defined-only`);
+#  - every library it needs is found (ldd), and a host that only dlopen()s
+#    it can call it (Python's ctypes, as a binding would).
+#
+#   exports_test.sh LIBRARY HEADER
+set -euo pipefail
+
+lib=$1 header=$2
+fail=0
+
+major=$(sed -n 's/^#define ZEN_AGENT_ABI_MAJOR \([0-9]*\)$/\1/p' "$header")
+version=$(sed -n 's/^#define ZEN_AGENT_VERSION_STRING "\(.*\)"$/\1/p' "$header")
+soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+if [[ "$soname" != "libzen_agent.so.$major" ]]; then
+  echo "SONAME is '$soname', want 'libzen_agent.so.$major'" >&2
+  fail=1
+fi
+
+# Every defined dynamic symbol with global binding (an upper-case type
+# letter), but the version node itself (type A).
+exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[B-Z]$/ {print $3}' |
+  sed 's/@.*//' | sort)
+declared=$(grep -o 'ZEN_AGENT_API [^(]*\bzen_[a-z_]*(' "$header" |
+  sed 's/.*\b\(zen_[a-z_]*\)($/\1/' | sort)
+if [[ -z "$declared" ]]; then
+  echo "no function found in $header" >&2
+  fail=1
+fi
+if [[ "$exported" != "$declared" ]]; then
+  echo "exported symbols differ from the header's functions:" >&2
+  diff <(echo "$declared") <(echo "$exported") >&2 || true
+  fail=1
+fi
+# Local dynamic symbols are not exported (no other object can bind to
+# them); an unoptimized build lists its thread-locals' there, so show them.
+locals=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[a-z]$/' | wc -l)
+echo "exports_test: $(echo "$exported" | wc -l) exported functions;" \
+  "$locals local dynamic symbols"
+
+if ldd "$lib" | grep -q 'not found'; then
+  echo "libraries not found:" >&2
+  ldd "$lib" | grep 'not found' >&2
+  fail=1
+fi
+
+got=$(python3 - "$lib" <<'PY'
+import ctypes
+import sys
+
+lib = ctypes.CDLL(sys.argv[1])
+lib.zen_agent_version.restype = ctypes.c_char_p
+print(lib.zen_agent_version().decode())
+PY
+) || { echo "python3 could not load $lib" >&2; fail=1; }
+if [[ "$got" != "$version" ]]; then
+  echo "zen_agent_version() through dlopen: '$got', want '$version'" >&2
+  fail=1
+fi
+exit $fail
