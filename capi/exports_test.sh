@@ -6,10 +6,13 @@
 #  - every library it needs is found (ldd), and a host that only dlopen()s
 #    it can call it (Python's ctypes, as a binding would).
 #
-#   exports_test.sh LIBRARY HEADER
+#  - every library it needs comes from a package listed in
+#    runtime_debian_packages.txt (what bindings declare as dependencies).
+#
+#   exports_test.sh LIBRARY HEADER PACKAGES
 set -euo pipefail
 
-lib=$1 header=$2
+lib=$1 header=$2 packages=$3
 fail=0
 
 major=$(sed -n 's/^#define ZEN_AGENT_ABI_MAJOR \([0-9]*\)$/\1/p' "$header")
@@ -46,6 +49,27 @@ if ldd "$lib" | grep -q 'not found'; then
   ldd "$lib" | grep 'not found' >&2
   fail=1
 fi
+
+# Each resolved library's owning Debian package must be listed. One dpkg
+# query for them all (each costs a scan of dpkg's file lists); a library is
+# known to dpkg under /lib or /usr/lib, whichever its package installed.
+listed=$(grep -v '^#' "$packages")
+mapfile -t needed < <(ldd "$lib" | awk '$2 == "=>" && $3 ~ /^\// {print $1}')
+queries=()
+for name in "${needed[@]}"; do
+  queries+=("/lib/x86_64-linux-gnu/$name" "/usr/lib/x86_64-linux-gnu/$name")
+done
+owners=$(dpkg -S "${queries[@]}" 2>/dev/null || true)
+for name in "${needed[@]}"; do
+  owner=$(awk -v n="$name" '{p = $NF; sub(".*/", "", p)} p == n {print $1; exit}' \
+    <<<"$owners")
+  owner=${owner%%:*}
+  if [[ -z "$owner" ]] || ! grep -qx "$owner" <<<"$listed"; then
+    echo "$name comes from '${owner:-no package}'," \
+      "not listed in $(basename "$packages")" >&2
+    fail=1
+  fi
+done
 
 got=$(python3 - "$lib" <<'PY'
 import ctypes
