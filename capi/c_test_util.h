@@ -30,10 +30,14 @@ void expect_status(zen_status status, zen_status expected, char* message,
                    const char* what, int line);
 
 /* Runs `call`, which reports into a local `char* msg`, and checks its
- * status. */
-#define EXPECT_STATUS(call, expected)                      \
-  expect_status((call), (expected), msg, #call, __LINE__); \
-  msg = NULL
+ * status. The call is finished before `msg` is read (as a function's
+ * arguments, their order would be unspecified). */
+#define EXPECT_STATUS(call, expected)                                    \
+  do {                                                                   \
+    const zen_status expect_status_got_ = (call);                        \
+    expect_status(expect_status_got_, (expected), msg, #call, __LINE__); \
+    msg = NULL;                                                          \
+  } while (0)
 
 int64_t now_ms(void);
 void sleep_ms(long ms);
