@@ -1,8 +1,9 @@
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pthread_{get,set}attr_default_np */
 
 #include "capi/c_test_util.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -72,6 +73,21 @@ int reap(pid_t pid) {
     ++failures;
   }
   return status;
+}
+
+/* Defined by the ThreadSanitizer runtime; null in a binary without it. */
+extern void __tsan_init(void) __attribute__((weak));
+
+void after_fork_in_child(void) {
+  pthread_attr_t attr;
+  size_t stack_size = 0;
+  if (&__tsan_init == NULL) return;
+  if (pthread_getattr_default_np(&attr) != 0) return;
+  if (pthread_attr_getstacksize(&attr, &stack_size) == 0) {
+    pthread_attr_setstacksize(&attr, 2 * stack_size);
+    pthread_setattr_default_np(&attr);
+  }
+  pthread_attr_destroy(&attr);
 }
 
 int finish(void) {

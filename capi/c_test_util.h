@@ -51,6 +51,15 @@ int read_i64(int fd, int64_t* value);
  * failure); returns its wait status. */
 int reap(pid_t pid);
 
+/* Call first thing in a child forked from a multi-threaded parent that
+ * will start threads (through the agent): GCC 12's ThreadSanitizer keeps
+ * the parent's threads registered in the child, and a child thread that
+ * glibc gives one of their stacks dies with "dup thread with used id".
+ * Under TSan this asks for larger stacks than the parent's threads have,
+ * so the child's are fresh (testing/forked_child.cc does the same for the
+ * C++ tests). Nothing otherwise. */
+void after_fork_in_child(void);
+
 /* main()'s ending: prints the count of failed checks; the exit status. */
 int finish(void);
 

@@ -87,6 +87,7 @@ static void run_parent(int report_fd) {
   worker = fork();
   if (worker < 0) _exit(3);
   if (worker == 0) {
+    after_fork_in_child();
     close(ready[0]);
     run_worker(agent, ready[1], report_fd);
   }

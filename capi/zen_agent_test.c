@@ -205,6 +205,7 @@ static void fork_workers(zen_agent* agent) {
       exit(1);
     }
     if (pids[i] == 0) {
+      after_fork_in_child();
       close(cmd[1]);
       close(result[0]);
       run_worker(agent, cmd[0], result[1]);
