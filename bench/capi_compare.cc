@@ -33,7 +33,7 @@ namespace {
 
 constexpr char kConfig[] =
     R"({"endpoints":[{"method":"GET","route":"/limited","rateLimiting":)"
-    R"({"enabled":true,"maxRequests":1000000000,"windowSizeInMS":60000}}]})";
+    R"({"enabled":true,"maxRequests":1000000,"windowSizeInMS":60000}}]})";
 constexpr char kEvent[] = R"({"type":"track_request"})";
 
 #ifdef ZEN_BENCH_VIA_C_ABI
