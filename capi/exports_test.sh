@@ -39,7 +39,7 @@ if [[ "$exported" != "$declared" ]]; then
   fail=1
 fi
 # Local dynamic symbols are not exported (no other object can bind to
-# them); an unoptimized build lists its thread-locals' there, so show them.
+# them): thread-locals that the library's TLS relocations name.
 locals=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[a-z]$/' | wc -l)
 echo "exports_test: $(echo "$exported" | wc -l) exported functions;" \
   "$locals local dynamic symbols"

@@ -58,8 +58,9 @@ class ReusedMessage {
     bool in_use = false;
   };
   // Hidden and local-dynamic: a shared library that links this in
-  // (libzen_agent.so) keeps its slots to itself, and its thread_local then
-  // needs no entry in the library's dynamic symbol table.
+  // (libzen_agent.so) keeps its slots to itself, and an optimized build
+  // then lists them nowhere in its dynamic symbol table (their guard
+  // variables still appear there, as local symbols nothing can bind to).
   __attribute__((visibility("hidden"))) static Slot& ThreadSlot() {
     thread_local Slot slot __attribute__((tls_model("local-dynamic")));
     return slot;
