@@ -1,8 +1,7 @@
-// The C ABI: the library's version, memory, and the agent's lifetime.
+// The C ABI: the agent's lifetime (create, stop, destroy) and who holds it.
 #include <unistd.h>
 
-#include <cstdlib>
-#include <new>
+#include <memory>
 
 #include "capi/handle.h"
 #include "capi/impl.h"
@@ -52,8 +51,9 @@ zen_status zen_impl_agent_stop(zen_agent* agent, char** message) {
       flushed = client->Flush();
       client->Stop();
     }
-    if (zen::AgentServer* server = zen::capi::AgentOf(agent)->server())
+    if (zen::AgentServer* server = zen::capi::AgentOf(agent)->server()) {
       server->Stop();
+    }
     zen::capi::HandleOf(agent)->stopped_in.store(::getpid(),
                                                  std::memory_order_release);
     return flushed;
