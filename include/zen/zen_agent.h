@@ -34,7 +34,12 @@
  *    it only releases that child's own connection.
  *
  * Blocking (for bindings that release a global interpreter lock): see each
- * function's "Blocks" line. Calls that never block are marked "No".
+ * function's "Blocks" line. Besides, in a forked process the first call
+ * that needs the agent's client (any but version, status_name, free,
+ * is_parent, parent_alive, and the parent-only calls) connects to the
+ * parent first: under a millisecond normally, at most the connect and
+ * handshake timeouts (2 s + 3 s) when the parent is overloaded.
+ * docs/c_api.md has the table.
  */
 #ifndef ZEN_AGENT_H_
 #define ZEN_AGENT_H_
