@@ -2,9 +2,20 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "base/status_macros.h"
 
 namespace zen {
+namespace {
+
+// A document's text as kept: none for what Apply* reads as "none yet".
+std::shared_ptr<const std::string> KeptText(absl::string_view json) {
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(json);
+  if (trimmed.empty() || trimmed == "null") return nullptr;
+  return std::make_shared<const std::string>(json);
+}
+
+}  // namespace
 
 RuntimeSettings::RuntimeSettings()
     : config_(std::make_shared<const RuntimeConfig>()),
@@ -21,6 +32,7 @@ absl::StatusOr<RuntimeSettings> RuntimeSettings::Parse(
 absl::Status RuntimeSettings::ApplyConfig(absl::string_view config_json) {
   ZEN_ASSIGN_OR_RETURN(RuntimeConfig config, RuntimeConfig::Parse(config_json));
   config_ = std::make_shared<const RuntimeConfig>(std::move(config));
+  config_json_ = KeptText(config_json);
   return absl::OkStatus();
 }
 
@@ -29,6 +41,7 @@ absl::Status RuntimeSettings::ApplyFirewallLists(
   ZEN_ASSIGN_OR_RETURN(FirewallLists lists,
                        FirewallLists::Parse(firewall_lists_json));
   lists_ = std::make_shared<const FirewallLists>(std::move(lists));
+  lists_json_ = KeptText(firewall_lists_json);
   return absl::OkStatus();
 }
 

@@ -56,6 +56,15 @@ class RuntimeSettings {
   const RuntimeConfig& config() const { return *config_; }
   const FirewallLists& firewall_lists() const { return *lists_; }
 
+  // The documents' text as last applied (kept byte for byte, shared by the
+  // copies of this object); null before the first, or after `null`.
+  const std::shared_ptr<const std::string>& config_json() const {
+    return config_json_;
+  }
+  const std::shared_ptr<const std::string>& firewall_lists_json() const {
+    return lists_json_;
+  }
+
   bool has_config() const { return config_->present(); }
   bool has_firewall_lists() const { return lists_->present(); }
 
@@ -122,6 +131,8 @@ class RuntimeSettings {
  private:
   std::shared_ptr<const RuntimeConfig> config_;  // never null
   std::shared_ptr<const FirewallLists> lists_;   // never null
+  std::shared_ptr<const std::string> config_json_;
+  std::shared_ptr<const std::string> lists_json_;
 };
 
 }  // namespace zen

@@ -165,6 +165,23 @@ TEST(RuntimeSettingsTest, EmptyOrNullDocumentMeansNoneYet) {
   EXPECT_FALSE(settings.IsIpBlocked("1.2.3.4").has_value());
 }
 
+TEST(RuntimeSettingsTest, KeepsTheAppliedTextsByteForByte) {
+  RuntimeSettings settings;
+  EXPECT_EQ(settings.config_json(), nullptr);
+  EXPECT_EQ(settings.firewall_lists_json(), nullptr);
+  settings = ParseOrDie(kConfig, kLists);
+  ASSERT_NE(settings.config_json(), nullptr);
+  EXPECT_EQ(*settings.config_json(), kConfig);
+  ASSERT_NE(settings.firewall_lists_json(), nullptr);
+  EXPECT_EQ(*settings.firewall_lists_json(), kLists);
+  // A rejected document leaves the previous text; `null` clears it.
+  EXPECT_FALSE(settings.ApplyConfig("{").ok());
+  EXPECT_EQ(*settings.config_json(), kConfig);
+  ASSERT_TRUE(settings.ApplyConfig(" null ").ok());
+  EXPECT_EQ(settings.config_json(), nullptr);
+  EXPECT_EQ(*settings.firewall_lists_json(), kLists);
+}
+
 TEST(RuntimeSettingsTest, CopiesAreIndependent) {
   RuntimeSettings original = ParseOrDie(kConfig, kLists);
   RuntimeSettings copy = original;

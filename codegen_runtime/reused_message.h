@@ -57,8 +57,12 @@ class ReusedMessage {
     Message message;
     bool in_use = false;
   };
-  static Slot& ThreadSlot() {
-    thread_local Slot slot;
+  // Hidden and local-dynamic: a shared library that links this in
+  // (libzen_agent.so) keeps its slots to itself, and an optimized build
+  // then lists them nowhere in its dynamic symbol table (their guard
+  // variables still appear there, as local symbols nothing can bind to).
+  __attribute__((visibility("hidden"))) static Slot& ThreadSlot() {
+    thread_local Slot slot __attribute__((tls_model("local-dynamic")));
     return slot;
   }
 

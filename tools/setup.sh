@@ -47,6 +47,9 @@ if [ "$tests" = 1 ]; then
   # Test frameworks and micro-benchmarks (built by `bazel test //...`),
   # python3 for the tests' scripts, clang-format for codegen's golden test.
   PACKAGES+=(libgtest-dev libgmock-dev libbenchmark-dev python3 clang-format)
+  # //capi:abi_check_test: abidw and abidiff, libzen_agent.so's ABI against
+  # its committed baseline.
+  PACKAGES+=(abigail-tools)
 fi
 if [ "$clang" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
