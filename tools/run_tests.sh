@@ -3,7 +3,7 @@
 # suite. Extra arguments go to `bazel test` (e.g. --config=asan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh --ruby
 # System headers and libraries are not action inputs: key the cache on their
 # versions so an apt upgrade rebuilds (see .bazelrc).
 ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \

@@ -4,9 +4,12 @@
 # left alone and nothing is downloaded then. Needs root (or sudo) only when
 # something is missing.
 #
-#   tools/setup.sh           # building and testing
+#   tools/setup.sh           # building and the main job (tools/run_main.sh)
+#   tools/setup.sh --ruby    # also the Ruby gem and its servers, which the
+#                            # whole suite needs (tools/run_tests.sh)
 #   tools/setup.sh --bench   # also the benchmarks' peers and plotting
 #                            # (bench/run_all.sh runs this)
+# The flags combine.
 set -euo pipefail
 
 PACKAGES=(
@@ -19,11 +22,25 @@ PACKAGES=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev python3
 )
-if [ "${1:-}" = "--bench" ]; then
-  # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets are
-  # tagged manual) and gnuplot for the plot. Python is above already.
-  PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --ruby)
+      # //bindings/ruby (the gem: `gem build`, and its test through Debian's
+      # ruby-ffi) and //examples/ruby (the example Rack app under Puma and
+      # Unicorn, 4 workers each). Not needed by tools/run_main.sh.
+      PACKAGES+=(ruby ruby-ffi ruby-rack puma unicorn)
+      ;;
+    --bench)
+      # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets
+      # are tagged manual) and gnuplot for the plot. Python is above already.
+      PACKAGES+=(libgrpc++-dev protobuf-compiler-grpc gnuplot-nox)
+      ;;
+    *)
+      echo "setup: unknown flag $flag (--ruby, --bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
