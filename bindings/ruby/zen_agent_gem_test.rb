@@ -223,6 +223,24 @@ class ZenAgentGemTest < Minitest::Test
     assert_operator agent.stats.dig("server", "calls"), :>=, 3
   end
 
+  def test_bad_arguments_are_clear_errors
+    agent = ZenAgent.start(config: limited_config(10))
+    error = assert_raises(TypeError) do
+      agent.rate_limit(method: "GET", route: "/limited", ip: nil)
+    end
+    assert_includes error.message, "ip must be a String"
+    assert_raises(TypeError) { agent.rate_limit(method: :GET, route: "/", ip: "10.0.0.1") }
+    assert_raises(TypeError) { agent.record_attack_wave(ip: "10.0.0.1", method: "GET", path: 1) }
+    assert_raises(TypeError) { agent.update_config(nil) }
+    error = assert_raises(ZenAgent::Error) do
+      agent.rate_limit(method: "GET", route: "/limited", ip: "\xff".b)
+    end
+    assert_equal :INVALID_ARGUMENT, error.code
+    # None of these counted: the limit's ten requests are all still there.
+    answers = Array.new(11) { agent.rate_limit(method: "GET", route: "/limited", ip: "10.0.0.1") }
+    assert_equal 10, answers.count { |r| !r[:throttled] }
+  end
+
   def test_metrics_are_prometheus_text
     agent = ZenAgent.start
     text = agent.metrics

@@ -126,12 +126,17 @@ module ZenAgent
       { throttled: r.get_int32(THROTTLED) == 1,
         discriminator: discriminator.force_encoding(Encoding::UTF_8),
         time_remaining: r.get_int64(TIME_REMAINING) }
+    rescue NoMethodError
+      # Checked only on failure, to keep the per-request path short.
+      strings!(method: method, route: route, ip: ip)
+      raise
     end
 
     # Reports a scanner's probe from `ip` to the master's attack-wave
     # detector. nil, or when this request completes a wave its samples:
     # an Array of {"method" => ..., "url" => ...}.
     def record_attack_wave(ip:, method:, path:)
+      strings!(ip: ip, method: method, path: path)
       s = scratch
       check(Native.zen_agent_record_attack_wave(
               @handle, ip, ip.bytesize, method, method.bytesize, path,
@@ -223,8 +228,18 @@ module ZenAgent
     end
 
     def document(value)
+      raise TypeError, "expected JSON text, a Hash or an Array, got nil" if value.nil?
+
       text = value.is_a?(String) ? value : JSON.generate(value)
       text.b
+    end
+
+    def strings!(**arguments)
+      arguments.each do |name, value|
+        next if value.is_a?(String)
+
+        raise TypeError, "#{name} must be a String, got #{value.class}"
+      end
     end
 
     # Calls the block with the scratch buffers for a (char**, size_t*)
