@@ -76,6 +76,14 @@ class ZenAgentGemTest < Minitest::Test
     value
   end
 
+  def test_the_library_is_the_one_inside_the_installed_gem
+    gem_dir = Gem.loaded_specs.fetch("zen_agent").full_gem_path
+    assert_equal File.join(gem_dir, "lib/zen_agent/libzen_agent.so.1"),
+                 ZenAgent::Native::LIBRARY_PATH
+    assert_nil ENV["LD_LIBRARY_PATH"]
+    assert_equal ZenAgent::VERSION, ZenAgent.library_version
+  end
+
   def test_start_refuses_an_unknown_option_naming_it
     error = assert_raises(ZenAgent::Error) { ZenAgent.start(no_such_option: 1) }
     assert_equal :INVALID_ARGUMENT, error.code

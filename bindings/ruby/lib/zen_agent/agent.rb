@@ -200,7 +200,9 @@ module ZenAgent
 
     # Stops this process's part of the agent; idempotent. A worker sends
     # its buffered events first; the master also stops serving its
-    # workers. Later calls in this process raise Error (CANCELLED).
+    # workers. Later calls in this process raise Error (CANCELLED). Raises
+    # the flush's Error (e.g. UNAVAILABLE: the master is gone) when those
+    # last events could not be sent; the agent is stopped all the same.
     def stop
       return nil if @stopped_in == Process.pid
 
