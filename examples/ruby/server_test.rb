@@ -278,4 +278,9 @@ leftover = wait_for("every worker to be gone", seconds: 10, interval: 0.05) do
   left.empty? ? [] : nil
 end
 check(leftover.empty?, "no worker left after SIG#{STOP_SIGNAL} (#{everyone.size} workers ran)")
+unclean = (everyone - [victim]).reject do |pid|
+  File.exist?(File.join(STATE_DIR, "exited-#{pid}"))
+end
+check(unclean.empty?, "every worker but the killed one left through its normal exit " \
+                      "(unclean: #{unclean.join(' ')})")
 log "PASSED"

@@ -65,7 +65,11 @@ module ZenExample
     rescue ZenAgent::Error => e
       warn "zen_example: worker #{Process.pid}: #{e.message}"
     end
-    SettingsWatcher.new(agent, state_dir).start if state_dir
+    return unless state_dir
+
+    SettingsWatcher.new(agent, state_dir).start
+    # A worker that leaves normally (not killed, not exit!) says so.
+    at_exit { File.write(File.join(state_dir, "exited-#{Process.pid}"), "") }
   end
 
   # The app: every request is counted for the master's heartbeat; GET
