@@ -50,6 +50,10 @@ if [ "$tests" = 1 ]; then
   # //capi:abi_check_test: abidw and abidiff, libzen_agent.so's ABI against
   # its committed baseline.
   PACKAGES+=(abigail-tools)
+  # //bindings/ruby (the gem: `gem build`, and its test through Debian's
+  # ruby-ffi) and //examples/ruby (the example Rack app under Puma and
+  # Unicorn, 4 workers each).
+  PACKAGES+=(ruby ruby-ffi ruby-rack puma unicorn)
 fi
 if [ "$clang" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
