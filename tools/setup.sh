@@ -18,6 +18,10 @@ PACKAGES=(
   libsimdjson-dev libre2-dev libcpp-httplib-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev python3
+  # The Python binding's tests run the example app under Debian's real
+  # gunicorn (//examples/python:gunicorn_*_test). tools/run_main.sh's job
+  # does not need it.
+  gunicorn
 )
 if [ "${1:-}" = "--bench" ]; then
   # Only bench/run_all.sh needs these: gRPC C++ as a peer (its targets are
