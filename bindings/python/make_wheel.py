@@ -4,8 +4,9 @@
 
   make_wheel.py OUT.whl VERSION FILE...   # each FILE ends in zen_agent/<name>
 
-The wheel is tagged py3-none-linux_x86_64: pure Python over a ctypes-loaded
-library built for this machine's architecture, for any Python 3.
+The wheel is tagged cp37-abi3-linux_x86_64: Python over a ctypes-loaded
+library, plus one module of CPython's limited API (abi3, CPython 3.7+), both
+built for this machine's architecture.
 """
 
 import base64
@@ -14,7 +15,7 @@ import os
 import sys
 import zipfile
 
-TAG = "py3-none-linux_x86_64"
+TAG = "cp37-abi3-linux_x86_64"
 # A fixed timestamp: the same inputs give the same bytes.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -62,7 +63,7 @@ def main(argv):
             info = zipfile.ZipInfo(name, EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             # rw-r--r--, and rwxr-xr-x for the shared library.
-            mode = 0o755 if name.endswith(".so.1") else 0o644
+            mode = 0o755 if ".so" in name else 0o644
             info.external_attr = (0o100000 | mode) << 16
             wheel.writestr(info, data)
     return 0

@@ -75,6 +75,13 @@ class ZenAgentTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.agent.stop()
 
+    def test_the_rate_limit_path_asked_for(self):
+        # ZEN_AGENT_PURE_PYTHON=1 (the pure_python test) is ctypes alone;
+        # else the C module must have loaded: a broken build of it would
+        # otherwise pass unseen on the slower path.
+        pure = os.environ.get("ZEN_AGENT_PURE_PYTHON") == "1"
+        self.assertEqual(zen_agent._fast_rate_limit is None, pure)
+
     def test_version_and_roles(self):
         self.assertEqual(zen_agent.version(), "1.0.0")
         self.assertIs(zen_agent.agent(), self.agent)

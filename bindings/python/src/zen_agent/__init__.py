@@ -24,7 +24,7 @@ docs/python.md walks through a gunicorn setup.
 import json
 import os
 import threading
-from ctypes import byref, c_int32, c_int64, c_size_t, c_void_p, string_at
+from ctypes import byref, c_int32, c_int64, c_size_t, c_void_p, cast
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _native
@@ -39,7 +39,32 @@ _lib = _native.load()
 # The request path's functions, looked up once.
 _rate_limit = _lib.zen_agent_rate_limit
 _free = _lib.zen_free
-_string_at = string_at
+
+
+def _load_speedups() -> Any:
+    """The C version of rate_limit bound to this library, or None when it
+    cannot be loaded (another interpreter, a sanitizer build) or
+    ZEN_AGENT_PURE_PYTHON=1 asks for ctypes alone."""
+    if os.environ.get("ZEN_AGENT_PURE_PYTHON") == "1":
+        return None
+    try:
+        from . import _speedups
+    except ImportError:
+        return None
+
+    def address(function: Any) -> int:
+        return cast(function, c_void_p).value or 0
+
+    _speedups.bind(
+        address(_lib.zen_agent_rate_limit),
+        address(_lib.zen_free),
+        address(_lib.zen_agent_parent_alive),
+        Error,
+    )
+    return _speedups.rate_limit
+
+
+_fast_rate_limit = _load_speedups()
 _start_lock = threading.Lock()
 _agent: Optional["Agent"] = None
 
@@ -130,24 +155,28 @@ def _text(value: str, what: str) -> bytes:
     return value.encode("utf-8", "surrogatepass")
 
 
+_BAD_TEXT = "method, route, ip and actor_id must be str, encodable as UTF-8"
+
+
 class _PerThread(threading.local):
     """Out-parameters reused by one thread's calls on the request path."""
 
     def __init__(self) -> None:
-        self.result = _native.RateLimit()
-        self.result_ref = byref(self.result)
         self.message = c_void_p()
-        self.message_ref = byref(self.message)
+        result = _native.RateLimit()
+        # One attribute read on the request path: (result, &result, &message).
+        self.slots = (result, byref(result), byref(self.message))
 
 
 class Agent:
     """The agent of this process tree. Get it from start() (master) or
     agent() (anywhere); do not construct it. Thread-safe."""
 
-    __slots__ = ("_handle", "_per_thread")
+    __slots__ = ("_handle", "_address", "_per_thread")
 
     def __init__(self, handle: c_void_p) -> None:
         self._handle = handle
+        self._address = handle.value
         self._per_thread = _PerThread()
 
     # ---- Settings -----------------------------------------------------
@@ -240,17 +269,24 @@ class Agent:
         client.rate_limit_timeout_ms, this worker's own limiter decides.
         Releases the GIL while it waits.
         """
+        if _fast_rate_limit is not None:
+            try:
+                return _fast_rate_limit(self._address, method, route, ip, actor_id)
+            except (TypeError, UnicodeEncodeError):
+                raise Error(StatusCode.INVALID_ARGUMENT, _BAD_TEXT) from None
+        return self._rate_limit_ctypes(method, route, ip, actor_id)
+
+    def _rate_limit_ctypes(
+        self, method: str, route: str, ip: str, actor_id: Optional[str]
+    ) -> Optional[Dict[str, Any]]:
         try:
-            m = method.encode("utf-8", "surrogatepass")
-            r = route.encode("utf-8", "surrogatepass")
-            i = ip.encode("utf-8", "surrogatepass")
-            a = None if actor_id is None else actor_id.encode("utf-8", "surrogatepass")
-        except AttributeError:
-            raise Error(
-                StatusCode.INVALID_ARGUMENT, "method, route, ip and actor_id must be str"
-            ) from None
-        slots = self._per_thread
-        result = slots.result
+            m = method.encode()
+            r = route.encode()
+            i = ip.encode()
+            a = None if actor_id is None else actor_id.encode()
+        except (AttributeError, UnicodeEncodeError):
+            raise Error(StatusCode.INVALID_ARGUMENT, _BAD_TEXT) from None
+        result, result_ref, message_ref = self._per_thread.slots
         status = _rate_limit(
             self._handle,
             m,
@@ -260,21 +296,21 @@ class Agent:
             i,
             len(i),
             a,
-            0 if a is None else len(a),
-            slots.result_ref,
-            slots.message_ref,
+            len(a) if a else 0,
+            result_ref,
+            message_ref,
         )
         if status:
-            _check(status, slots.message)
+            _check(status, self._per_thread.message)
         if not result.applies:
             return None
-        discriminator = result.discriminator
+        _free(result.discriminator)
         answer = {
             "throttled": result.throttled != 0,
-            "discriminator": _string_at(discriminator, result.discriminator_len).decode(),
+            # As the library words it (zen_agent.h), without copying its text.
+            "discriminator": "actor:" + actor_id if actor_id else ip,
             "time_remaining": result.time_remaining_seconds,
         }
-        _free(discriminator)
         if not result.from_parent:
             self._raise_if_orphaned()
         return answer
