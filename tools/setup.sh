@@ -16,6 +16,9 @@ PACKAGES=(
   # Libraries the code links.
   protobuf-compiler libprotobuf-dev libprotoc-dev libabsl-dev libssl-dev
   libsimdjson-dev libre2-dev libcpp-httplib-dev
+  # CPython's headers, for the Python package's one C module
+  # (//bindings/python:_speedups.abi3.so).
+  python3-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev python3
   # The Python binding's tests run the example app under Debian's real
