@@ -44,7 +44,10 @@ def in_child(body):
     if pid == 0:
         code = 70
         try:
-            code = 0 if body() else 1
+            outcome = body()
+            code = 0 if outcome is True else 1
+            if code:
+                print(f"child: {outcome!r}", file=sys.stderr)
         except BaseException as e:  # Report, never unwind into unittest.
             print(f"child: {type(e).__name__}: {e}", file=sys.stderr)
         finally:
@@ -148,6 +151,11 @@ class ZenAgentTest(unittest.TestCase):
             except zen_agent.Error as e:
                 master_only = e.code == zen_agent.StatusCode.FAILED_PRECONDITION
             agent.track([{"type": "track_request"}] * 3)
+            # The settings arrive by themselves (the master decided the
+            # calls above either way); wait for them, bounded.
+            give_up = time.monotonic() + WAIT_S
+            while agent.config_generation < 1 and time.monotonic() < give_up:
+                time.sleep(0.001)
             generation = agent.config_generation
             agent.stop()  # Flushes the three events.
             try:
@@ -155,15 +163,17 @@ class ZenAgentTest(unittest.TestCase):
                 return False
             except zen_agent.Error as e:
                 stopped = e.code == zen_agent.StatusCode.CANCELLED
-            return (
-                stopped
-                and not agent.is_master
-                and generation == 1
-                and [a["throttled"] for a in answers] == [False, False]
-                and answers[0]["discriminator"] == ip
-                and unlimited is None
-                and master_only
-            )
+            checks = {
+                "stopped": stopped,
+                "worker": not agent.is_master,
+                "generation 1": generation == 1,
+                "admitted twice": [a["throttled"] for a in answers] == [False, False],
+                "discriminator": answers[0]["discriminator"] == ip,
+                "no limit elsewhere": unlimited is None,
+                "master only": master_only,
+            }
+            failed = [name for name, ok in checks.items() if not ok]
+            return not failed or (failed, answers, generation)
 
         before = json.loads(self.agent.heartbeat())["stats"]["requests"]["total"]
         self.assertEqual(in_child(worker), 0)
@@ -195,6 +205,11 @@ class ZenAgentTest(unittest.TestCase):
 
             os.kill(master, signal.SIGSTOP)
             try:
+                # SIGSTOP takes effect asynchronously: wait until every
+                # thread of the master is seen stopped.
+                give_up = time.monotonic() + WAIT_S
+                while not all_stopped(master) and time.monotonic() < give_up:
+                    time.sleep(0.001)
                 thread = threading.Thread(target=call)
                 thread.start()
                 in_call.wait()
@@ -206,7 +221,7 @@ class ZenAgentTest(unittest.TestCase):
                 thread.join()
             finally:
                 os.kill(master, signal.SIGCONT)
-            return ticks_during_call[0] > 10
+            return ticks_during_call[0] > 10 or ("ticks", ticks_during_call)
 
         def master():
             agent = zen_agent.agent()
@@ -265,6 +280,19 @@ def fresh_master_runs(body):
     zen_agent._agent = None
     zen_agent.start(config=LIMITED, client={"rate_limit_timeout_ms": 300})
     return body()
+
+
+def all_stopped(pid):
+    """True when every thread of `pid` is in state T (stopped)."""
+    states = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        states.append(stat[stat.rindex(")") + 2])
+    return bool(states) and all(state in "tT" for state in states)
 
 
 def set_child_subreaper():

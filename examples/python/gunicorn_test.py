@@ -87,13 +87,14 @@ def check_propagation(server, traffic, generation, waiters):
     workers for the new generation; returns the slowest worker's delay (ms).
     Only waiters that started before the change measure it; rounds repeat
     (each a new change) until such waiters covered every worker."""
-    for round_number in range(6):
+    for round_number in range(8):
         generation += 1
         workers = h.wait_for(lambda: len(server.workers()) == 4 and server.workers(), "4 workers")
         path = f"/zen/status?wait_for_generation={generation}"
         with ThreadPoolExecutor(waiters) as pool:
             futures = [pool.submit(traffic.get, path) for _ in range(waiters)]
-            time.sleep(0.3 * 2**round_number)  # Let the waiters reach workers.
+            # Let the waiters reach the workers (they wait 5 s at most).
+            time.sleep(min(0.3 * 2**round_number, 2.0))
             reply = json.loads(server.admin("/config", "PUT", config_with_limit(10, generation)))
             h.check(reply["generation"] == generation, f"master at {reply}, want {generation}")
             answers = [json.loads(f.result()[1]) for f in futures]
@@ -206,7 +207,8 @@ def run_checks(mode, server, run_dir):
         h.check(len(seen) > 4, f"no worker was recycled: {sorted(seen)}")
         print(f"max_requests: {len(seen) - 4} worker(s) recycled and replaced")
         check_rate_limit(traffic, "203.0.113.11")
-    generation = check_propagation(server, traffic, 1, 16 if mode == "gthread" else 4)
+    # gthread: a worker takes many at once, so more waiters to cover all 4.
+    generation = check_propagation(server, traffic, 1, 32 if mode == "gthread" else 4)
     # Requests now carry the new limit (10 per window again, a new client).
     check_rate_limit(traffic, "203.0.113.12")
     check_heartbeat(server)
