@@ -304,12 +304,12 @@ if __name__ == "__main__":
     package_dir = sys.argv.pop(1)
     site = tempfile.mkdtemp(prefix="zen-site-", dir=os.environ.get("TEST_TMPDIR"))
     shutil.copytree(package_dir, os.path.join(site, "zen_agent"))
-    sys.path.insert(0, site)
-    import zen_agent
-
     library = os.path.join(site, "zen_agent", "libzen_agent.so.1")
     ldd = subprocess.run(["ldd", library], capture_output=True, text=True, timeout=30).stdout
     if "libasan" in ldd or "libtsan" in ldd:
         print("SKIP: the library is built with a sanitizer runtime python3 cannot load")
         sys.exit(0)
+    sys.path.insert(0, site)
+    import zen_agent
+
     unittest.main(verbosity=2)
