@@ -19,8 +19,6 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = 4
 worker_class = "sync"
 preload_app = False
-# Keep-alive off for sync workers' sake; gthread workers use it.
-keepalive = 2
 
 
 def when_ready(server):

@@ -85,11 +85,11 @@ class _AdminHandler(BaseHTTPRequestHandler):
             self._reply(404, "not found\n")
 
     def do_PUT(self):
-        update = {
-            "/config": self.agent.update_config,
-            "/firewall_lists": self.agent.update_firewall_lists,
-        }.get(self.path)
-        if update is None:
+        if self.path == "/config":
+            update, generation = self.agent.update_config, "config_generation"
+        elif self.path == "/firewall_lists":
+            update, generation = self.agent.update_firewall_lists, "firewall_lists_generation"
+        else:
             return self._reply(404, "not found\n")
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         applied_at_ns = time.monotonic_ns()
@@ -99,7 +99,7 @@ class _AdminHandler(BaseHTTPRequestHandler):
             return self._reply(400, json.dumps({"error": e.code.name, "message": e.message}))
         # applied_at_ns lets a caller measure how long the change takes to
         # reach the workers (CLOCK_MONOTONIC is one clock for the machine).
-        reply = {"generation": self.agent.config_generation, "applied_at_ns": applied_at_ns}
+        reply = {"generation": getattr(self.agent, generation), "applied_at_ns": applied_at_ns}
         self._reply(200, json.dumps(reply), "application/json")
 
     def _reply(self, code, text, content_type="text/plain; charset=utf-8"):
