@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-20000}
-bazel build -c opt //bench:capi_rate_limit //bindings/python:package >&2
+bazel build -c opt //bench:python_rate_limit_baseline //bindings/python:package >&2
 bin=$(bazel info -c opt bazel-bin)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -18,7 +18,7 @@ for rep in 1 2 3; do
   for where in master worker; do
     for placement in split shared; do
       [ "$where" = master ] && [ "$placement" = shared ] && continue
-      nice -n -20 "$bin/bench/capi_rate_limit" --where=$where \
+      nice -n -20 "$bin/bench/python_rate_limit_baseline" --where=$where \
         --placement=$placement --calls="$calls" | tee -a "$out"
       for pure in 0 1; do  # 1: rate_limit through ctypes alone
         ZEN_AGENT_PURE_PYTHON=$pure nice -n -20 /usr/bin/python3 \

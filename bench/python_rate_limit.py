@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""rate_limit from Python, measured as bench/capi_rate_limit.c measures the
-same call from C: same server, same placement, same 1,000 client IPs under
-a limit never reached. Prints one JSON line.
+"""rate_limit from Python, measured as bench/python_rate_limit_baseline.c
+measures the same call from C: same server, same placement, same 1,000
+client IPs under a limit never reached. Prints one JSON line.
 
   python_rate_limit.py --system=zen --package=DIR [--where=worker|master]
   python_rate_limit.py --system=mp_connection [--per_call=1]

@@ -3,7 +3,8 @@
  * same server, the same placement, so the difference is the binding's).
  * Prints one JSON line.
  *
- *   capi_rate_limit [--where=worker|master] [--placement=split|shared]
+ *   python_rate_limit_baseline [--where=worker|master]
+ * [--placement=split|shared]
  *                   [--calls=N] [--warmup=N]
  *
  * worker: a fork()ed child calls the parent's agent server over loopback
