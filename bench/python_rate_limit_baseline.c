@@ -4,8 +4,7 @@
  * Prints one JSON line.
  *
  *   python_rate_limit_baseline [--where=worker|master]
- * [--placement=split|shared]
- *                   [--calls=N] [--warmup=N]
+ *       [--placement=split|shared] [--calls=N] [--warmup=N]
  *
  * worker: a fork()ed child calls the parent's agent server over loopback
  * (the round trip a gunicorn worker makes). master: the parent calls its own
