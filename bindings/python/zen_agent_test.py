@@ -113,6 +113,24 @@ class ZenAgentTest(unittest.TestCase):
 
         self.assertEqual(in_child(fresh_process), 0)
 
+    def test_a_worker_completes_an_attack_wave(self):
+        # The master's detector counts every worker's probes: the 15th
+        # (its default threshold) from one IP completes the wave.
+        def worker():
+            agent = zen_agent.agent()
+            answers = [
+                agent.record_attack_wave(ip="198.51.100.9", method="GET", path=f"/.env{n}")
+                for n in range(15)
+            ]
+            samples = answers[-1]
+            return (
+                answers[:-1] == [None] * 14
+                and isinstance(samples, list)
+                and {"method": "GET", "url": "/.env0"} in samples
+            ) or answers[-2:]
+
+        self.assertEqual(in_child(worker), 0)
+
     def test_bad_config_keeps_the_previous(self):
         before = self.agent.config_json
         for bad in ("{\"endpoints\":", b"\xff", "[1, 2]"):
