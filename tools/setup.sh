@@ -54,6 +54,10 @@ if [ "$tests" = 1 ]; then
   # ruby-ffi) and //examples/ruby (the example Rack app under Puma and
   # Unicorn, 4 workers each).
   PACKAGES+=(ruby ruby-ffi ruby-rack puma unicorn)
+  # //bindings/python: CPython's headers for the package's one C module
+  # (_speedups.abi3.so); //examples/python:gunicorn_*_test run the example
+  # app under Debian's real gunicorn.
+  PACKAGES+=(python3-dev gunicorn)
 fi
 if [ "$clang" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
