@@ -15,6 +15,7 @@
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "gtest/gtest.h"
+#include "testing/resident_memory.h"
 #include "testing/sanitizers.h"
 
 namespace zen {
@@ -32,21 +33,11 @@ constexpr int kKeys = kSanitized ? 200000 : 1000000;
 constexpr int64_t kMaxGrowthMiB = kSanitized ? 768 : 96;
 constexpr size_t kKeyBytes = 8192;
 
+// This process's resident set in KiB; a failure to read it fails the test.
 int64_t RssKiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      int64_t kib = 0;
-      EXPECT_TRUE(absl::SimpleAtoi(
-          absl::StripAsciiWhitespace(line.substr(6, line.size() - 6 - 3)),
-          &kib))
-          << line;
-      return kib;
-    }
-  }
-  ADD_FAILURE() << "no VmRSS";
-  return 0;
+  absl::StatusOr<int64_t> kib = testing::ResidentKiB();
+  EXPECT_TRUE(kib.ok()) << kib.status();
+  return kib.value_or(0);
 }
 
 // Bytes the allocator has handed out and not had back: what the structure

@@ -22,6 +22,7 @@
 #include "ipc/socket_stream.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
+#include "testing/resident_memory.h"
 #include "testing/sanitizers.h"
 #include "testing/test_secret.h"
 
@@ -38,21 +39,11 @@ constexpr bool kSanitized =
 constexpr int64_t kMaxGrowthMiB = 64;
 constexpr size_t kMaxHeartbeatBytes = size_t{4} << 20;
 
+// This process's resident set in KiB; a failure to read it fails the test.
 int64_t RssKiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      int64_t kib = 0;
-      EXPECT_TRUE(absl::SimpleAtoi(
-          absl::StripAsciiWhitespace(line.substr(6, line.size() - 6 - 3)),
-          &kib))
-          << line;
-      return kib;
-    }
-  }
-  ADD_FAILURE() << "no VmRSS";
-  return 0;
+  absl::StatusOr<int64_t> kib = testing::ResidentKiB();
+  EXPECT_TRUE(kib.ok()) << kib.status();
+  return kib.value_or(0);
 }
 
 // The worker: one connection, six frames of twenty 1 MiB routes, each
