@@ -40,8 +40,7 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 
 tools/setup.sh --tests --clang
-ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
-  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null | md5sum | cut -c1-16)
+ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh)
 export ZEN_SYSDEPS_KEY
 
 labels=()

@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 tools/setup.sh --tests
 # System headers and libraries are not action inputs: key the cache on their
 # versions so an apt upgrade rebuilds (see .bazelrc).
-ZEN_SYSDEPS_KEY=$(dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
-  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null | md5sum | cut -c1-16)
+ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh)
 export ZEN_SYSDEPS_KEY
 exec bazel test "$@" //...

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Prints the key that stands for the installed versions of the system
+# libraries the build reads headers and libraries from. System files are not
+# Bazel action inputs, so the key goes into every action's environment
+# (.bazelrc: --action_env=ZEN_SYSDEPS_KEY): an apt upgrade of one of them
+# makes cached actions miss. Every command that builds exports it the same
+# way, so they all share the disk cache:
+#   ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh) bazel build ...
+set -u  # dpkg-query fails for a package not installed: the key then says so.
+dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
+  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null |
+  md5sum | cut -c1-16
