@@ -15,13 +15,14 @@ if [[ ! -f "$root/WORKSPACE" || ! -f "$root/tools/ci/programs_check.py" ]]; then
 fi
 check=$root/tools/ci/programs_check.py
 
-# A workspace with one script that runs curl, which neither setup.sh nor
-# minbase brings.
+# A workspace with one test script that runs curl, which neither setup.sh
+# nor minbase brings.
 bad=$(mktemp -d "${TEST_TMPDIR:-/tmp}/programs.XXXXXX")
 mkdir -p "$bad/tools/ci"
 cp "$root/tools/setup.sh" "$bad/tools/"
 cp "$root/tools/ci/minbase_packages.txt" "$bad/tools/ci/"
 printf '#!/bin/bash\nset -e\nstatus=$(curl -s "http://127.0.0.1:1/" | head -1)\n' >"$bad/probe_test.sh"
+printf 'sh_test(name = "probe_test", srcs = ["probe_test.sh"])\n' >"$bad/BUILD.bazel"
 if out=$(python3 "$check" "$bad"); then
   echo "FAIL: the checker passed a script that runs curl:" >&2
   echo "$out" >&2
