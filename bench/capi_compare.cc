@@ -34,10 +34,10 @@ namespace {
 constexpr char kConfig[] =
     R"({"endpoints":[{"method":"GET","route":"/limited","rateLimiting":)"
     R"({"enabled":true,"maxRequests":1000000,"windowSizeInMS":60000}}]})";
-constexpr char kEvent[] = R"({"type":"track_request"})";
-
 #ifdef ZEN_BENCH_VIA_C_ABI
 constexpr char kVia[] = "c_abi";
+// The event as a host hands it to the C ABI: the reference's JSON.
+constexpr char kEvent[] = R"({"type":"track_request"})";
 
 struct Host {
   zen_agent* agent = nullptr;
