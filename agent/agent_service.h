@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/collector.h"
-#include "base/log_throttle.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
 #include "agent/settings_cache.h"
+#include "base/log_throttle.h"
 #include "base/mutex.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 
