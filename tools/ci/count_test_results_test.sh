@@ -31,7 +31,7 @@ bash "$xml_generator" "$dir/ok.log" "$logs/pkg/passes/test.xml" 1 0
 cat >"$dir/bazel.log" <<'LOG'
 INFO: Build completed, 4 tests FAILED, 6 total actions
 //pkg:gtest_fails                                                        FAILED in 0.1s
-  /root/.cache/bazel/testlogs/pkg/gtest_fails/test.log
+  bazel-testlogs/pkg/gtest_fails/test.log
 //pkg:sh_fails                                                           FAILED in 0.1s
 //pkg:exit_fails                                                         FAILED in 0.1s
 //pkg:times_out                                                         TIMEOUT in 60.0s
