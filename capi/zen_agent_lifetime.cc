@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"
 #include "capi/options_json.h"
@@ -20,11 +21,8 @@ zen_status zen_impl_agent_create(const char* options_json,
       return absl::InvalidArgumentError("agent_out is NULL");
     }
     absl::string_view text;
-    if (absl::Status s = zen::capi::ReadText(options_json, options_json_len,
-                                             "options_json", &text);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ReadText(options_json, options_json_len,
+                                            "options_json", &text));
     absl::StatusOr<zen::AgentOptions> options =
         zen::capi::ParseAgentOptions(text);
     if (!options.ok()) return options.status();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/heartbeat.h"
+#include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"
 
@@ -71,16 +72,10 @@ zen_status zen_impl_agent_heartbeat(zen_agent* agent, int start_new_period,
     if (json_out == nullptr) {
       return absl::InvalidArgumentError("json_out is NULL");
     }
-    if (absl::Status s = zen::capi::CheckParent(agent, "zen_agent_heartbeat");
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::CheckParent(agent, "zen_agent_heartbeat"));
     absl::string_view info;
-    if (absl::Status s = zen::capi::ReadText(
-            agent_info_json, agent_info_json_len, "agent_info_json", &info);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ReadText(
+        agent_info_json, agent_info_json_len, "agent_info_json", &info));
     zen::HeartbeatOptions options;
     options.agent_json = std::string(info);
     zen::Collector& collector =
@@ -102,11 +97,8 @@ zen_status zen_impl_agent_heartbeat(zen_agent* agent, int start_new_period,
 zen_status zen_impl_agent_mark_middleware_installed(zen_agent* agent,
                                                     char** message) {
   return Guarded(message, [&]() -> absl::Status {
-    if (absl::Status s = zen::capi::CheckParent(
-            agent, "zen_agent_mark_middleware_installed");
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(
+        zen::capi::CheckParent(agent, "zen_agent_mark_middleware_installed"));
     zen::capi::AgentOf(agent)->server()->collector().MarkMiddlewareInstalled();
     return absl::OkStatus();
   });
@@ -119,10 +111,7 @@ zen_status zen_impl_agent_metrics(zen_agent* agent, char** text_out,
     if (text_out == nullptr) {
       return absl::InvalidArgumentError("text_out is NULL");
     }
-    if (absl::Status s = zen::capi::CheckParent(agent, "zen_agent_metrics");
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::CheckParent(agent, "zen_agent_metrics"));
     std::string text;
     zen::capi::AgentOf(agent)->server()->WriteMetrics(&text);
     return zen::capi::SetOut(text, text_out, text_len);

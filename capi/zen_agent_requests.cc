@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "agent/event_conversion.h"
+#include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"
 #include "codegen_runtime/message_json.h"
@@ -51,26 +52,13 @@ zen_status zen_impl_agent_rate_limit(zen_agent* agent, const char* method,
       return absl::InvalidArgumentError("result is NULL");
     }
     absl::string_view method_text, route_text, ip_text, actor_text;
-    if (absl::Status s = ReadText(method, method_len, "method", &method_text);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadText(route, route_len, "route", &route_text);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadText(ip, ip_len, "ip", &ip_text); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s =
-            ReadText(actor_id, actor_id_len, "actor_id", &actor_text);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(ReadText(method, method_len, "method", &method_text));
+    ZEN_RETURN_IF_ERROR(ReadText(route, route_len, "route", &route_text));
+    ZEN_RETURN_IF_ERROR(ReadText(ip, ip_len, "ip", &ip_text));
+    ZEN_RETURN_IF_ERROR(
+        ReadText(actor_id, actor_id_len, "actor_id", &actor_text));
     zen::AgentClient* client = nullptr;
-    if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
     std::optional<absl::string_view> actor;
     if (actor_id != nullptr) actor = actor_text;
     const zen::RateLimitAnswer answer = client->CalculateRateLimits(
@@ -108,21 +96,11 @@ zen_status zen_impl_agent_record_attack_wave(
       return absl::InvalidArgumentError("samples_json_out is NULL");
     }
     absl::string_view ip_text, method_text, path_text;
-    if (absl::Status s = ReadText(ip, ip_len, "ip", &ip_text); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadText(method, method_len, "method", &method_text);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadText(path, path_len, "path", &path_text);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(ReadText(ip, ip_len, "ip", &ip_text));
+    ZEN_RETURN_IF_ERROR(ReadText(method, method_len, "method", &method_text));
+    ZEN_RETURN_IF_ERROR(ReadText(path, path_len, "path", &path_text));
     zen::AgentClient* client = nullptr;
-    if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
     const zen::AttackWaveAnswer answer =
         client->RecordAttackWave(ip_text, method_text, path_text);
     if (from_parent != nullptr) *from_parent = answer.from_parent ? 1 : 0;
@@ -136,11 +114,8 @@ zen_status zen_impl_agent_track(zen_agent* agent, const char* events_json,
                                 size_t events_json_len, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     absl::string_view text;
-    if (absl::Status s =
-            ReadText(events_json, events_json_len, "events_json", &text);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(
+        ReadText(events_json, events_json_len, "events_json", &text));
     if (absl::Status s =
             zen::codegen_runtime::ValidateJsonValue(text, /*padded=*/false);
         !s.ok()) {
@@ -167,9 +142,7 @@ zen_status zen_impl_agent_track(zen_agent* agent, const char* events_json,
           "their keys); none of this call's events was recorded"));
     }
     zen::AgentClient* client = nullptr;
-    if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
     for (zen::CollectorEvent& event : decoded->events) {
       client->RecordEvent(std::move(event));
     }
@@ -180,9 +153,7 @@ zen_status zen_impl_agent_track(zen_agent* agent, const char* events_json,
 zen_status zen_impl_agent_flush(zen_agent* agent, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     zen::AgentClient* client = nullptr;
-    if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
     return client->Flush();
   });
 }

@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"
 
@@ -17,14 +18,9 @@ zen_status Update(zen_agent* agent, Document which, const char* json,
     const char* function = which == Document::kConfig
                                ? "zen_agent_update_config"
                                : "zen_agent_update_firewall_lists";
-    if (absl::Status s = zen::capi::CheckParent(agent, function); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::CheckParent(agent, function));
     absl::string_view text;
-    if (absl::Status s = zen::capi::ReadText(json, json_len, "json", &text);
-        !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ReadText(json, json_len, "json", &text));
     zen::AgentServer* server = zen::capi::AgentOf(agent)->server();
     return which == Document::kConfig
                ? server->UpdateConfig(std::string(text))
@@ -50,9 +46,7 @@ zen_status Text(zen_agent* agent, Document which, char** json_out,
       if (text != nullptr && (*text == "null")) text = nullptr;
     } else {
       zen::AgentClient* client = nullptr;
-      if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-        return s;
-      }
+      ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
       std::shared_ptr<const zen::RuntimeSettings> settings = client->settings();
       text = which == Document::kConfig ? settings->config_json()
                                         : settings->firewall_lists_json();
@@ -93,9 +87,7 @@ zen_status zen_impl_agent_settings_generations(
       lists = static_cast<int64_t>(snapshot.firewall_lists_generation);
     } else {
       zen::AgentClient* client = nullptr;
-      if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-        return s;
-      }
+      ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
       const zen::AgentClientStats stats = client->stats();
       config = stats.config_generation.value_or(0);
       lists = stats.firewall_lists_generation.value_or(0);
@@ -122,9 +114,7 @@ zen_status zen_impl_agent_firewall_lists_json(zen_agent* agent, char** json_out,
 zen_status zen_impl_agent_poll_settings(zen_agent* agent, char** message) {
   return Guarded(message, [&]() -> absl::Status {
     zen::AgentClient* client = nullptr;
-    if (absl::Status s = zen::capi::ClientOf(agent, &client); !s.ok()) {
-      return s;
-    }
+    ZEN_RETURN_IF_ERROR(zen::capi::ClientOf(agent, &client));
     return client->PollSettings();
   });
 }
