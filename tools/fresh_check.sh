@@ -3,15 +3,15 @@
 # pristine Debian 12 root (debootstrap minbase + ca-certificates + git), as
 # root, in a fresh clone of the committed main, and prints each command's
 # wall time and exit status. Nothing of this machine's installed packages,
-# Bazel caches or work tree leaks in: the root has its own /usr, /root and
+# Bazel caches or work tree leaks in: the root has its own /usr, home and
 # apt state, and the clone is of what is committed.
 #
 #   tools/fresh_check.sh [--rev REV] [--keep] [--only main|tests]
 #
-# Needs root and the network to Debian's mirror (the one
-# apt uses here). The minbase image is made once and kept in
-# $ZEN_FRESH_DIR/base (default /var/tmp/zen-fresh); each run copies it, so
-# every run starts from the same pristine root. --keep leaves the run's
+# Needs root and the network to Debian's mirror (the one apt uses here).
+# The minbase image is made once and kept in $ZEN_FRESH_DIR/base (by
+# default in zen-fresh under the user's cache directory, ~/.cache); each
+# run copies it, so every run starts from the same pristine root. --keep leaves the run's
 # root behind for a look (its path is printed).
 #
 # The commands run in their own mount and PID namespaces, with the root
@@ -34,7 +34,7 @@ done
 "$(dirname "$0")/setup.sh" --fresh >/dev/null  # debootstrap
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-state=${ZEN_FRESH_DIR:-/var/tmp/zen-fresh}
+state=${ZEN_FRESH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/zen-fresh}
 base=$state/base
 mirror=$(sed -n 's|^URIs: *\(http[^ ]*/debian\)$|\1|p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -56,29 +56,31 @@ cleanup() {
 trap cleanup EXIT
 cp -a "$base/." "$root/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-git clone -q --no-hardlinks --branch "$rev" "$repo" "$root/root/zen" 2>/dev/null ||
-  { git clone -q --no-hardlinks "$repo" "$root/root/zen" && git -C "$root/root/zen" checkout -q "$rev"; }
-echo "fresh_check: $(git -C "$root/root/zen" log -1 --format='%h %s') on a pristine Debian 12 root"
+git clone -q --no-hardlinks --branch "$rev" "$repo" "$root/srv/zen" 2>/dev/null ||
+  { git clone -q --no-hardlinks "$repo" "$root/srv/zen" && git -C "$root/srv/zen" checkout -q "$rev"; }
+echo "fresh_check: $(git -C "$root/srv/zen" log -1 --format='%h %s') on a pristine Debian 12 root"
 
 # The commands, as the README gives them, each timed.
-cat >"$root/root/quick_start.sh" <<'INNER'
+cat >"$root/srv/quick_start.sh" <<'INNER'
 #!/bin/bash
-cd /root/zen
+cd /srv/zen
+# Root's home in the new root, as a login would set it.
+export HOME=$(getent passwd root | cut -d: -f6)
 export DEBIAN_FRONTEND=noninteractive
 run() {
   local name=$1 start status
   shift
   start=$(date +%s)
-  "$@" >"/root/$name.log" 2>&1
+  "$@" >"/srv/$name.log" 2>&1
   status=$?
-  echo "fresh_check: $* -> exit $status, $(( $(date +%s) - start )) s wall (log: /root/$name.log)"
-  tail -5 "/root/$name.log" | sed 's/^/    /'
+  echo "fresh_check: $* -> exit $status, $(( $(date +%s) - start )) s wall (log: /srv/$name.log)"
+  tail -5 "/srv/$name.log" | sed 's/^/    /'
   return 0
 }
 [ "${ONLY:-main}" = tests ] || run main tools/run_main.sh
 [ "${ONLY:-tests}" = main ] || run tests tools/run_tests.sh
 INNER
-chmod +x "$root/root/quick_start.sh"
+chmod +x "$root/srv/quick_start.sh"
 
 unshare --mount --pid --fork --propagation private /bin/bash -s "$root" "$only" <<'NS'
 set -euo pipefail
@@ -94,6 +96,6 @@ cd "$root"
 pivot_root . .oldroot
 umount -l /.oldroot
 rmdir /.oldroot
-exec /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  TERM=dumb LANG=C.UTF-8 ONLY="$only" /root/quick_start.sh
+exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  TERM=dumb LANG=C.UTF-8 ONLY="$only" /srv/quick_start.sh
 NS
