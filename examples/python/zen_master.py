@@ -4,7 +4,7 @@ and heartbeat and takes new settings.
 
 In production the master would fetch its settings from the remote API and
 call agent.update_config() with each new document; here PUT /config is that
-source, so a test (or you, with curl) can play it.
+source, so a test (or you, with any HTTP client) can play it.
 """
 
 import json
