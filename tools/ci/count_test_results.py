@@ -15,6 +15,11 @@ Every target the log reports as not passed counts at least one failure even
 when its XML shows none (a binary that passed every case and then failed at
 exit, e.g. LeakSanitizer's report; an XML from an earlier run), and a target
 that never ran (FAILED TO BUILD, NO STATUS) counts one.
+
+A FLAKY target (failed, then passed when Bazel ran it again: the ASan config
+retries once, see .bazelrc) counts as its passing attempt, unless a failed
+attempt's log holds a sanitizer's report: a memory error seen once is a
+failure however the retry went. Each flaky target is named on stderr.
 """
 import pathlib
 import re
@@ -25,6 +30,19 @@ _STATUS = re.compile(
     r"^(//\S+)\s+(?:\(cached\) )?"
     r"(PASSED|FAILED TO BUILD|FAILED|FLAKY|TIMEOUT|NO STATUS|INCOMPLETE)\b",
     re.M)
+
+# What AddressSanitizer, LeakSanitizer, UBSan and TSan print on a finding.
+_SANITIZER_REPORT = re.compile(
+    r"ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error:|"
+    r"WARNING: ThreadSanitizer")
+
+
+def sanitizer_reported(target_dir):
+    """Whether a failed attempt Bazel kept under target_dir reported a finding."""
+    for log in sorted(target_dir.rglob("test_attempts/*.log")):
+        if _SANITIZER_REPORT.search(log.read_text(errors="replace")):
+            return True
+    return False
 
 
 def count_xml(path):
@@ -51,11 +69,16 @@ def count(log_text, testlogs):
         if statuses.get(target, "PASSED") == "PASSED":
             statuses[target] = status
     for target, status in sorted(statuses.items()):
+        target_dir = testlogs / target[2:].replace(":", "/")
         ok = status == "PASSED"
+        if status == "FLAKY":
+            ok = not sanitizer_reported(target_dir)
+            print(f"flaky: {target} failed once, "
+                  f"{'passed on retry' if ok else 'with a sanitizer report'}",
+                  file=sys.stderr)
         cases = None
         if status not in ("FAILED TO BUILD", "NO STATUS"):
-            xml = testlogs / target[2:].replace(":", "/") / "test.xml"
-            cases = count_xml(xml)
+            cases = count_xml(target_dir / "test.xml")
         if cases is None:
             cases = (1, 0) if ok else (0, 1)
         case_passed, case_failed = cases
