@@ -33,9 +33,14 @@ Agent::Agent(AgentOptions options, ipc::Secret secret)
       owner_pid_(::getpid()),
       parent_pid_(::getpid()),
       self_pid_(::getpid()),
-      dead_parent_retry_(
-          DeadParentRetryPolicy(options_.client.reconnect_delay,
-                                options_.client.dead_parent_max_retry_delay)) {}
+      parent_death_(NewParentDeath(0)) {}
+
+std::shared_ptr<ParentDeath> Agent::NewParentDeath(pid_t parent) const {
+  return std::make_shared<ParentDeath>(
+      parent, options_.client.reconnect_delay,
+      options_.client.dead_parent_max_retry_delay,
+      options_.client.on_parent_exit);
+}
 
 void Agent::OnForkChild() {
   // The fork handler runs in the child on its only thread; the pids are
@@ -43,7 +48,6 @@ void Agent::OnForkChild() {
   const pid_t parent = self_pid_.load(std::memory_order_relaxed);
   forked_from_.store(parent, std::memory_order_relaxed);
   self_pid_.store(::getpid(), std::memory_order_relaxed);
-  exit_reported_.store(false, std::memory_order_relaxed);
   if (options_.exit_with_parent) {
     ArmParentDeathSignal(parent, options_.exit_with_parent_signal);
   }
@@ -104,10 +108,10 @@ void Agent::AdoptProcessLocked(pid_t pid) {
     client_ptr_.store(nullptr, std::memory_order_release);
     next_attempt_ = absl::InfinitePast();
     connecting_ = false;  // A connect in flight was the other process's.
-    // Reseeded: siblings must not retry in lockstep.
-    dead_parent_retry_ =
-        DeadParentRetryPolicy(options_.client.reconnect_delay,
-                              options_.client.dead_parent_max_retry_delay);
+    // This process's own record (its retry waits seeded anew, so siblings
+    // do not retry in lockstep), shared with the client it makes.
+    parent_death_ =
+        NewParentDeath(forked_from_.load(std::memory_order_relaxed));
     retrying_dead_parent_ = false;
     owner_pid_.store(pid, std::memory_order_release);
   }
@@ -135,11 +139,9 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     options.port = server_port_;
     options.unix_path = server_unix_path_;
     options.parent_pid = forked_from_.load(std::memory_order_relaxed);
-    // Once per process, whether the Agent or its client finds it first.
-    options.on_parent_exit = [this] {
-      if (exit_reported_.exchange(true)) return;
-      if (options_.client.on_parent_exit) options_.client.on_parent_exit();
-    };
+    // Reported once per process, whether the Agent or its client finds the
+    // parent gone first.
+    options.parent_death = parent_death_;
   }
   // Not under mu_: connecting can take seconds, and a fork() meanwhile must
   // not wait for it (mu_ is fork-guarded). In the parent the client calls
@@ -147,7 +149,7 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
   absl::StatusOr<std::unique_ptr<AgentClient>> client =
       local != nullptr ? AgentClient::CreateInProcess(local, options)
                        : AgentClient::Create(&secret_, options);
-  bool report_exit = false;
+  std::shared_ptr<ParentDeath> report_to;
   {
     MutexLock lock(&mu_);
     connecting_ = false;
@@ -157,20 +159,16 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
       return client_.get();
     }
     next_attempt_ = NextAttemptAfterFailureLocked(client.status());
-    report_exit = retrying_dead_parent_ && !exit_reported_.exchange(true);
+    if (retrying_dead_parent_) report_to = parent_death_;
   }
   // On the caller's thread (this process has no client thread), and without
   // mu_: the host's callback may fork.
-  if (report_exit && options_.client.on_parent_exit) {
-    options_.client.on_parent_exit();
-  }
+  if (report_to != nullptr) report_to->ReportOnce();
   return nullptr;
 }
 
 absl::Time Agent::NextAttemptAfterFailureLocked(const absl::Status& failure) {
-  const pid_t parent = forked_from_.load(std::memory_order_relaxed);
-  const bool parent_gone = parent != 0 && ::getppid() != parent;
-  if (!parent_gone) {
+  if (!parent_death_->Gone()) {
     connect_log_.Log(LogLevel::kWarning,
                      absl::StrCat("failed to start worker process client: ",
                                   failure.message()),
@@ -180,11 +178,11 @@ absl::Time Agent::NextAttemptAfterFailureLocked(const absl::Status& failure) {
   connect_log_.Log(
       LogLevel::kWarning,
       absl::StrCat("failed to start worker process client: parent process ",
-                   parent, " exited (", failure.message(),
+                   parent_death_->parent_pid(), " exited (", failure.message(),
                    "); retrying less and less often"),
       zen::Now());
   retrying_dead_parent_ = true;
-  return zen::Now() + dead_parent_retry_.NextDelay();
+  return zen::Now() + parent_death_->NextRetryDelay();
 }
 
 }  // namespace zen

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
+#include "agent/parent_death.h"
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
@@ -88,6 +89,8 @@ class Agent {
   void AdoptProcessLocked(pid_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // In every child, right after fork (a ForkChildHandler).
   void OnForkChild();
+  // A record of the death of `parent` (0: none) with the client's options.
+  std::shared_ptr<ParentDeath> NewParentDeath(pid_t parent) const;
   // A descendant could not connect: when its parent is gone, reports that
   // once and spaces the next attempts out; returns the next attempt's time.
   absl::Time NextAttemptAfterFailureLocked(const absl::Status& failure)
@@ -111,11 +114,10 @@ class Agent {
   // parent): written only by OnForkChild, while the child has one thread.
   std::atomic<pid_t> self_pid_;
   std::atomic<pid_t> forked_from_{0};
-  // Set when the parent's exit was reported (on_parent_exit called) in this
-  // process, by the Agent or by a client it made.
-  std::atomic<bool> exit_reported_{false};
   LogThrottle connect_log_{options_.client.log_interval};
-  ipc::ReconnectPolicy dead_parent_retry_ ABSL_GUARDED_BY(mu_);
+  // This process's record of its parent's death (made anew in each process
+  // at its first client() call), shared with the client made there.
+  std::shared_ptr<ParentDeath> parent_death_ ABSL_GUARDED_BY(mu_);
   bool retrying_dead_parent_ ABSL_GUARDED_BY(mu_) = false;
   // Last: registered after, and unregistered before, what it touches.
   ForkChildHandler fork_child_{[this] { OnForkChild(); }};

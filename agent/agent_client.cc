@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "agent/agent_client_impl.h"
+#include "agent/in_process_transport.h"
 #include "agent/parent_death.h"
+#include "agent/socket_transport.h"
 #include "base/clock.h"
 
 namespace zen {
@@ -39,26 +41,23 @@ rpc::ChannelOptions AgentClient::Impl::ChannelOptionsFor(
   return channel_options;
 }
 
-AgentClient::Impl::Impl(const ipc::Secret* secret, AgentClientOptions options,
-                        std::unique_ptr<rpc::Channel> channel,
-                        AgentService* local)
-    : secret_(secret),
-      local_(local),
-      options_(std::move(options)),
-      settings_(std::make_shared<const RuntimeSettings>()),
-      dead_parent_retry_(DeadParentRetryPolicy(
-          options_.reconnect_delay, options_.dead_parent_max_retry_delay)) {
-  if (channel == nullptr) return;
-  channel_.store(channel.get());
-  MutexLock lock(&mu_);
-  channels_.push_back(std::move(channel));
-}
+AgentClient::Impl::Impl(AgentClientOptions options,
+                        std::unique_ptr<AgentTransport> transport)
+    : options_(std::move(options)),
+      transport_(std::move(transport)),
+      parent_death_(options_.parent_death != nullptr
+                        ? options_.parent_death
+                        : std::make_shared<ParentDeath>(
+                              options_.parent_pid, options_.reconnect_delay,
+                              options_.dead_parent_max_retry_delay,
+                              options_.on_parent_exit)),
+      settings_(std::make_shared<const RuntimeSettings>()) {}
 
 AgentClient::Impl::~Impl() { Stop(); }
 
 absl::Status AgentClient::Impl::Start() {
   // In process there is nothing to wait on: polls read the service.
-  if (options_.watch_settings && local_ == nullptr) {
+  if (options_.watch_settings && transport_->remote()) {
     {
       MutexLock lock(&mu_);
       watching_settings_ = true;
@@ -79,10 +78,9 @@ void AgentClient::Impl::Stop() {
     stopped_ = true;
     wake_.SignalAll();
   }
-  // Channels first: a poll or flush in flight on the schedule thread then
-  // fails at once (CANCELLED) instead of running out its deadline. Only
-  // the schedule thread adds channels, and it has seen stopped_ or will.
-  for (rpc::Channel* channel : Channels()) channel->Stop();
+  // The transport first: a poll or flush in flight on the schedule thread
+  // then fails at once (CANCELLED) instead of running out its deadline.
+  transport_->Stop();
   threads_.JoinAll();
 }
 
@@ -92,42 +90,33 @@ std::shared_ptr<const RuntimeSettings> AgentClient::Impl::settings() const {
 }
 
 bool AgentClient::Impl::connected() const {
-  if (local_ != nullptr) return true;
   return !parent_exited_.load(std::memory_order_acquire) &&
-         channel_.load(std::memory_order_acquire)->connected();
+         transport_->connected();
 }
 
-bool AgentClient::Impl::parent_alive() const {
-  return options_.parent_pid == 0 || ::getppid() == options_.parent_pid;
-}
+bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
 
 AgentClientStats AgentClient::Impl::stats() const {
   MutexLock lock(&mu_);
-  return stats_;
+  AgentClientStats stats = stats_;
+  const KnownGenerations& applied = seen_.applied();
+  if (applied.config) stats.config_generation = *applied.config;
+  if (applied.firewall_lists) {
+    stats.firewall_lists_generation = *applied.firewall_lists;
+  }
+  return stats;
 }
 
 void AgentClient::Impl::AbandonAfterFork() {
-  for (std::unique_ptr<rpc::Channel>& channel : channels_) {
-    channel.release()->AbandonAfterFork();
-  }
+  // Leaked with this object: see AgentTransport::AbandonAfterFork.
+  transport_.get()->AbandonAfterFork();
   threads_.AbandonAfterFork();
-}
-
-agent::WorkerAgent::Stub AgentClient::Impl::Stub() const {
-  return agent::WorkerAgent::Stub(channel_.load(std::memory_order_acquire));
-}
-
-std::vector<rpc::Channel*> AgentClient::Impl::Channels() const {
-  MutexLock lock(&mu_);
-  std::vector<rpc::Channel*> channels;
-  for (const auto& channel : channels_) channels.push_back(channel.get());
-  return channels;
 }
 
 void AgentClient::Impl::ScheduleLoop() {
   absl::Time next_poll = zen::Now() + InitialPollDelay(options_.polling_jitter);
   absl::Time next_flush = zen::Now() + options_.heartbeat_interval;
-  const bool watch = options_.parent_pid != 0;
+  const bool watch = parent_death_->parent_pid() != 0;
   absl::Time next_check = watch ? zen::Now() + options_.parent_check_interval
                                 : absl::InfiniteFuture();
   bool exit_handled = false;  // This episode's OnParentExited ran.
@@ -149,14 +138,12 @@ void AgentClient::Impl::ScheduleLoop() {
       if (!exit_handled) {
         OnParentExited();
         exit_handled = true;
-        MutexLock lock(&mu_);
-        next_retry = zen::Now() + dead_parent_retry_.NextDelay();
+        next_retry = zen::Now() + parent_death_->NextRetryDelay();
       } else if (TryReconnect()) {
         exit_handled = false;
         next_poll = next_flush = zen::Now();
       } else {
-        MutexLock lock(&mu_);
-        next_retry = zen::Now() + dead_parent_retry_.NextDelay();
+        next_retry = zen::Now() + parent_death_->NextRetryDelay();
       }
       continue;
     }
@@ -202,11 +189,14 @@ void AgentClient::Impl::ScheduleLoop() {
 
 absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
     const ipc::Secret* secret, AgentClientOptions options) {
+  rpc::ChannelOptions channel_options = Impl::ChannelOptionsFor(options);
   absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
-      rpc::Channel::Create(secret, Impl::ChannelOptionsFor(options));
+      rpc::Channel::Create(secret, channel_options);
   if (!channel.ok()) return channel.status();
-  auto impl = std::make_unique<Impl>(secret, std::move(options),
-                                     std::move(*channel), nullptr);
+  auto impl = std::make_unique<Impl>(
+      std::move(options),
+      std::make_unique<SocketAgentTransport>(secret, std::move(channel_options),
+                                             std::move(*channel)));
   absl::Status started = impl->Start();
   if (!started.ok()) return started;
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
@@ -215,8 +205,9 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(
 absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::CreateInProcess(
     AgentService* service, AgentClientOptions options) {
   options.parent_pid = 0;  // The service lives in this process.
-  auto impl =
-      std::make_unique<Impl>(nullptr, std::move(options), nullptr, service);
+  options.parent_death = nullptr;
+  auto impl = std::make_unique<Impl>(
+      std::move(options), std::make_unique<InProcessAgentTransport>(service));
   absl::Status started = impl->Start();
   if (!started.ok()) return started;
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));

@@ -28,6 +28,8 @@
 
 namespace zen {
 
+class ParentDeath;  // agent/parent_death.h
+
 struct AgentClientOptions {
   // Where the parent's AgentServer listens: host:port over TCP, or the
   // socket at unix_path with ipc::Transport::kUnix.
@@ -92,6 +94,11 @@ struct AgentClientOptions {
   // Called once per process, on the client thread, when the parent is found
   // to have exited as above. Must not call back into this client's Stop().
   std::function<void()> on_parent_exit;
+  // What this process knows of its parent's death, when someone else keeps
+  // it too (the Agent, which may notice the death first while connecting):
+  // then its parent pid, retry waits and callback are used, and the three
+  // fields above are not. Null: the client keeps its own.
+  std::shared_ptr<ParentDeath> parent_death;
   // Each kind of warning this client logs goes out at most once per this
   // interval; the next one says how many were suppressed (LogThrottle).
   absl::Duration log_interval = absl::Seconds(10);

@@ -38,7 +38,7 @@ absl::Status AgentClient::Impl::Flush() {
     // Checked before each batch, so that a flush says the parent is gone
     // even with nothing buffered.
     if (parent_exited_.load(std::memory_order_acquire)) {
-      return ParentExitedError();
+      return parent_death_->ExitedError();
     }
     std::vector<CollectorEvent> batch;
     {
@@ -60,7 +60,7 @@ absl::Status AgentClient::Impl::Flush() {
       return encoded;
     }
     absl::StatusOr<agent::SendCollectorEventsResponse> sent =
-        CallSendCollectorEvents(request);
+        transport_->SendCollectorEvents(request, options_.call_timeout);
     if (!sent.ok()) {
       {
         MutexLock lock(&mu_);
@@ -73,9 +73,7 @@ absl::Status AgentClient::Impl::Flush() {
     stats_.events_sent += batch.size();
   }
   // The calls' metrics ride on the flush's schedule (agent/call_metrics.h).
-  if (local_ != nullptr) return absl::OkStatus();
-  return NoteFailure(
-      metrics_reporter_.Report(Channels(), Stub(), options_.call_timeout));
+  return NoteFailure(transport_->ReportMetrics(options_.call_timeout));
 }
 
 void AgentClient::Impl::Requeue(std::vector<CollectorEvent> batch) {
@@ -87,17 +85,6 @@ void AgentClient::Impl::Requeue(std::vector<CollectorEvent> batch) {
     }
     events_.push_front(std::move(*it));
   }
-}
-
-absl::StatusOr<agent::SendCollectorEventsResponse>
-AgentClient::Impl::CallSendCollectorEvents(
-    const agent::SendCollectorEventsRequest& request) {
-  if (local_ == nullptr) {
-    return Stub().SendCollectorEvents(
-        request, rpc::CallOptions::WithTimeout(options_.call_timeout));
-  }
-  local_->SendCollectorEvents(request);
-  return agent::SendCollectorEventsResponse();
 }
 
 }  // namespace zen

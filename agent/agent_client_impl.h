@@ -1,6 +1,10 @@
-// AgentClient::Impl, private to the agent_client target. Its members are
-// defined by purpose in several files:
-//   agent_client.cc           lifecycle, the channel, the schedule thread
+// AgentClient::Impl, private to the agent_client target. Where its calls go
+// is an AgentTransport (agent/agent_transport.h: the parent across a
+// socket, or this process's service); what it knows of the parent's death
+// is a ParentDeath shared with the Agent (agent/parent_death.h); what it
+// has seen of the settings is a SeenGenerations (agent/seen_generations.h).
+// Its members are defined by purpose in several files:
+//   agent_client.cc           lifecycle, the schedule thread
 //   agent_client_settings.cc  settings polls, the watch thread, applying
 //   agent_client_events.cc    event buffering and batched flushes
 //   agent_client_limits.cc    rate limits and attack waves, local fallback
@@ -20,29 +24,27 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "agent/agent_client.h"
-#include "agent/agent_service.h"
+#include "agent/agent_transport.h"
 #include "agent/attack_wave_detector.h"
-#include "agent/call_metrics.h"
 #include "agent/collector_event.h"
+#include "agent/parent_death.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
+#include "agent/seen_generations.h"
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
-#include "ipc/connector.h"
-#include "ipc/secret.h"
-#include "proto/zen/agent/worker_agent.zenrpc.h"
+#include "proto/zen/agent/worker_agent.pb.h"
 #include "rpc/channel.h"
 
 namespace zen {
 
 class AgentClient::Impl {
  public:
-  // Over `channel` to a parent's server, or (channel null) straight to the
-  // `local` service of this process.
-  Impl(const ipc::Secret* secret, AgentClientOptions options,
-       std::unique_ptr<rpc::Channel> channel, AgentService* local);
+  // Calls go through `transport`: to a parent's server, or to the service
+  // of this process.
+  Impl(AgentClientOptions options, std::unique_ptr<AgentTransport> transport);
   ~Impl();
 
   // The options of a channel to the parent's server.
@@ -92,42 +94,18 @@ class AgentClient::Impl {
 
   bool connected() const;
   bool parent_alive() const;
-  AgentClientStats stats() const;
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  AgentClientStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  void AbandonAfterFork();
 
  private:
   // Settings (agent_client_settings.cc).
-  static bool IsDocument(const std::string& raw);
-  // The generations this worker holds, for updated_settings (absent: none
-  // yet).
-  void SetKnownGenerations(agent::UpdatedSettingsRequest* request)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies what a settings answer carries (through the parser the parent
   // uses) and tells the host. One at a time: a poll's and a watch's answers
   // arriving together must not apply out of order.
   absl::Status Apply(const agent::UpdatedSettingsResponse& response)
       ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
 
-  // The four methods, over the socket or in this process. Same requests,
-  // same responses, same parsing on both paths: only the transport
-  // differs. Each is defined beside the code that uses it.
-  absl::StatusOr<agent::UpdatedSettingsResponse> CallUpdatedSettings(
-      const agent::UpdatedSettingsRequest& request);
-  absl::StatusOr<agent::SendCollectorEventsResponse> CallSendCollectorEvents(
-      const agent::SendCollectorEventsRequest& request);
-  absl::StatusOr<agent::CalculateRateLimitsResponse> CallCalculateRateLimits(
-      const agent::CalculateRateLimitsRequest& request);
-  absl::StatusOr<agent::RecordAttackWaveResponse> CallRecordAttackWave(
-      const agent::RecordAttackWaveRequest& request);
-
-  // The current channel. Channels are never freed before the client, so a
-  // caller still holding a replaced (stopped) one gets kCancelled, no crash.
-  agent::WorkerAgent::Stub Stub() const;
-  std::vector<rpc::Channel*> Channels() const ABSL_LOCKS_EXCLUDED(mu_);
-
   // The parent's death (agent_client_parent.cc).
-  absl::Status ParentExitedError() const;
-  bool ParentGone() const;
   // A call failed. Refused or closed (kUnavailable) while the parent is
   // gone: the server went with it. Returns the status the caller reports.
   absl::Status NoteFailure(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
@@ -153,12 +131,10 @@ class AgentClient::Impl {
   // the cap (the reference drops them).
   void Requeue(std::vector<CollectorEvent> batch) ABSL_LOCKS_EXCLUDED(mu_);
 
-  const ipc::Secret* const secret_;  // Not owned; null in process.
-  AgentService* const local_;        // Not owned; null over a socket.
   const AgentClientOptions options_;
-  // Every channel this client made, the current one last; see Stub().
-  std::vector<std::unique_ptr<rpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
-  std::atomic<rpc::Channel*> channel_{nullptr};
+  const std::unique_ptr<AgentTransport> transport_;
+  // The Agent's, or (a client made alone) this client's own.
+  const std::shared_ptr<ParentDeath> parent_death_;
   RateLimiter local_limiter_;
   AttackWaveDetector local_attack_waves_{options_.attack_wave};
   LogThrottle rate_limit_log_{options_.log_interval};
@@ -170,8 +146,7 @@ class AgentClient::Impl {
   std::atomic<bool> parent_exited_{false};
   bool orphan_probed_ = false;  // Schedule thread only.
 
-  Mutex flush_mu_;
-  MetricsReporter metrics_reporter_ ABSL_GUARDED_BY(flush_mu_);
+  Mutex flush_mu_;  // One flush at a time keeps events in order.
   Mutex poll_mu_;
   Mutex apply_mu_;
   mutable Mutex mu_;
@@ -179,14 +154,11 @@ class AgentClient::Impl {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // A watch_settings call is kept outstanding (false: polling instead).
   bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
-  // The generations of the last settings answers, null documents included.
-  std::optional<int64_t> seen_config_ ABSL_GUARDED_BY(mu_);
-  std::optional<int64_t> seen_firewall_lists_ ABSL_GUARDED_BY(mu_);
+  SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
   std::deque<CollectorEvent> events_ ABSL_GUARDED_BY(mu_);
+  // Counts only; the generations in stats() come from seen_.
   AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
-  bool exit_reported_ ABSL_GUARDED_BY(mu_) = false;
-  ipc::ReconnectPolicy dead_parent_retry_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
   ThreadGroup threads_;
 };

@@ -12,7 +12,8 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
     const RouteKey& route, absl::string_view client_ip,
     std::optional<absl::string_view> actor_id) {
   if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalRateLimits(route, client_ip, actor_id, ParentExitedError());
+    return LocalRateLimits(route, client_ip, actor_id,
+                           parent_death_->ExitedError());
   }
   agent::CalculateRateLimitsRequest request;
   request.mutable_route()->set_method(route.method);
@@ -30,7 +31,7 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
     actor->set_last_seen_at(now_ms);
   }
   absl::StatusOr<agent::CalculateRateLimitsResponse> response =
-      CallCalculateRateLimits(request);
+      transport_->CalculateRateLimits(request, options_.rate_limit_timeout);
   RateLimitAnswer answer;
   if (response.ok()) {
     if (response->has_throttled() || response->has_max_requests()) {
@@ -72,14 +73,15 @@ AttackWaveAnswer AgentClient::Impl::RecordAttackWave(
     absl::string_view client_ip, absl::string_view method,
     absl::string_view url) {
   if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalAttackWave(client_ip, method, url, ParentExitedError());
+    return LocalAttackWave(client_ip, method, url,
+                           parent_death_->ExitedError());
   }
   agent::RecordAttackWaveRequest request;
   request.set_client_ip(std::string(client_ip));
   request.set_verb(std::string(method));
   request.set_path(std::string(url));
   absl::StatusOr<agent::RecordAttackWaveResponse> response =
-      CallRecordAttackWave(request);
+      transport_->RecordAttackWave(request, options_.attack_wave_timeout);
   AttackWaveAnswer answer;
   if (response.ok()) {
     if (response->samples_size() > 0) {
@@ -111,30 +113,6 @@ AttackWaveAnswer AgentClient::Impl::LocalAttackWave(absl::string_view client_ip,
   MutexLock lock(&mu_);
   ++stats_.attack_wave_fallbacks;
   return answer;
-}
-
-absl::StatusOr<agent::CalculateRateLimitsResponse>
-AgentClient::Impl::CallCalculateRateLimits(
-    const agent::CalculateRateLimitsRequest& request) {
-  if (local_ == nullptr) {
-    return Stub().CalculateRateLimits(
-        request, rpc::CallOptions::WithTimeout(options_.rate_limit_timeout));
-  }
-  agent::CalculateRateLimitsResponse response;
-  local_->CalculateRateLimits(request, &response);
-  return response;
-}
-
-absl::StatusOr<agent::RecordAttackWaveResponse>
-AgentClient::Impl::CallRecordAttackWave(
-    const agent::RecordAttackWaveRequest& request) {
-  if (local_ == nullptr) {
-    return Stub().RecordAttackWave(
-        request, rpc::CallOptions::WithTimeout(options_.attack_wave_timeout));
-  }
-  agent::RecordAttackWaveResponse response;
-  local_->RecordAttackWave(request, &response);
-  return response;
 }
 
 }  // namespace zen

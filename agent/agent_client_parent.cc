@@ -6,32 +6,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
-#include "agent/parent_death.h"
 #include "base/clock.h"
 #include "base/log.h"
 
 namespace zen {
-
-absl::Status AgentClient::Impl::ParentExitedError() const {
-  return absl::UnavailableError(
-      absl::StrCat("parent process ", options_.parent_pid,
-                   " exited; its agent server cannot be reached"));
-}
-
-bool AgentClient::Impl::ParentGone() const {
-  return options_.parent_pid != 0 && ::getppid() != options_.parent_pid;
-}
 
 absl::Status AgentClient::Impl::NoteFailure(const absl::Status& status) {
   // kCancelled: the channel was stopped under the call because the parent
   // was found gone meanwhile.
   if (absl::IsCancelled(status) &&
       parent_exited_.load(std::memory_order_acquire)) {
-    return ParentExitedError();
+    return parent_death_->ExitedError();
   }
-  if (!absl::IsUnavailable(status) || !ParentGone()) return status;
+  if (!absl::IsUnavailable(status) || !parent_death_->Gone()) return status;
   MarkParentExited();
-  return ParentExitedError();
+  return parent_death_->ExitedError();
 }
 
 void AgentClient::Impl::MarkParentExited() {
@@ -41,17 +30,14 @@ void AgentClient::Impl::MarkParentExited() {
 }
 
 void AgentClient::Impl::CheckParent() {
-  if (!ParentGone()) return;
-  rpc::Channel* channel = channel_.load(std::memory_order_acquire);
-  if (!channel->connected()) {
+  if (!parent_death_->Gone()) return;
+  if (!transport_->connected()) {
     MarkParentExited();
     return;
   }
   if (orphan_probed_) return;
-  absl::StatusOr<agent::PingResponse> pong = Stub().Ping(
-      agent::PingRequest(),
-      rpc::CallOptions::WithTimeout(options_.parent_check_interval));
-  if (pong.ok() || absl::IsCancelled(pong.status())) {
+  const absl::Status pong = transport_->Ping(options_.parent_check_interval);
+  if (pong.ok() || absl::IsCancelled(pong)) {
     orphan_probed_ = true;
     return;
   }
@@ -59,42 +45,26 @@ void AgentClient::Impl::CheckParent() {
 }
 
 void AgentClient::Impl::OnParentExited() {
-  channel_.load(std::memory_order_acquire)->Stop();
+  transport_->Disconnect();
   parent_log_.Log(LogLevel::kWarning,
-                  absl::StrCat(ParentExitedError().message(),
+                  absl::StrCat(parent_death_->ExitedError().message(),
                                "; agent calls fail fast until it can be"),
                   zen::Now());
-  bool report = false;
-  {
-    MutexLock lock(&mu_);
-    dead_parent_retry_ = DeadParentRetryPolicy(
-        options_.reconnect_delay, options_.dead_parent_max_retry_delay);
-    report = !exit_reported_;
-    exit_reported_ = true;
-  }
-  if (report && options_.on_parent_exit) options_.on_parent_exit();
+  parent_death_->RestartRetries();
+  parent_death_->ReportOnce();
 }
 
 bool AgentClient::Impl::TryReconnect() {
-  absl::StatusOr<std::unique_ptr<rpc::Channel>> channel =
-      rpc::Channel::Create(secret_, ChannelOptionsFor(options_));
-  if (!channel.ok()) {
+  const absl::Status reconnected = transport_->Reconnect();
+  if (absl::IsCancelled(reconnected)) return false;  // Stopped meanwhile.
+  if (!reconnected.ok()) {
     parent_log_.Log(
         LogLevel::kWarning,
         absl::StrCat("agent server still unreachable after the parent "
                      "exited: ",
-                     channel.status().message()),
+                     reconnected.message()),
         zen::Now());
     return false;
-  }
-  {
-    MutexLock lock(&mu_);
-    if (stopped_) {
-      (*channel)->Stop();
-      return false;
-    }
-    channel_.store(channel->get(), std::memory_order_release);
-    channels_.push_back(std::move(*channel));
   }
   orphan_probed_ = true;  // Reached after the parent's exit.
   parent_exited_.store(false, std::memory_order_release);

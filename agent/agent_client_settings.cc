@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
+#include "agent/settings_cache.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -31,16 +32,16 @@ absl::Duration WatchRetryDelay(const AgentClientOptions& options) {
 absl::Status AgentClient::Impl::PollSettings() {
   MutexLock polling(&poll_mu_);
   if (parent_exited_.load(std::memory_order_acquire)) {
-    return ParentExitedError();
+    return parent_death_->ExitedError();
   }
   agent::UpdatedSettingsRequest request;
   {
     MutexLock lock(&mu_);
     ++stats_.settings_polls;
-    SetKnownGenerations(&request);
+    seen_.FillPoll(&request);
   }
   absl::StatusOr<agent::UpdatedSettingsResponse> response =
-      CallUpdatedSettings(request);
+      transport_->UpdatedSettings(request, options_.call_timeout);
   if (!response.ok()) return NoteFailure(response.status());
   return Apply(*response);
 }
@@ -57,24 +58,13 @@ void AgentClient::Impl::WatchLoop() {
       }
       if (stopped_) return;
       ++stats_.settings_watches;
-      // The generations last answered, even when a document was null
-      // (which polls ask for again): a watch that asked with an absent
-      // generation would be answered at once, over and over.
-      if (seen_config_) {
-        request.set_known_config_generation(
-            static_cast<int32_t>(*seen_config_));
-      }
-      if (seen_firewall_lists_) {
-        request.set_known_firewall_lists_generation(
-            static_cast<int32_t>(*seen_firewall_lists_));
-      }
+      seen_.FillWatch(&request);
     }
     request.set_wait_ms(
         static_cast<int32_t>(absl::ToInt64Milliseconds(options_.watch_wait)));
     absl::StatusOr<agent::UpdatedSettingsResponse> response =
-        Stub().WatchSettings(
-            request, rpc::CallOptions::WithTimeout(options_.watch_wait +
-                                                   options_.call_timeout));
+        transport_->WatchSettings(request,
+                                  options_.watch_wait + options_.call_timeout);
     if (response.ok()) {
       {
         // Answered, so parked (or the settings had changed): the watch
@@ -122,33 +112,12 @@ void AgentClient::Impl::WatchLoop() {
   }
 }
 
-bool AgentClient::Impl::IsDocument(const std::string& raw) {
-  return !raw.empty() && raw != "null";
-}
-
-void AgentClient::Impl::SetKnownGenerations(
-    agent::UpdatedSettingsRequest* request) {
-  if (stats_.config_generation) {
-    request->set_known_config_generation(
-        static_cast<int32_t>(*stats_.config_generation));
-  }
-  if (stats_.firewall_lists_generation) {
-    request->set_known_firewall_lists_generation(
-        static_cast<int32_t>(*stats_.firewall_lists_generation));
-  }
-}
-
 absl::Status AgentClient::Impl::Apply(
     const agent::UpdatedSettingsResponse& response) {
   MutexLock applying(&apply_mu_);
   {
     MutexLock lock(&mu_);
-    if (response.has_config_generation()) {
-      seen_config_ = response.config_generation();
-    }
-    if (response.has_firewall_lists_generation()) {
-      seen_firewall_lists_ = response.firewall_lists_generation();
-    }
+    seen_.NoteAnswer(response);
   }
   std::shared_ptr<const RuntimeSettings> current = settings();
   auto updated = std::make_shared<RuntimeSettings>(*current);
@@ -157,7 +126,8 @@ absl::Status AgentClient::Impl::Apply(
   std::optional<int64_t> config_generation, lists_generation;
   // A null (or absent) document does not advance the known generation (as
   // in the reference; docs/architecture.md): the next poll asks again.
-  if (response.has_config_generation() && IsDocument(response.config())) {
+  if (response.has_config_generation() &&
+      IsSettingsDocument(response.config())) {
     status = updated->ApplyConfig(response.config());
     if (status.ok()) {
       config_generation = response.config_generation();
@@ -165,7 +135,7 @@ absl::Status AgentClient::Impl::Apply(
     }
   }
   if (response.has_firewall_lists_generation() &&
-      IsDocument(response.firewall_lists())) {
+      IsSettingsDocument(response.firewall_lists())) {
     absl::Status lists = updated->ApplyFirewallLists(response.firewall_lists());
     if (lists.ok()) {
       lists_generation = response.firewall_lists_generation();
@@ -179,36 +149,11 @@ absl::Status AgentClient::Impl::Apply(
   {
     MutexLock lock(&mu_);
     settings_ = applied;
-    if (config_generation) stats_.config_generation = config_generation;
-    if (lists_generation) stats_.firewall_lists_generation = lists_generation;
+    seen_.NoteApplied(config_generation, lists_generation);
     ++stats_.settings_applied;
   }
   if (options_.on_settings) options_.on_settings(applied);
   return status;
-}
-
-absl::StatusOr<agent::UpdatedSettingsResponse>
-AgentClient::Impl::CallUpdatedSettings(
-    const agent::UpdatedSettingsRequest& request) {
-  if (local_ == nullptr) {
-    return Stub().UpdatedSettings(
-        request, rpc::CallOptions::WithTimeout(options_.call_timeout));
-  }
-  agent::UpdatedSettingsResponse response;
-  const SettingsChanges changes = local_->UpdatedSettings(request);
-  PutChangedGenerations(changes, &response);
-  // What the server splices into the frame: the cached bytes, `null` for
-  // none.
-  const auto text = [](const std::shared_ptr<const std::string>& raw) {
-    return raw != nullptr ? *raw : std::string("null");
-  };
-  if (changes.config_changed) {
-    response.set_config(text(changes.snapshot.config));
-  }
-  if (changes.firewall_lists_changed) {
-    response.set_firewall_lists(text(changes.snapshot.firewall_lists));
-  }
-  return response;
 }
 
 }  // namespace zen

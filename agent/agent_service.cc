@@ -20,7 +20,9 @@ namespace {
 // so the frame stays as compact as the reference's; inside, the bytes are
 // kept as received.
 std::string NormalizeNone(std::string json) {
-  if (absl::StripAsciiWhitespace(json).empty()) return "null";
+  if (absl::StripAsciiWhitespace(json).empty()) {
+    return std::string(kNoSettingsDocument);
+  }
   // JSON's whitespace only: a vertical tab or form feed is not JSON, and
   // must reach the parser to be refused there.
   const auto blank = [](char c) {

@@ -47,6 +47,18 @@ KnownGenerations KnownGenerationsOf(const Request& request) {
   }
   return known;
 }
+// The inverse, for a worker's request: each generation it holds, none left
+// absent.
+template <typename Request>
+void PutKnownGenerations(const KnownGenerations& known, Request* request) {
+  if (known.config) {
+    request->set_known_config_generation(static_cast<int32_t>(*known.config));
+  }
+  if (known.firewall_lists) {
+    request->set_known_firewall_lists_generation(
+        static_cast<int32_t>(*known.firewall_lists));
+  }
+}
 
 // Sets in `response` the generation of each document `changes` marks
 // changed (updated_settings and watch_settings answer alike).

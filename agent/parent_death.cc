@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace zen {
 
@@ -25,6 +28,41 @@ ipc::ReconnectPolicy DeadParentRetryPolicy(absl::Duration initial,
   ipc::ReconnectPolicy policy(options);
   (void)policy.NextDelay();  // Its immediate first retry: not after a death.
   return policy;
+}
+
+ParentDeath::ParentDeath(pid_t parent_pid, absl::Duration retry_initial,
+                         absl::Duration retry_max,
+                         std::function<void()> on_exit)
+    : parent_pid_(parent_pid),
+      retry_initial_(retry_initial),
+      retry_max_(retry_max),
+      on_exit_(std::move(on_exit)),
+      retry_(DeadParentRetryPolicy(retry_initial, retry_max)) {}
+
+bool ParentDeath::Gone() const {
+  return parent_pid_ != 0 && ::getppid() != parent_pid_;
+}
+
+absl::Status ParentDeath::ExitedError() const {
+  return absl::UnavailableError(
+      absl::StrCat("parent process ", parent_pid_,
+                   " exited; its agent server cannot be reached"));
+}
+
+bool ParentDeath::ReportOnce() {
+  if (reported_.exchange(true, std::memory_order_acq_rel)) return false;
+  if (on_exit_) on_exit_();
+  return true;
+}
+
+absl::Duration ParentDeath::NextRetryDelay() {
+  MutexLock lock(&mu_);
+  return retry_.NextDelay();
+}
+
+void ParentDeath::RestartRetries() {
+  MutexLock lock(&mu_);
+  retry_ = DeadParentRetryPolicy(retry_initial_, retry_max_);
 }
 
 }  // namespace zen

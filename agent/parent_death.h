@@ -1,10 +1,18 @@
-// Arming the parent-death signal in a freshly forked child.
+// The parent's death, as one process sees it: the signal a freshly forked
+// child can arm, and ParentDeath, the one record of what the process knows.
 #ifndef ZEN_AGENT_PARENT_DEATH_H_
 #define ZEN_AGENT_PARENT_DEATH_H_
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "base/fork_guard.h"
+#include "base/mutex.h"
 #include "ipc/connector.h"
 
 namespace zen {
@@ -27,6 +35,51 @@ void ArmParentDeathSignal(pid_t forked_from, int signal);
 // do not retry in lockstep. Make one per process (after the fork).
 ipc::ReconnectPolicy DeadParentRetryPolicy(absl::Duration initial,
                                            absl::Duration max);
+
+// What one process knows of its parent's death, kept in one place for the
+// Agent and the AgentClient it makes there: whether the exit was reported
+// (the host's callback runs once per process, whoever notices first), and
+// when to try the parent's server again (DeadParentRetryPolicy). Make one
+// per process, after the fork.
+//
+// Thread-safe (its lock is fork-guarded).
+class ParentDeath {
+ public:
+  // `parent_pid`: the process that forked this one; 0 for none (the
+  // parent itself, or a client that does not watch), and then Gone() is
+  // always false. `on_exit` may be empty.
+  ParentDeath(pid_t parent_pid, absl::Duration retry_initial,
+              absl::Duration retry_max, std::function<void()> on_exit);
+  ParentDeath(const ParentDeath&) = delete;
+  ParentDeath& operator=(const ParentDeath&) = delete;
+
+  pid_t parent_pid() const { return parent_pid_; }
+  // Whether the parent has exited: one getppid() call.
+  bool Gone() const;
+  // kUnavailable, naming the parent: what a call says once it is gone.
+  absl::Status ExitedError() const;
+  // Runs `on_exit` the first time only, on the calling thread; returns
+  // whether this call ran it. Must not be called with a lock the callback
+  // could need (the host's callback may fork).
+  bool ReportOnce();
+
+  // The wait before the next try to reach a server while the parent is
+  // gone: from retry_initial, doubling up to retry_max, each spread over
+  // +-25% (seeded per process, so orphaned siblings do not retry in step).
+  absl::Duration NextRetryDelay() ABSL_LOCKS_EXCLUDED(mu_);
+  // A new episode (the server was reached, then lost): waits start over.
+  void RestartRetries() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  const pid_t parent_pid_;
+  const absl::Duration retry_initial_;
+  const absl::Duration retry_max_;
+  const std::function<void()> on_exit_;
+  std::atomic<bool> reported_{false};
+  Mutex mu_;
+  ipc::ReconnectPolicy retry_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
+};
 
 }  // namespace zen
 

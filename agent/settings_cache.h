@@ -25,9 +25,18 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "base/mutex.h"
 
 namespace zen {
+
+// The text of no document: what the parent sends for a document it does not
+// hold (and what blank text is stored as). A worker reads it, or empty
+// text, as "no document": nothing to apply, its known generation unchanged.
+inline constexpr absl::string_view kNoSettingsDocument = "null";
+inline bool IsSettingsDocument(absl::string_view text) {
+  return !text.empty() && text != kNoSettingsDocument;
+}
 
 // One consistent view of both documents. Shares (does not copy) the text;
 // the strings stay alive and unchanged as long as the snapshot does.

@@ -172,10 +172,10 @@ void Listener::AcceptLoop() {
         refused = ++refused_no_thread_;
       }
       owned.reset();  // Closed: the peer sees EOF without a challenge.
-      if ((refused & (refused - 1)) == 0) {  // 1, 2, 4, ...: no log flood.
-        LogWarning("listener: connection refused (", refused,
-                   " so far): ", spawned.message());
-      }
+      no_thread_log_.Log(LogLevel::kWarning,
+                         absl::StrCat("listener: connection refused (", refused,
+                                      " so far): ", spawned.message()),
+                         zen::Now());
     }
   }
 }

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/fork_guard.h"
+#include "base/log_throttle.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
 #include "ipc/options.h"
@@ -67,6 +68,9 @@ struct ListenerOptions {
   size_t max_pending_handshakes = 64;
   // Authenticated connections alive at once; more are closed at once.
   size_t max_connections = 1024;
+  // Warnings of one kind (a connection refused for want of a thread) go
+  // out at most once per interval; the next one says how many were not.
+  absl::Duration log_interval = absl::Seconds(10);
   StreamOptions stream;
 };
 
@@ -232,6 +236,7 @@ class Listener {
   absl::flat_hash_map<int, Handshake> handshaking_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<SocketStream>> connections_ ABSL_GUARDED_BY(mu_);
   uint64_t refused_no_thread_ ABSL_GUARDED_BY(mu_) = 0;
+  LogThrottle no_thread_log_{options_.log_interval};
   ForkGuardRegistration fork_guard_{&mu_};
   // After the fields it closes, so it is unregistered before they go.
   // It runs at the fork, while the fork guard's thread (the only one in the

@@ -340,10 +340,11 @@ bool Server::Connection::RelieveLocked() {
   if (!started.ok()) {
     counters.reliefs_refused.fetch_add(1, std::memory_order_relaxed);
     const uint64_t failed = counters.thread_start_failures.fetch_add(1) + 1;
-    if ((failed & (failed - 1)) == 0) {  // 1, 2, 4, ...: no log flood.
-      LogWarning("RPC server: slow handler left inline (", failed,
-                 " times so far): ", started.message());
-    }
+    server_->relief_warnings_.Log(
+        LogLevel::kWarning,
+        absl::StrCat("RPC server: slow handler left inline (", failed,
+                     " times so far): ", started.message()),
+        zen::Now());
     return false;
   }
   counters.relieved_running.fetch_add(1);

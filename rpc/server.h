@@ -205,6 +205,7 @@ class Server {
   };
   Counters counters_;
   LogThrottle call_warnings_{options_.log_interval};
+  LogThrottle relief_warnings_{options_.log_interval};
 
   mutable Mutex mu_;
   CondVar supervisor_wake_;
