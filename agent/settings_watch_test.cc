@@ -164,7 +164,7 @@ TEST_F(SettingsWatchTest, WaitingWatchesHoldNoThread) {
   ASSERT_TRUE(WaitForParked(201));
   zen::SleepFor(absl::Milliseconds(50));  // Past the relief budget.
   EXPECT_LE(ThreadCount(), threads + 1);
-  EXPECT_EQ(server_->server_stats().handoffs, 0u);
+  EXPECT_EQ(server_->server_stats().reliefs, 0u);
 }
 
 TEST_F(SettingsWatchTest, StoppingAnswersParkedWatches) {

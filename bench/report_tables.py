@@ -341,7 +341,7 @@ def render(results, micro, info, started, elapsed, reps, load_before,
                         fmt(med(z, "server_cpu_us_per_call")),
                         fmt(med(r, "client_cpu_us_per_call")),
                         fmt(med(z, "client_cpu_us_per_call")),
-                        fmt(med(z, "server_handoffs"), 0)))
+                        fmt(med(z, "server_reliefs"), 0)))
     lines.append("")
 
     lines.append("### Settings pull: `updated_settings` with a cached config")
@@ -359,7 +359,7 @@ def render(results, micro, info, started, elapsed, reps, load_before,
                 "%d KiB" % (size // 1024) if size < 1024 * 1024 else "1 MiB",
                 NAMES[variant], fmt(cpu), fmt(med(runs, "wall_us_per_call")),
                 fmt(med(runs, "bytes_per_s") / 1e6), ratio(cpu, base),
-                fmt(med(runs, "server_handoffs"), 0)))
+                fmt(med(runs, "server_reliefs"), 0)))
     lines.append("")
 
     prop = results["propagation"]

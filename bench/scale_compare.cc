@@ -163,8 +163,8 @@ int Main(int argc, char** argv) {
   for (pid_t pid : pids) failed_children += Reap(pid) ? 0 : 1;
   // Handlers that outran the server's inline budget (their connection's
   // reading then moves to a newly started thread).
-  const int64_t handoffs =
-      server != nullptr ? static_cast<int64_t>(server->stats().handoffs) : 0;
+  const int64_t reliefs =
+      server != nullptr ? static_cast<int64_t>(server->stats().reliefs) : 0;
   if (server != nullptr) server->Stop();
   raw_server.Stop();
 
@@ -197,7 +197,7 @@ int Main(int argc, char** argv) {
            static_cast<double>(rss_peak - rss_before) / children)
       .Add("threads_before", threads_before)
       .Add("threads_peak", threads_peak)
-      .Add("server_handoffs", handoffs)
+      .Add("server_reliefs", reliefs)
       .Print();
   return 0;
 }

@@ -256,9 +256,9 @@ int Main(int argc, char** argv) {
   const bool ok = Reap(pid);
   // Handlers that outran the server's inline budget (2 ms) and had their
   // connection's reading moved to a new thread.
-  const uint64_t handoffs = agent_server != nullptr
-                                ? agent_server->server_stats().handoffs
-                                : server->stats().handoffs;
+  const uint64_t reliefs = agent_server != nullptr
+                               ? agent_server->server_stats().reliefs
+                               : server->stats().reliefs;
   if (agent_server != nullptr) agent_server->Stop();
   if (server != nullptr) server->Stop();
   if (!ok) return 1;
@@ -272,7 +272,7 @@ int Main(int argc, char** argv) {
       .Add("server_cpu_us_per_call", f.server_cpu_s * 1e6 / f.calls)
       .Add("wall_us_per_call", f.wall_s * 1e6 / f.calls)
       .Add("bytes_per_s", f.response_config_bytes / f.wall_s)
-      .Add("server_handoffs", static_cast<int64_t>(handoffs))
+      .Add("server_reliefs", static_cast<int64_t>(reliefs))
       .Print();
   return 0;
 }

@@ -89,7 +89,7 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
   EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
   EXPECT_FALSE(slow_done.load());  // Answered out of order, before it.
   slow.join();
-  EXPECT_GE(f.server->stats().handoffs, 1u);
+  EXPECT_GE(f.server->stats().reliefs, 1u);
 }
 
 // The supervisor runs with a timer slack of a budget (its ticks may wait
@@ -120,7 +120,7 @@ TEST(RpcTest, ARelievingReaderRunsHandlersWithTheServersTimerSlack) {
   });
   // Once the slow handler is relieved, the next call is read and run by the
   // reader the supervisor started.
-  ASSERT_TRUE(testing::Eventually([&] { return server->stats().handoffs >= 1; },
+  ASSERT_TRUE(testing::Eventually([&] { return server->stats().reliefs >= 1; },
                                   absl::Seconds(10)));
   EXPECT_EQ(Json((*channel)->Call("timer_slack", "[]", "{}")), expected);
   slow.join();
@@ -146,7 +146,7 @@ TEST(RpcTest, SlowHandlersBeyondTheThreadCapWaitInsteadOfAddingThreads) {
   for (auto& t : callers) t.join();
   EXPECT_EQ(done.load(), 6);
   const ServerStats stats = f.server->stats();
-  EXPECT_GE(stats.handoffs_refused, 1u);
+  EXPECT_GE(stats.reliefs_refused, 1u);
   EXPECT_GE(zen::Now() - start, absl::Milliseconds(550));
   EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
 }

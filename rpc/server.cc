@@ -502,11 +502,10 @@ ServerStats Server::stats() const {
       counters_.dropped_non_json.load(std::memory_order_relaxed);
   s.rejected_over_limit =
       counters_.rejected_over_limit.load(std::memory_order_relaxed);
-  s.handoffs = counters_.reliefs.load(std::memory_order_relaxed);
+  s.reliefs = counters_.reliefs.load(std::memory_order_relaxed);
   s.warnings_suppressed =
       counters_.warnings_suppressed.load(std::memory_order_relaxed);
-  s.handoffs_refused =
-      counters_.reliefs_refused.load(std::memory_order_relaxed);
+  s.reliefs_refused = counters_.reliefs_refused.load(std::memory_order_relaxed);
   {
     MutexLock lock(&mu_);
     for (const auto& weak : connections_) s.connections += !weak.expired();

@@ -75,12 +75,9 @@ struct ServerStats {
   uint64_t rejected_over_limit = 0;  // Calls refused by the in-flight cap.
   // Reliefs (see inline_handler_budget): times a slow handler's reading
   // moved, and slow handlers left inline (at max_relieved_handlers, or no
-  // thread could be created). "Handoff" is the idea's old name, kept in
-  // these two public fields (and bench/'s "server_handoffs" keys) because
-  // tests, benchmarks and their stored results read them; everything else
-  // says "relief".
-  uint64_t handoffs = 0;
-  uint64_t handoffs_refused = 0;
+  // thread could be created).
+  uint64_t reliefs = 0;
+  uint64_t reliefs_refused = 0;
   uint64_t refused_no_thread = 0;      // Connections closed: no thread for
                                        // their handshake (EAGAIN).
   uint64_t thread_start_failures = 0;  // Threads that could not be created.
@@ -118,7 +115,7 @@ class Server {
   // kResourceExhausted if its supervisor or accept thread cannot be created.
   // Never ends the process for want of a thread: a connection whose
   // handshake gets no thread is closed and counted (refused_no_thread), a
-  // slow handler whose relief gets none stays inline (handoffs_refused).
+  // slow handler whose relief gets none stays inline (reliefs_refused).
   absl::Status Start();
 
   // Stops accepting, marks in-flight calls cancelled and lets them finish

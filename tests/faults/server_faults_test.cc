@@ -110,14 +110,14 @@ TEST(ServerFaultTest, NoThreadForAConnectionOrAReliefIsRefusedNotFatal) {
     if (!slow.ok()) return slow.status();
     ZEN_RETURN_IF_ERROR((*channel)->Call("echo", "[2]", "{}").status());
     const rpc::ServerStats stats = (*server)->stats();
-    if (stats.refused_no_thread != 1 || stats.handoffs_refused < 1 ||
+    if (stats.refused_no_thread != 1 || stats.reliefs_refused < 1 ||
         stats.thread_start_failures < 2 || stats.connections != 1 ||
-        stats.handoffs != 0) {
+        stats.reliefs != 0) {
       return absl::InternalError(absl::StrCat(
           "counters: refused_no_thread ", stats.refused_no_thread,
-          " handoffs_refused ", stats.handoffs_refused,
-          " thread_start_failures ", stats.thread_start_failures,
-          " connections ", stats.connections, " handoffs ", stats.handoffs));
+          " reliefs_refused ", stats.reliefs_refused, " thread_start_failures ",
+          stats.thread_start_failures, " connections ", stats.connections,
+          " reliefs ", stats.reliefs));
     }
 
     ZEN_RETURN_IF_ERROR(testing::LiftThreadLimitInThisChild());
