@@ -21,12 +21,12 @@
 #include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
-#include "ipc/echo_server_test_util.h"
 #include "ipc/listener.h"
 #include "ipc/peer_credentials.h"
 #include "ipc/socket_io.h"
 #include "testing/deadline.h"
 #include "testing/descriptors.h"
+#include "testing/echo_server.h"
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
 

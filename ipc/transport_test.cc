@@ -18,12 +18,12 @@
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/connector.h"
-#include "ipc/echo_server_test_util.h"
 #include "ipc/handshake.h"
 #include "ipc/listener.h"
 #include "ipc/socket_io.h"
 #include "testing/deadline.h"
 #include "testing/descriptors.h"
+#include "testing/echo_server.h"
 #include "testing/forked_child.h"
 #include "testing/test_secret.h"
 

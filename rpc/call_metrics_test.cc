@@ -9,8 +9,8 @@
 #include "rpc/channel.h"
 #include "rpc/server.h"
 #include "testing/deadline.h"
+#include "testing/rpc_fixture.h"
 #include "testing/test_secret.h"
-#include "tools/rpc_cli/builtin_handlers.h"
 
 namespace zen::rpc {
 namespace {
@@ -26,7 +26,7 @@ TEST(CallMetricsTest, ServerAndChannelCountEveryCallByMethodAndCode) {
   const ipc::Secret secret = testing::TestSecret();
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(&secret);
   ASSERT_TRUE(server.ok()) << server.status();
-  rpc_cli::RegisterBuiltinHandlers(server->get());
+  testing::RegisterBuiltinHandlers(server->get());
   ASSERT_TRUE((*server)->Start().ok());
   ChannelOptions options;
   options.connector.port = (*server)->port();

@@ -15,13 +15,12 @@
 #include "ipc/connector.h"
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
-#include "rpc/rpc_test_fixture.h"
 #include "rpc/server.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
+#include "testing/rpc_fixture.h"
 #include "testing/sanitizers.h"
 #include "testing/test_secret.h"
-#include "tools/rpc_cli/builtin_handlers.h"
 
 namespace zen::rpc {
 namespace {
@@ -154,7 +153,7 @@ ForkedChild StartServerChild(uint16_t port, int ready_fd) {
     options.listener.port = port;
     auto server = Server::Create(&secret, options);
     if (!server.ok()) return server.status();
-    rpc_cli::RegisterBuiltinHandlers(server->get());
+    testing::RegisterBuiltinHandlers(server->get());
     if (absl::Status s = (*server)->Start(); !s.ok()) return s;
     const uint16_t bound = (*server)->port();
     if (::write(ready_fd, &bound, sizeof(bound)) != sizeof(bound)) {

@@ -16,13 +16,12 @@
 #include "ipc/connector.h"
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
-#include "rpc/rpc_test_fixture.h"
 #include "rpc/server.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
+#include "testing/rpc_fixture.h"
 #include "testing/sanitizers.h"
 #include "testing/test_secret.h"
-#include "tools/rpc_cli/builtin_handlers.h"
 
 namespace zen::rpc {
 namespace {
@@ -102,7 +101,7 @@ TEST(RpcTest, ARelievingReaderRunsHandlersWithTheServersTimerSlack) {
   auto created = Server::Create(&secret, options);
   ASSERT_TRUE(created.ok());
   std::unique_ptr<Server> server = std::move(*created);
-  rpc_cli::RegisterBuiltinHandlers(server.get());
+  testing::RegisterBuiltinHandlers(server.get());
   server->RegisterHandler("timer_slack", [](ServerCall& call) {
     call.Respond(absl::StrCat(absl::ToInt64Nanoseconds(ThreadTimerSlack())));
     return absl::OkStatus();

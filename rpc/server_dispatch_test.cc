@@ -11,8 +11,8 @@
 #include "gtest/gtest.h"
 #include "rpc/server.h"
 #include "testing/in_memory_stream.h"
+#include "testing/rpc_fixture.h"
 #include "testing/test_secret.h"
-#include "tools/rpc_cli/builtin_handlers.h"
 
 namespace zen::rpc {
 namespace {
@@ -22,7 +22,7 @@ class DispatchTest : public ::testing::Test {
   void SetUp() override {
     secret_ = testing::TestSecret();
     server_ = *Server::Create(&secret_);
-    rpc_cli::RegisterBuiltinHandlers(server_.get());
+    testing::RegisterBuiltinHandlers(server_.get());
     // Answers `{"n":<kwargs>,"big":"xx..."}` in five parts, two borrowed.
     server_->RegisterHandler("parts", [this](ServerCall& call) {
       const absl::string_view parts[] = {"{\"n\":", call.kwargs(),

@@ -1,4 +1,4 @@
-#include "ipc/echo_server_test_util.h"
+#include "testing/echo_server.h"
 
 #include <cstdlib>
 #include <utility>

@@ -1,6 +1,6 @@
 // A listener that echoes frames, for the transport tests.
-#ifndef ZEN_IPC_ECHO_SERVER_TEST_UTIL_H_
-#define ZEN_IPC_ECHO_SERVER_TEST_UTIL_H_
+#ifndef ZEN_TESTING_ECHO_SERVER_H_
+#define ZEN_TESTING_ECHO_SERVER_H_
 
 #include <atomic>
 #include <memory>
@@ -34,4 +34,4 @@ absl::Status EchoRoundTrip(ipc::SocketStream& stream, const std::string& body);
 
 }  // namespace zen::testing
 
-#endif  // ZEN_IPC_ECHO_SERVER_TEST_UTIL_H_
+#endif  // ZEN_TESTING_ECHO_SERVER_H_
