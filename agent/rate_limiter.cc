@@ -251,8 +251,17 @@ RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
   const int64_t now_ns = absl::ToUnixNanos(now);
   if (zone_ != nullptr) {
     ZoneCount count;
-    switch (
-        zone_->Count(key, length_ns, result->max_requests, now_ns, &count)) {
+    ZoneOutcome outcome = ZoneOutcome::kBusy;
+    if (now_ns >= zone_busy_until_ns_.load(std::memory_order_relaxed)) {
+      outcome =
+          zone_->Count(key, length_ns, result->max_requests, now_ns, &count);
+      if (outcome == ZoneOutcome::kBusy) {
+        zone_busy_until_ns_.store(
+            now_ns + absl::ToInt64Nanoseconds(kZoneBusyRetryInterval),
+            std::memory_order_relaxed);
+      }
+    }
+    switch (outcome) {
       case ZoneOutcome::kCounted:
         result->throttled = count.throttled;
         result->current_requests = count.current_requests;

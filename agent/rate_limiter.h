@@ -129,7 +129,8 @@ enum class RateLimitPath {
   // Nothing counted (only with ZoneFallback::kReport): the endpoint's limit
   // is above what a zone window remembers (max_requests_per_window) ...
   kZoneUnsupported,
-  // ... or the zone's lock was not free within its lock_timeout.
+  // ... or the zone's lock was not free within its lock_timeout (or was
+  // not, less than kZoneBusyRetryInterval ago).
   kZoneBusy,
 };
 
@@ -219,6 +220,11 @@ class RateLimiter {
   }
 
   static constexpr absl::Duration kZoneBusyWarningInterval = absl::Seconds(10);
+  // After the zone was busy, this limiter's checks treat it as busy without
+  // waiting for its lock until this long has passed (by the checks' `now`):
+  // a lock held for good (a stopped or hostile process) costs each process
+  // one lock_timeout per interval, not one per check.
+  static constexpr absl::Duration kZoneBusyRetryInterval = absl::Seconds(1);
 
  private:
   class Windows;  // the LRU map of windows
@@ -236,6 +242,8 @@ class RateLimiter {
   std::unique_ptr<Windows> windows_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> zone_unsupported_{0};
   std::atomic<uint64_t> zone_busy_{0};
+  // Unix nanoseconds before which the zone counts as busy without a wait.
+  std::atomic<int64_t> zone_busy_until_ns_{INT64_MIN};
   LogThrottle zone_busy_log_{kZoneBusyWarningInterval};
 };
 

@@ -122,11 +122,18 @@ TEST_F(RateLimiterZoneTest, BusyZoneIsReportedOrCountedInProcess) {
   EXPECT_FALSE(result.throttled);
   EXPECT_EQ(result.current_requests, 1);
   EXPECT_EQ(parent_->zone_busy_checks(), 1u);
-  // Free again: the zone's window, as it was.
+  // Free again, but a limiter that found it busy does not try it (no wait
+  // of lock_timeout per check) until its retry interval (1 s) has passed;
+  // then it finds its window as it was.
   __atomic_store_n(lock_word(), 0, __ATOMIC_RELEASE);
-  ASSERT_EQ(Decide(*worker_, ZoneFallback::kReport, At(3), &result),
+  EXPECT_EQ(Decide(*worker_, ZoneFallback::kReport, At(999), &result),
+            RateLimitPath::kZoneBusy);
+  ASSERT_EQ(Decide(*worker_, ZoneFallback::kReport, At(1001), &result),
             RateLimitPath::kZone);
   EXPECT_EQ(result.current_requests, 2);
+  ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(1002), &result),
+            RateLimitPath::kZone);
+  EXPECT_EQ(result.current_requests, 3);
 }
 
 TEST(RateLimitPathTest, Names) {
