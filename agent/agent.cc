@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<RateLimitZone>> CreateRateLimitZone(
   RateLimitZoneOptions zone_options;
   zone_options.bytes = options.bytes;
   zone_options.max_requests_per_window = options.max_requests_per_window;
+  zone_options.lock_timeout = options.lock_timeout;
   absl::StatusOr<std::unique_ptr<RateLimitZone>> zone =
       RateLimitZone::Create(zone_options);
   if (absl::IsInvalidArgument(zone.status())) return zone.status();

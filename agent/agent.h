@@ -35,6 +35,10 @@ struct AgentRateLimitZoneOptions {
   // zone; an endpoint with a higher maxRequests is decided by the parent.
   size_t max_requests_per_window =
       RateLimitZoneOptions().max_requests_per_window;
+  // Longest a check waits for a process holding the zone's lock; past it,
+  // a worker asks the parent and the parent counts in its own windows
+  // (RateLimiter, ZoneFallback).
+  absl::Duration lock_timeout = RateLimitZoneOptions().lock_timeout;
 };
 
 struct AgentOptions {

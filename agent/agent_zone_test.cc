@@ -113,7 +113,11 @@ class MixedFleetTest : public ::testing::TestWithParam<int> {
 
   // Runs the fleet against a fresh Agent; returns after every child ended.
   void RunFleet(int limit) {
-    auto agent = Agent::Create(FastAgentOptions());
+    AgentOptions options = FastAgentOptions();
+    // Exactly `limit` holds while the zone is never busy: a lock holder
+    // descheduled for 100 ms is possible on a loaded machine, for 10 s not.
+    options.rate_limit_zone.lock_timeout = absl::Seconds(10);
+    auto agent = Agent::Create(options);
     ASSERT_TRUE(agent.ok()) << agent.status();
     RateLimitZone* zone = (*agent)->rate_limit_zone();
     ASSERT_NE(zone, nullptr);

@@ -235,6 +235,7 @@ void ReadTop(ObjectReader& r, AgentOptions* o) {
     int64_t requests = static_cast<int64_t>(zone.max_requests_per_window);
     n.Integer("max_requests_per_window", 1, int64_t{1} << 20, &requests);
     zone.max_requests_per_window = static_cast<size_t>(requests);
+    n.DurationMs("lock_timeout_ms", &zone.lock_timeout);
   });
   r.Object("attack_wave",
            [o](ObjectReader& n) { ReadAttackWave(n, &o->server.attack_wave); });

@@ -77,11 +77,13 @@ TEST(OptionsJsonTest, ReadsTheRateLimitZone) {
             RateLimitZoneOptions().max_requests_per_window);
   absl::StatusOr<AgentOptions> options = ParseAgentOptions(R"({
     "rate_limit_zone": {"enabled": false, "bytes": 1048576,
-                        "max_requests_per_window": 1000}})");
+                        "max_requests_per_window": 1000,
+                        "lock_timeout_ms": 250}})");
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_FALSE(options->rate_limit_zone.enabled);
   EXPECT_EQ(options->rate_limit_zone.bytes, size_t{1} << 20);
   EXPECT_EQ(options->rate_limit_zone.max_requests_per_window, 1000u);
+  EXPECT_EQ(options->rate_limit_zone.lock_timeout, absl::Milliseconds(250));
   // Turned off by size too.
   options = ParseAgentOptions(R"({"rate_limit_zone": {"bytes": 0}})");
   ASSERT_TRUE(options.ok()) << options.status();
