@@ -1,6 +1,7 @@
 #include "agent/rate_limiter.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -252,13 +253,19 @@ RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
   if (zone_ != nullptr) {
     ZoneCount count;
     ZoneOutcome outcome = ZoneOutcome::kBusy;
+    bool waited = false;  // found busy now, not skipped as busy before
     if (now_ns >= zone_busy_until_ns_.load(std::memory_order_relaxed)) {
       outcome =
           zone_->Count(key, length_ns, result->max_requests, now_ns, &count);
       if (outcome == ZoneOutcome::kBusy) {
-        zone_busy_until_ns_.store(
-            now_ns + absl::ToInt64Nanoseconds(kZoneBusyRetryInterval),
-            std::memory_order_relaxed);
+        waited = true;
+        int64_t until;
+        if (__builtin_add_overflow(
+                now_ns, absl::ToInt64Nanoseconds(kZoneBusyRetryInterval),
+                &until)) {
+          until = INT64_MAX;
+        }
+        zone_busy_until_ns_.store(until, std::memory_order_relaxed);
       }
     }
     switch (outcome) {
@@ -277,7 +284,9 @@ RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
       case ZoneOutcome::kBusy:
         zone_busy_.fetch_add(1, std::memory_order_relaxed);
         if (fallback == ZoneFallback::kReport) return RateLimitPath::kZoneBusy;
-        WarnZoneBusy(now);
+        // At most once per retry interval, and throttled further: the
+        // checks that skip the zone meanwhile neither wait nor allocate.
+        if (waited) WarnZoneBusy(now);
         break;
     }
   }
@@ -286,7 +295,8 @@ RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
 }
 
 void RateLimiter::WarnZoneBusy(absl::Time now) {
-  // Text built on every busy check: it has already waited lock_timeout.
+  // Called after a wait of lock_timeout: building the text costs nothing
+  // that matters beside it.
   zone_busy_log_.Log(
       LogLevel::kWarning,
       absl::StrCat("rate-limit zone busy (its lock held past its timeout): "

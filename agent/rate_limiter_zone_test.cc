@@ -1,15 +1,24 @@
 // RateLimiter over a shared-memory zone: what only a zone does (shared
 // windows, the paths taken when the zone cannot decide). Every behaviour
 // that holds for both backends is in rate_limiter_test.cc.
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/rate_limit_zone.h"
 #include "agent/rate_limiter.h"
 #include "agent/zone_lock.h"
+#include "base/log.h"
 #include "gtest/gtest.h"
+#include "testing/forked_child.h"
+#include "testing/sanitizers.h"
 
 namespace zen {
 namespace {
@@ -116,12 +125,25 @@ TEST_F(RateLimiterZoneTest, BusyZoneIsReportedOrCountedInProcess) {
   EXPECT_EQ(Decide(*worker_, ZoneFallback::kReport, At(1), &result),
             RateLimitPath::kZoneBusy);
   EXPECT_EQ(worker_->zone_busy_checks(), 1u);
-  // Degraded mode: the parent counts apart from the zone, from empty.
+  // Degraded mode: the parent counts apart from the zone, from empty, and
+  // says so once for the checks that found the zone busy.
+  std::vector<std::string> warnings;
+  const LogSink previous_sink =
+      SetLogSink([&warnings](LogLevel level, absl::string_view message) {
+        if (level == LogLevel::kWarning) warnings.emplace_back(message);
+      });
   ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(2), &result),
             RateLimitPath::kInProcess);
   EXPECT_FALSE(result.throttled);
   EXPECT_EQ(result.current_requests, 1);
-  EXPECT_EQ(parent_->zone_busy_checks(), 1u);
+  ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(3), &result),
+            RateLimitPath::kInProcess);
+  EXPECT_EQ(result.current_requests, 2);
+  SetLogSink(previous_sink);
+  EXPECT_EQ(parent_->zone_busy_checks(), 2u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("rate-limit zone busy"), std::string::npos)
+      << warnings[0];
   // Free again, but a limiter that found it busy does not try it (no wait
   // of lock_timeout per check) until its retry interval (1 s) has passed;
   // then it finds its window as it was.
@@ -131,9 +153,43 @@ TEST_F(RateLimiterZoneTest, BusyZoneIsReportedOrCountedInProcess) {
   ASSERT_EQ(Decide(*worker_, ZoneFallback::kReport, At(1001), &result),
             RateLimitPath::kZone);
   EXPECT_EQ(result.current_requests, 2);
-  ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(1002), &result),
+  ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(1003), &result),
             RateLimitPath::kZone);
   EXPECT_EQ(result.current_requests, 3);
+}
+
+// In a forked child under seccomp's strict mode, where any system call but
+// read, write, exit and sigreturn kills the process: warm decisions in the
+// zone (the lock free) run to the end.
+TEST_F(RateLimiterZoneTest, WarmZoneDecisionMakesNoSystemCall) {
+  if (testing::UnderSanitizer()) {
+    GTEST_SKIP() << "a sanitizer's runtime makes system calls of its own";
+  }
+  const RuntimeSettings settings = Settings(10);
+  testing::ChildOutcome outcome = testing::RunInChild([&]() -> absl::Status {
+    RateLimitResult result;
+    auto decide = [&](int i) {
+      return worker_->Decide(kLogin, "2001:db8::7", std::nullopt, settings,
+                             At(i), ZoneFallback::kReport, &result);
+    };
+    // Warm: this process's lock id, the thread's key buffer.
+    for (int i = 0; i < 3; ++i) {
+      if (decide(i) != RateLimitPath::kZone) {
+        return absl::InternalError("not decided in the zone");
+      }
+    }
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0) {
+      return absl::InternalError("seccomp strict mode unavailable");
+    }
+    int decided = 0;
+    for (int i = 3; i < 20; ++i) {
+      decided += decide(i) == RateLimitPath::kZone ? 1 : 0;
+    }
+    // exit_group is not allowed in strict mode; exit is.
+    syscall(SYS_exit, decided == 17 && result.throttled ? 0 : 3);
+    return absl::InternalError("unreachable");
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 }
 
 TEST(RateLimitPathTest, Names) {
