@@ -11,13 +11,48 @@
 #include "base/status_macros.h"
 
 namespace zen {
+namespace {
+
+// The zone as `options` ask, or none: disabled, or not mapped (logged; the
+// Agent then works as without one, every rate limit asked of the parent).
+// Options no zone can have (fewer than two windows, a window of no
+// requests) are the caller's error: InvalidArgument.
+absl::StatusOr<std::unique_ptr<RateLimitZone>> CreateRateLimitZone(
+    const AgentRateLimitZoneOptions& options) {
+  if (!options.enabled || options.bytes == 0) {
+    return std::unique_ptr<RateLimitZone>();
+  }
+  RateLimitZoneOptions zone_options;
+  zone_options.bytes = options.bytes;
+  zone_options.max_requests_per_window = options.max_requests_per_window;
+  zone_options.lock_timeout = options.lock_timeout;
+  absl::StatusOr<std::unique_ptr<RateLimitZone>> zone =
+      RateLimitZone::Create(zone_options);
+  if (absl::IsInvalidArgument(zone.status())) return zone.status();
+  if (!zone.ok()) {
+    LogWarning(
+        "running without a shared rate-limit zone (workers ask the "
+        "parent for every rate limit): ",
+        zone.status().message());
+    return std::unique_ptr<RateLimitZone>();
+  }
+  return zone;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   ZEN_ASSIGN_OR_RETURN(ipc::Secret secret, ipc::Secret::Generate());
   std::unique_ptr<Agent> agent(
       new Agent(std::move(options), std::move(secret)));
-  ZEN_ASSIGN_OR_RETURN(
-      std::unique_ptr<AgentServer> server,
-      AgentServer::Create(&agent->secret_, agent->options_.server));
+  // Mapped before the server starts and before the host forks: every
+  // worker inherits it, and the parent's limiter counts in it too.
+  ZEN_ASSIGN_OR_RETURN(agent->zone_,
+                       CreateRateLimitZone(agent->options_.rate_limit_zone));
+  AgentServerOptions server_options = agent->options_.server;
+  server_options.rate_limiter.zone = agent->zone_.get();
+  ZEN_ASSIGN_OR_RETURN(std::unique_ptr<AgentServer> server,
+                       AgentServer::Create(&agent->secret_, server_options));
   ZEN_RETURN_IF_ERROR(server->Start());
   MutexLock lock(&agent->mu_);
   agent->server_host_ = server->host();
@@ -139,6 +174,9 @@ AgentClient* Agent::ClientAfterForkSlow(pid_t pid) {
     options.port = server_port_;
     options.unix_path = server_unix_path_;
     options.parent_pid = forked_from_.load(std::memory_order_relaxed);
+    // A descendant decides rate limits in the zone the parent mapped; the
+    // parent's own client calls the service, whose limiter counts in it.
+    if (local == nullptr) options.rate_limit_zone = zone_.get();
     // Reported once per process, whether the Agent or its client finds the
     // parent gone first.
     options.parent_death = parent_death_;

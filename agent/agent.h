@@ -13,6 +13,7 @@
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
 #include "agent/parent_death.h"
+#include "agent/rate_limit_zone.h"
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
@@ -21,8 +22,30 @@
 
 namespace zen {
 
+// The rate-limit zone (agent/rate_limit_zone.h) an Agent maps in the parent
+// before any fork: its windows are shared by the parent's
+// calculate_rate_limits and every worker, which decide rate limits in it
+// without a round trip. The defaults are RateLimitZoneOptions'.
+struct AgentRateLimitZoneOptions {
+  // Off (or `bytes` 0): every worker asks the parent over RPC.
+  bool enabled = true;
+  // Size of the mapping, fixed for the Agent's life: windows it holds at
+  // once (the least recently used is forgotten past that).
+  size_t bytes = RateLimitZoneOptions().bytes;
+  // Most requests one window remembers: the largest limit decided in the
+  // zone; an endpoint with a higher maxRequests is decided by the parent.
+  size_t max_requests_per_window =
+      RateLimitZoneOptions().max_requests_per_window;
+  // Longest a check waits for a process holding the zone's lock; past it,
+  // a worker asks the parent and the parent counts in its own windows
+  // (RateLimiter, ZoneFallback).
+  absl::Duration lock_timeout = RateLimitZoneOptions().lock_timeout;
+};
+
 struct AgentOptions {
   AgentServerOptions server;
+  // server.rate_limiter.zone is set by the Agent to its own zone.
+  AgentRateLimitZoneOptions rate_limit_zone;
   // transport, host/port and unix_path are filled in from the server (whose
   // transport server.server.listener.transport chooses).
   AgentClientOptions client;
@@ -57,7 +80,11 @@ struct AgentOptions {
 // life of the process (children use their inherited copy).
 class Agent {
  public:
-  // Makes a new secret, creates and starts the server.
+  // Makes a new secret, maps the rate-limit zone, creates and starts the
+  // server. InvalidArgument for zone options no zone can have (bytes that
+  // hold fewer than two windows, max_requests_per_window 0 or above 1<<20);
+  // a zone the kernel refuses to map is only logged (see
+  // rate_limit_zone()).
   static absl::StatusOr<std::unique_ptr<Agent>> Create(
       AgentOptions options = {});
   ~Agent();
@@ -81,6 +108,18 @@ class Agent {
   // in the parent. One getppid() call.
   bool parent_alive() const;
 
+  // The rate-limit zone mapped by the parent in Create(), inherited by every
+  // descendant; nullptr when disabled or when it could not be mapped (then
+  // a warning was logged once and every rate limit goes to the parent).
+  // Owned by the Agent; valid in every process until the Agent is destroyed
+  // there. Thread-safe (see RateLimitZone).
+  RateLimitZone* rate_limit_zone() const { return zone_.get(); }
+
+  // The key workers authenticate with, for a worker that speaks the
+  // protocol on its own rpc::Channel rather than through client(). Every
+  // descendant holds it already (inherited memory). Never log or send it.
+  const ipc::Secret& secret() const { return secret_; }
+
  private:
   Agent(AgentOptions options, ipc::Secret secret);
   AgentClient* ClientAfterForkSlow(pid_t pid) ABSL_LOCKS_EXCLUDED(mu_);
@@ -98,6 +137,8 @@ class Agent {
 
   const AgentOptions options_;
   const ipc::Secret secret_;
+  // Set once in Create(), before the server starts and before any fork.
+  std::unique_ptr<RateLimitZone> zone_;
   std::atomic<pid_t> owner_pid_;  // The process the current state belongs to.
   pid_t parent_pid_;              // The process that created the server.
   Mutex mu_;

@@ -102,6 +102,12 @@ struct AgentClientOptions {
   // Each kind of warning this client logs goes out at most once per this
   // interval; the next one says how many were suppressed (LogThrottle).
   absl::Duration log_interval = absl::Seconds(10);
+  // Not owned. The rate-limit zone the parent mapped before forking this
+  // process (Agent fills it in from Agent::rate_limit_zone(); nullptr when
+  // it has none): rate limits are decided in it with no round trip, and
+  // asked of the parent when it cannot decide (RateLimiter::Decide with
+  // ZoneFallback::kReport). Must outlive the client.
+  RateLimitZone* rate_limit_zone = nullptr;
 };
 
 struct AgentClientStats {

@@ -1,6 +1,7 @@
 #include "agent/rate_limiter.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "agent/bounded_key.h"
 #include "agent/ip_set.h"
 #include "agent/lru_map.h"
+#include "base/log.h"
 
 namespace zen {
 namespace {
@@ -95,6 +97,22 @@ absl::string_view WindowKey(const EndpointSettings& endpoint,
 
 }  // namespace
 
+absl::string_view RateLimitPathName(RateLimitPath path) {
+  switch (path) {
+    case RateLimitPath::kNoLimit:
+      return "no_limit";
+    case RateLimitPath::kZone:
+      return "zone";
+    case RateLimitPath::kInProcess:
+      return "in_process";
+    case RateLimitPath::kZoneUnsupported:
+      return "zone_unsupported";
+    case RateLimitPath::kZoneBusy:
+      return "zone_busy";
+  }
+  return "unknown";
+}
+
 absl::string_view RateLimitDiscriminatorName(RateLimitDiscriminator kind) {
   return kind == RateLimitDiscriminator::kUser ? "user" : "ip";
 }
@@ -175,7 +193,8 @@ class RateLimiter::Windows {
 };
 
 RateLimiter::RateLimiter(RateLimiterOptions options)
-    : windows_(std::make_unique<Windows>(options.max_tracked_windows,
+    : zone_(options.zone),
+      windows_(std::make_unique<Windows>(options.max_tracked_windows,
                                          options.max_tracked_requests)) {}
 
 RateLimiter::~RateLimiter() = default;
@@ -196,16 +215,29 @@ bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
                             std::optional<absl::string_view> actor_id,
                             const RuntimeSettings& settings, absl::Time now,
                             RateLimitResult* result) {
+  return Decide(route, client_ip, actor_id, settings, now,
+                ZoneFallback::kInProcess, result) != RateLimitPath::kNoLimit;
+}
+
+RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
+                                  std::optional<absl::string_view> actor_id,
+                                  const RuntimeSettings& settings,
+                                  absl::Time now, ZoneFallback fallback,
+                                  RateLimitResult* result) {
   const EndpointSettings* endpoint =
       settings.FindEndpoint(route.method, route.path);
-  if (endpoint == nullptr || !endpoint->rate_limiting.enabled) return false;
+  if (endpoint == nullptr || !endpoint->rate_limiting.enabled) {
+    return RateLimitPath::kNoLimit;
+  }
   const bool has_actor = HasActor(actor_id);
   if (has_actor && settings.IsUserExcludedFromRateLimiting(*actor_id)) {
-    return false;
+    return RateLimitPath::kNoLimit;
   }
   // Parsed once, for the bypass list and for the key of an IP's window.
   const std::optional<IpAddress> ip = IpAddress::Parse(client_ip);
-  if (ip.has_value() && settings.config().IsIpBypassed(*ip)) return false;
+  if (ip.has_value() && settings.config().IsIpBypassed(*ip)) {
+    return RateLimitPath::kNoLimit;
+  }
 
   result->discriminator_kind =
       has_actor ? RateLimitDiscriminator::kUser : RateLimitDiscriminator::kIp;
@@ -215,9 +247,65 @@ bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
       WindowKey(*endpoint, result->discriminator_kind,
                 has_actor ? BoundedKeyView(*actor_id, &client_key)
                           : ClientIpKeyView(client_ip, ip, &client_key));
-  CountInWindow(key, absl::ToInt64Nanoseconds(endpoint->rate_limiting.window),
-                absl::ToUnixNanos(now), result);
-  return true;
+  const int64_t length_ns =
+      absl::ToInt64Nanoseconds(endpoint->rate_limiting.window);
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  if (zone_ != nullptr) {
+    ZoneCount count;
+    ZoneOutcome outcome = ZoneOutcome::kBusy;
+    bool waited = false;  // found busy now, not skipped as busy before
+    if (now_ns >= zone_busy_until_ns_.load(std::memory_order_relaxed)) {
+      outcome =
+          zone_->Count(key, length_ns, result->max_requests, now_ns, &count);
+      if (outcome == ZoneOutcome::kBusy) {
+        waited = true;
+        int64_t until;
+        if (__builtin_add_overflow(
+                now_ns, absl::ToInt64Nanoseconds(kZoneBusyRetryInterval),
+                &until)) {
+          until = INT64_MAX;
+        }
+        zone_busy_until_ns_.store(until, std::memory_order_relaxed);
+      }
+    }
+    switch (outcome) {
+      case ZoneOutcome::kCounted:
+        result->throttled = count.throttled;
+        result->current_requests = count.current_requests;
+        result->time_remaining_ms = count.time_remaining_ms;
+        result->time_remaining_seconds = (count.time_remaining_ms + 999) / 1000;
+        return RateLimitPath::kZone;
+      case ZoneOutcome::kUnsupported:
+        zone_unsupported_.fetch_add(1, std::memory_order_relaxed);
+        if (fallback == ZoneFallback::kReport) {
+          return RateLimitPath::kZoneUnsupported;
+        }
+        break;
+      case ZoneOutcome::kBusy:
+        zone_busy_.fetch_add(1, std::memory_order_relaxed);
+        if (fallback == ZoneFallback::kReport) return RateLimitPath::kZoneBusy;
+        // At most once per retry interval, and throttled further: the
+        // checks that skip the zone meanwhile neither wait nor allocate.
+        if (waited) WarnZoneBusy(now);
+        break;
+    }
+  }
+  CountInWindow(key, length_ns, now_ns, result);
+  return RateLimitPath::kInProcess;
+}
+
+void RateLimiter::WarnZoneBusy(absl::Time now) {
+  // Called after a wait of lock_timeout: building the text costs nothing
+  // that matters beside it.
+  zone_busy_log_.Log(
+      LogLevel::kWarning,
+      absl::StrCat("rate-limit zone busy (its lock held past its timeout): "
+                   "counting in this process's own windows until it is "
+                   "free; meanwhile a limit may admit up to twice its "
+                   "maximum (",
+                   zone_busy_.load(std::memory_order_relaxed),
+                   " busy checks so far)"),
+      now);
 }
 
 void RateLimiter::CountInWindow(absl::string_view key, int64_t length_ns,
@@ -247,13 +335,15 @@ void RateLimiter::CountInWindow(absl::string_view key, int64_t length_ns,
 }
 
 size_t RateLimiter::tracked_windows() const {
+  const size_t in_zone = zone_ != nullptr ? zone_->tracked_windows() : 0;
   MutexLock lock(&mu_);
-  return windows_->size();
+  return in_zone + windows_->size();
 }
 
 uint64_t RateLimiter::evicted_windows() const {
+  const uint64_t in_zone = zone_ != nullptr ? zone_->evicted_windows() : 0;
   MutexLock lock(&mu_);
-  return windows_->evicted();
+  return in_zone + windows_->evicted();
 }
 
 }  // namespace zen

@@ -25,9 +25,21 @@
 // key holds at most kMaxKeyBytes of client data (bounded_key.h), a client
 // IP in canonical form; windows whose requests have all expired are also
 // reclaimed as checks go by.
+//
+// Shared windows: with RateLimiterOptions::zone set, the windows are kept
+// in a RateLimitZone (agent/rate_limit_zone.h), memory the parent shares
+// with every worker it forks, under the same key bytes in every process;
+// the parent's limiter (answering calculate_rate_limits) and each worker's
+// count in the same windows, and a worker decides without a round trip.
+// A zone window remembers at most max_requests_per_window requests, and
+// its lock may be held too long (a stopped or hostile process): then the
+// zone cannot decide, and Decide() says so (kZoneUnsupported, kZoneBusy)
+// for a worker to ask the parent instead, while the parent's checks count
+// such requests in its own in-process windows (see ZoneFallback).
 #ifndef ZEN_AGENT_RATE_LIMITER_H_
 #define ZEN_AGENT_RATE_LIMITER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -37,7 +49,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "agent/rate_limit_zone.h"
 #include "agent/runtime_settings.h"
+#include "base/log_throttle.h"
 #include "base/mutex.h"
 
 namespace zen {
@@ -100,6 +114,42 @@ struct RateLimiterOptions {
   // max_tracked_windows * 300 B + max_tracked_requests * 8 B (62 MB by
   // default) whatever clients send.
   size_t max_tracked_requests = size_t{4} << 20;
+  // Not owned; must outlive the limiter. When set, each window is counted
+  // in this zone (shared with the processes forked after it was created)
+  // when it can be; the in-process windows above then hold only what the
+  // zone cannot decide (see ZoneFallback).
+  RateLimitZone* zone = nullptr;
+};
+
+// Which path decided a check (RateLimiter::Decide).
+enum class RateLimitPath {
+  kNoLimit,    // no limit applies; nothing counted, *result untouched
+  kZone,       // counted in the shared zone
+  kInProcess,  // counted in this limiter's own windows
+  // Nothing counted (only with ZoneFallback::kReport): the endpoint's limit
+  // is above what a zone window remembers (max_requests_per_window) ...
+  kZoneUnsupported,
+  // ... or the zone's lock was not free within its lock_timeout (or was
+  // not, less than kZoneBusyRetryInterval ago).
+  kZoneBusy,
+};
+
+// "no_limit", "zone", "in_process", "zone_unsupported", "zone_busy".
+absl::string_view RateLimitPathName(RateLimitPath path);
+
+// What a check does when the zone cannot decide it.
+enum class ZoneFallback {
+  // Count in this limiter's own windows: the parent, whose windows are the
+  // ones every worker asks about such requests. A limit above the zone's
+  // windows is always sent to the parent by every process, so its windows
+  // stay exact. A busy zone is a degraded mode: the parent counts apart
+  // from the workers that still reach the zone, so while it lasts a window
+  // may admit up to its limit once in the zone and once in the parent; a
+  // warning goes to the log at most once per kZoneBusyWarningInterval.
+  kInProcess,
+  // Count nothing and return kZoneUnsupported / kZoneBusy: a worker, which
+  // then asks the parent (calculate_rate_limits) instead.
+  kReport,
 };
 
 // Thread-safe: Check may be called from any number of threads; checks of
@@ -138,10 +188,43 @@ class RateLimiter {
                  const RuntimeSettings& settings, absl::Time now,
                  RateLimitResult* result) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Windows currently tracked, and windows evicted for lack of room since
-  // construction.
+  // CheckInto for a caller that must know which path decided: kNoLimit
+  // where CheckInto returns false; kZone or kInProcess when *result holds
+  // the decision (all but its discriminator, as CheckInto); with
+  // ZoneFallback::kReport, kZoneUnsupported or kZoneBusy when the zone could
+  // not decide and nothing was counted (then only result->max_requests and
+  // discriminator_kind are set). CheckInto and Check are
+  // Decide(..., ZoneFallback::kInProcess, ...). A warm check allocates
+  // nothing, and a zone decision makes no syscall while the zone's lock is
+  // free.
+  RateLimitPath Decide(RouteView route, absl::string_view client_ip,
+                       std::optional<absl::string_view> actor_id,
+                       const RuntimeSettings& settings, absl::Time now,
+                       ZoneFallback fallback, RateLimitResult* result)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Windows currently tracked (the zone's, which every process sharing it
+  // counts, plus this limiter's own), and windows evicted for lack of room
+  // (likewise: the zone's since it was created, this limiter's since
+  // construction).
   size_t tracked_windows() const ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t evicted_windows() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Checks the zone could not decide since construction: limit above its
+  // windows, and lock busy (whatever the fallback).
+  uint64_t zone_unsupported_checks() const {
+    return zone_unsupported_.load(std::memory_order_relaxed);
+  }
+  uint64_t zone_busy_checks() const {
+    return zone_busy_.load(std::memory_order_relaxed);
+  }
+
+  static constexpr absl::Duration kZoneBusyWarningInterval = absl::Seconds(10);
+  // After the zone was busy, this limiter's checks treat it as busy without
+  // waiting for its lock until this long has passed (by the checks' `now`):
+  // a lock held for good (a stopped or hostile process) costs each process
+  // one lock_timeout per interval, not one per check.
+  static constexpr absl::Duration kZoneBusyRetryInterval = absl::Seconds(1);
 
  private:
   class Windows;  // the LRU map of windows
@@ -151,8 +234,17 @@ class RateLimiter {
   void CountInWindow(absl::string_view key, int64_t length_ns, int64_t now_ns,
                      RateLimitResult* result) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Logs (throttled) that a busy zone made this limiter count in-process.
+  void WarnZoneBusy(absl::Time now);
+
+  RateLimitZone* const zone_;
   mutable Mutex mu_;
   std::unique_ptr<Windows> windows_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> zone_unsupported_{0};
+  std::atomic<uint64_t> zone_busy_{0};
+  // Unix nanoseconds before which the zone counts as busy without a wait.
+  std::atomic<int64_t> zone_busy_until_ns_{INT64_MIN};
+  LogThrottle zone_busy_log_{kZoneBusyWarningInterval};
 };
 
 }  // namespace zen

@@ -1,11 +1,13 @@
 #include "agent/rate_limiter.h"
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/rate_limit_zone.h"
 #include "gtest/gtest.h"
 
 namespace zen {
@@ -40,8 +42,73 @@ RuntimeSettings Settings(int max_requests, int window_ms,
 
 const RouteKey kLogin{"POST", "/login"};
 
-TEST(RateLimiterTest, AdmitsExactlyMaxRequestsPerWindow) {
-  RateLimiter limiter;
+// Every behaviour holds whether the windows are the limiter's own or in a
+// shared-memory zone.
+enum class Backend { kInProcess, kZone };
+
+// The smallest zone that holds `windows` windows (sizes step by 8 bytes).
+std::unique_ptr<RateLimitZone> ZoneHolding(size_t windows) {
+  RateLimitZoneOptions options;
+  for (options.bytes = windows * RateLimitZone::WindowBytes(
+                                     options.max_requests_per_window);
+       ; options.bytes += 8) {
+    absl::StatusOr<std::unique_ptr<RateLimitZone>> zone =
+        RateLimitZone::Create(options);
+    if (zone.ok() && (*zone)->capacity_windows() >= windows) {
+      EXPECT_EQ((*zone)->capacity_windows(), windows);
+      return *std::move(zone);
+    }
+  }
+}
+
+class RateLimiterTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  // A limiter over the backend under test. With a zone: a zone of its own,
+  // of the default size, or holding exactly `options.max_tracked_windows`
+  // when the test sets fewer.
+  RateLimiter& NewLimiter(RateLimiterOptions options = RateLimiterOptions()) {
+    if (GetParam() == Backend::kZone) {
+      if (options.max_tracked_windows <
+          RateLimiterOptions().max_tracked_windows) {
+        zones_.push_back(ZoneHolding(options.max_tracked_windows));
+      } else {
+        zones_.push_back(*RateLimitZone::Create(RateLimitZoneOptions()));
+      }
+      options.zone = zones_.back().get();
+    }
+    limiters_.push_back(std::make_unique<RateLimiter>(options));
+    return *limiters_.back();
+  }
+
+  std::vector<std::unique_ptr<RateLimitZone>> zones_;
+  std::vector<std::unique_ptr<RateLimiter>> limiters_;  // before the zones go
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, RateLimiterTest,
+                         ::testing::Values(Backend::kInProcess, Backend::kZone),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kZone ? "Zone"
+                                                               : "InProcess";
+                         });
+
+TEST_P(RateLimiterTest, DecidesOnTheBackendUnderTest) {
+  RateLimiter& limiter = NewLimiter();
+  RuntimeSettings settings = Settings(3, 1000);
+  RateLimitResult result;
+  EXPECT_EQ(limiter.Decide(kLogin, "1.1.1.1", std::nullopt, settings, At(0),
+                           ZoneFallback::kReport, &result),
+            GetParam() == Backend::kZone ? RateLimitPath::kZone
+                                         : RateLimitPath::kInProcess);
+  EXPECT_EQ(result.current_requests, 1);
+  EXPECT_EQ(limiter.Decide({"GET", "/open"}, "1.1.1.1", std::nullopt, settings,
+                           At(0), ZoneFallback::kReport, &result),
+            RateLimitPath::kNoLimit);
+  EXPECT_EQ(limiter.zone_unsupported_checks(), 0u);
+  EXPECT_EQ(limiter.zone_busy_checks(), 0u);
+}
+
+TEST_P(RateLimiterTest, AdmitsExactlyMaxRequestsPerWindow) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(3, 1000);
   for (int i = 1; i <= 3; ++i) {
     std::optional<RateLimitResult> result =
@@ -62,8 +129,8 @@ TEST(RateLimiterTest, AdmitsExactlyMaxRequestsPerWindow) {
   EXPECT_EQ(fourth->discriminator, "1.1.1.1");
 }
 
-TEST(RateLimiterTest, SlotFreesExactlyWhenTheWindowHasPassed) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, SlotFreesExactlyWhenTheWindowHasPassed) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0))
                    ->throttled);
@@ -78,8 +145,8 @@ TEST(RateLimiterTest, SlotFreesExactlyWhenTheWindowHasPassed) {
   EXPECT_EQ(on_time->current_requests, 1);
 }
 
-TEST(RateLimiterTest, WindowSlidesInsteadOfResetting) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, WindowSlidesInsteadOfResetting) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(3, 1000);
   for (int ms : {0, 500, 900}) {
     EXPECT_FALSE(
@@ -96,8 +163,8 @@ TEST(RateLimiterTest, WindowSlidesInsteadOfResetting) {
   EXPECT_EQ(at_1100->time_remaining_ms, 400);  // until 500 + 1000
 }
 
-TEST(RateLimiterTest, AnyWindowHoldsAtMostMaxRequests) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, AnyWindowHoldsAtMostMaxRequests) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(5, 100);
   std::vector<int64_t> admitted;
   for (int64_t ms = 0; ms < 1000; ms += 7) {
@@ -112,8 +179,8 @@ TEST(RateLimiterTest, AnyWindowHoldsAtMostMaxRequests) {
   EXPECT_GE(admitted.size(), 45u);  // about 5 per 100 ms over 1 s
 }
 
-TEST(RateLimiterTest, ThrottledRequestsAreNotCounted) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ThrottledRequestsAreNotCounted) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(2, 1000);
   limiter.Check(kLogin, "ip", std::nullopt, settings, At(0));
   limiter.Check(kLogin, "ip", std::nullopt, settings, At(10));
@@ -127,8 +194,8 @@ TEST(RateLimiterTest, ThrottledRequestsAreNotCounted) {
       limiter.Check(kLogin, "ip", std::nullopt, settings, At(1010))->throttled);
 }
 
-TEST(RateLimiterTest, TimeRemainingRoundsUpToWholeMilliseconds) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, TimeRemainingRoundsUpToWholeMilliseconds) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   limiter.Check(kLogin, "ip", std::nullopt, settings, kStart);
   std::optional<RateLimitResult> result =
@@ -138,8 +205,8 @@ TEST(RateLimiterTest, TimeRemainingRoundsUpToWholeMilliseconds) {
   EXPECT_EQ(result->time_remaining_ms, 1);
 }
 
-TEST(RateLimiterTest, KeepsSeparateWindowsPerClientIp) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, KeepsSeparateWindowsPerClientIp) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   EXPECT_FALSE(limiter.Check(kLogin, "1.1.1.1", std::nullopt, settings, At(0))
                    ->throttled);
@@ -149,8 +216,8 @@ TEST(RateLimiterTest, KeepsSeparateWindowsPerClientIp) {
                   ->throttled);
 }
 
-TEST(RateLimiterTest, ActorIdTakesPrecedenceOverIp) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ActorIdTakesPrecedenceOverIp) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   std::optional<RateLimitResult> first =
       limiter.Check(kLogin, "1.1.1.1", "alice", settings, At(0));
@@ -166,16 +233,16 @@ TEST(RateLimiterTest, ActorIdTakesPrecedenceOverIp) {
                    ->throttled);
 }
 
-TEST(RateLimiterTest, UserAndIpWithTheSameTextAreDifferentWindows) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, UserAndIpWithTheSameTextAreDifferentWindows) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   EXPECT_FALSE(
       limiter.Check(kLogin, "x", std::nullopt, settings, At(0))->throttled);
   EXPECT_FALSE(limiter.Check(kLogin, "y", "x", settings, At(0))->throttled);
 }
 
-TEST(RateLimiterTest, EmptyActorIdCountsAsNoActor) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, EmptyActorIdCountsAsNoActor) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   std::optional<RateLimitResult> result =
       limiter.Check(kLogin, "1.1.1.1", "", settings, At(0));
@@ -183,8 +250,8 @@ TEST(RateLimiterTest, EmptyActorIdCountsAsNoActor) {
   EXPECT_EQ(result->discriminator, "1.1.1.1");
 }
 
-TEST(RateLimiterTest, SpellingsOfOneIpShareAWindow) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, SpellingsOfOneIpShareAWindow) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(2, 1000);
   EXPECT_FALSE(
       limiter.Check(kLogin, "::ffff:1.2.3.4", std::nullopt, settings, At(0))
@@ -208,8 +275,8 @@ TEST(RateLimiterTest, SpellingsOfOneIpShareAWindow) {
   EXPECT_EQ(limiter.tracked_windows(), 2u);
 }
 
-TEST(RateLimiterTest, LongActorIdsAndJunkIpsKeepWindowsOfTheirOwn) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, LongActorIdsAndJunkIpsKeepWindowsOfTheirOwn) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   const std::string a(500, 'a');
   const std::string b = a + "b";  // Same bounded prefix, other digest.
@@ -227,8 +294,9 @@ TEST(RateLimiterTest, LongActorIdsAndJunkIpsKeepWindowsOfTheirOwn) {
       limiter.Check(kLogin, junk, std::nullopt, settings, At(3))->throttled);
 }
 
-TEST(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
-  RateLimiter by_check, by_check_into;
+TEST_P(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
+  RateLimiter& by_check = NewLimiter();
+  RateLimiter& by_check_into = NewLimiter();
   RuntimeSettings settings = Settings(3, 1000);
   for (int i = 0; i < 6; ++i) {
     const std::optional<absl::string_view> actor =
@@ -253,7 +321,7 @@ TEST(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
                                        std::nullopt, settings, At(0), &unused));
 }
 
-TEST(RateLimiterTest, DiscriminatorIsTheActorElseTheIpAsGiven) {
+TEST(RateLimitDiscriminatorTest, IsTheActorElseTheIpAsGiven) {
   std::string out = "previous, longer than the inline capacity";
   AssignRateLimitDiscriminator("::FFFF:1.2.3.4", std::nullopt, &out);
   EXPECT_EQ(out, "::FFFF:1.2.3.4");
@@ -263,8 +331,8 @@ TEST(RateLimiterTest, DiscriminatorIsTheActorElseTheIpAsGiven) {
   EXPECT_EQ(out, "1.2.3.4");
 }
 
-TEST(RateLimiterTest, ExcludedUsersAreNotLimited) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ExcludedUsersAreNotLimited) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   for (int i = 0; i < 5; ++i) {
     EXPECT_FALSE(
@@ -272,8 +340,8 @@ TEST(RateLimiterTest, ExcludedUsersAreNotLimited) {
   }
 }
 
-TEST(RateLimiterTest, GloballyAllowedIpsAreNotLimited) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, GloballyAllowedIpsAreNotLimited) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   for (int i = 0; i < 5; ++i) {
     EXPECT_FALSE(
@@ -285,10 +353,10 @@ TEST(RateLimiterTest, GloballyAllowedIpsAreNotLimited) {
   }
 }
 
-TEST(RateLimiterTest, EndpointAllowedIpsAreLimitedLikeOthers) {
+TEST_P(RateLimiterTest, EndpointAllowedIpsAreLimitedLikeOthers) {
   // An endpoint's allowedIPAddresses say who may use it; the reference
   // counts their requests against its limit like anyone's.
-  RateLimiter limiter;
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   EXPECT_FALSE(limiter.Check(kLogin, "10.9.8.7", std::nullopt, settings, At(0))
                    ->throttled);
@@ -296,8 +364,8 @@ TEST(RateLimiterTest, EndpointAllowedIpsAreLimitedLikeOthers) {
                   ->throttled);
 }
 
-TEST(RateLimiterTest, NoLimitWithoutEnabledMatchingEndpoint) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, NoLimitWithoutEnabledMatchingEndpoint) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(1, 1000);
   EXPECT_FALSE(
       limiter.Check({"GET", "/open"}, "1.1.1.1", std::nullopt, settings, At(0))
@@ -313,8 +381,8 @@ TEST(RateLimiterTest, NoLimitWithoutEnabledMatchingEndpoint) {
           .has_value());
 }
 
-TEST(RateLimiterTest, WildcardMethodEndpointSharesOneWindowAcrossMethods) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, WildcardMethodEndpointSharesOneWindowAcrossMethods) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings =
       Settings(1, 1000, R"(, {"method": "*", "route": "/any",
                     "rateLimiting": {"enabled": true, "maxRequests": 2,
@@ -330,8 +398,8 @@ TEST(RateLimiterTest, WildcardMethodEndpointSharesOneWindowAcrossMethods) {
           ->throttled);
 }
 
-TEST(RateLimiterTest, WildcardEndpointLimitsEveryRouteItMatches) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, WildcardEndpointLimitsEveryRouteItMatches) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings =
       Settings(1, 1000, R"(, {"method": "*", "route": "/api/wild/*",
                     "rateLimiting": {"enabled": true, "maxRequests": 2,
@@ -359,8 +427,8 @@ TEST(RateLimiterTest, WildcardEndpointLimitsEveryRouteItMatches) {
                    .has_value());
 }
 
-TEST(RateLimiterTest, NewLimitsStartFreshWindows) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, NewLimitsStartFreshWindows) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings generous = Settings(10, 1000);
   for (int i = 0; i < 3; ++i) {
     limiter.Check(kLogin, "ip", std::nullopt, generous, At(0));
@@ -391,8 +459,8 @@ TEST(RateLimiterTest, NewLimitsStartFreshWindows) {
             2);
 }
 
-TEST(RateLimiterTest, DisablingAndEnablingWithTheSameLimitsKeepsWindows) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, DisablingAndEnablingWithTheSameLimitsKeepsWindows) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings enabled = Settings(2, 1000);
   limiter.Check(kLogin, "ip", std::nullopt, enabled, At(0));
   RuntimeSettings disabled = Settings(2, 1000, "", "", /*enabled=*/false);
@@ -403,8 +471,8 @@ TEST(RateLimiterTest, DisablingAndEnablingWithTheSameLimitsKeepsWindows) {
             2);
 }
 
-TEST(RateLimiterTest, ZeroMaxRequestsThrottlesEverything) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ZeroMaxRequestsThrottlesEverything) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(0, 1000);
   std::optional<RateLimitResult> result =
       limiter.Check(kLogin, "ip", std::nullopt, settings, At(0));
@@ -413,10 +481,10 @@ TEST(RateLimiterTest, ZeroMaxRequestsThrottlesEverything) {
   EXPECT_EQ(result->time_remaining_ms, 1000);
 }
 
-TEST(RateLimiterTest, EvictsLeastRecentlyUsedWindowAtCapacity) {
+TEST_P(RateLimiterTest, EvictsLeastRecentlyUsedWindowAtCapacity) {
   RateLimiterOptions options;
   options.max_tracked_windows = 2;
-  RateLimiter limiter(options);
+  RateLimiter& limiter = NewLimiter(options);
   RuntimeSettings settings = Settings(1, 1000);
   limiter.Check(kLogin, "a", std::nullopt, settings, At(0));
   limiter.Check(kLogin, "b", std::nullopt, settings, At(0));
@@ -431,8 +499,8 @@ TEST(RateLimiterTest, EvictsLeastRecentlyUsedWindowAtCapacity) {
       limiter.Check(kLogin, "b", std::nullopt, settings, At(3))->throttled);
 }
 
-TEST(RateLimiterTest, ReclaimsWindowsWhoseRequestsExpired) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ReclaimsWindowsWhoseRequestsExpired) {
+  RateLimiter& limiter = NewLimiter();
   RuntimeSettings settings = Settings(5, 100);
   for (int i = 0; i < 50; ++i) {
     limiter.Check(kLogin, absl::StrCat("10.", i), std::nullopt, settings,
@@ -447,8 +515,8 @@ TEST(RateLimiterTest, ReclaimsWindowsWhoseRequestsExpired) {
   EXPECT_EQ(limiter.evicted_windows(), 0u);
 }
 
-TEST(RateLimiterTest, ConcurrentChecksFromEightThreadsAdmitExactlyMax) {
-  RateLimiter limiter;
+TEST_P(RateLimiterTest, ConcurrentChecksFromEightThreadsAdmitExactlyMax) {
+  RateLimiter& limiter = NewLimiter();
   constexpr int kMax = 100;
   RuntimeSettings settings = Settings(kMax, 60000);
   std::atomic<int> admitted{0};

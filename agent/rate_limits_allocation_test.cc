@@ -1,12 +1,16 @@
-// A warm calculate_rate_limits allocates nothing on the parent: it is the
-// call every request of a rate-limited route makes. Counts this thread's
-// operator new calls (replaced below) over calls made after a warm-up.
+// A warm calculate_rate_limits allocates nothing on the parent, nor does a
+// worker's decision in the shared zone: one of them is made for every
+// request of a rate-limited route. Counts this thread's operator new calls
+// (replaced below) over calls made after a warm-up.
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 
 #include "agent/agent_service.h"
+#include "agent/rate_limit_zone.h"
+#include "agent/rate_limiter.h"
 #include "gtest/gtest.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 
@@ -85,6 +89,75 @@ class RateLimitsAllocationTest : public ::testing::Test {
   agent::CalculateRateLimitsRequest request_;
   agent::CalculateRateLimitsResponse response_;
 };
+
+// The parent's service over a zone, and a worker's limiter over the same
+// zone, with a limit the zone's windows hold (and no call reaches).
+constexpr char kZoneConfig[] = R"({"endpoints": [{
+  "method": "POST", "route": "/api/v1/accounts/:id/login",
+  "rateLimiting": {"enabled": true, "maxRequests": 1000,
+                   "windowSizeInMS": 60000}}]})";
+
+std::unique_ptr<RateLimitZone> ZoneFor1000() {
+  RateLimitZoneOptions options;
+  options.bytes = size_t{1} << 20;
+  options.max_requests_per_window = 1000;
+  return *RateLimitZone::Create(options);
+}
+
+AgentServiceOptions WithZone(RateLimitZone* zone) {
+  AgentServiceOptions options;
+  options.rate_limiter.zone = zone;
+  return options;
+}
+
+class ZoneAllocationTest : public RateLimitsAllocationTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(zone_service_.UpdateConfig(kZoneConfig).ok());
+    RateLimitsAllocationTest::SetUp();
+  }
+  std::unique_ptr<RateLimitZone> zone_ = ZoneFor1000();
+  AgentService zone_service_{WithZone(zone_.get())};
+};
+
+TEST_F(ZoneAllocationTest, WarmParentCallInTheZoneAllocatesNothing) {
+  auto call = [&] {
+    response_.Clear();
+    zone_service_.CalculateRateLimits(request_, &response_);
+    ASSERT_TRUE(response_.has_throttled());
+    ASSERT_FALSE(response_.throttled());
+  };
+  for (int i = 0; i < kWarmupCalls; ++i) call();
+  const uint64_t before = t_allocations;
+  for (int i = 0; i < kMeasuredCalls; ++i) call();
+  EXPECT_EQ(t_allocations - before, 0u);
+  EXPECT_EQ(response_.current_requests(), kWarmupCalls + kMeasuredCalls);
+  EXPECT_EQ(zone_service_.rate_limiter().zone_unsupported_checks(), 0u);
+  EXPECT_EQ(zone_->tracked_windows(), 1u);
+}
+
+TEST_F(ZoneAllocationTest, WarmWorkerDecisionInTheZoneAllocatesNothing) {
+  RateLimiterOptions options;
+  options.zone = zone_.get();
+  RateLimiter worker(options);
+  const std::shared_ptr<const RuntimeSettings> settings =
+      zone_service_.settings();
+  RateLimitResult result;
+  auto decide = [&] {
+    return worker.Decide(RouteView("POST", kRoute), kIpv6, kActorId, *settings,
+                         absl::FromUnixSeconds(1700000000),
+                         ZoneFallback::kReport, &result);
+  };
+  for (int i = 0; i < kWarmupCalls; ++i)
+    ASSERT_EQ(decide(), RateLimitPath::kZone);
+  const uint64_t before = t_allocations;
+  for (int i = 0; i < kMeasuredCalls; ++i) {
+    ASSERT_EQ(decide(), RateLimitPath::kZone);
+  }
+  EXPECT_EQ(t_allocations - before, 0u);
+  EXPECT_FALSE(result.throttled);
+  EXPECT_EQ(result.current_requests, kWarmupCalls + kMeasuredCalls);
+}
 
 TEST_F(RateLimitsAllocationTest, WarmIpCallAllocatesNothing) {
   EXPECT_EQ(AllocationsOfWarmCalls(), 0u);

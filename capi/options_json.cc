@@ -226,6 +226,17 @@ void ReadTop(ObjectReader& r, AgentOptions* o) {
     n.Count("max_tracked_requests",
             &o->server.rate_limiter.max_tracked_requests);
   });
+  r.Object("rate_limit_zone", [o](ObjectReader& n) {
+    AgentRateLimitZoneOptions& zone = o->rate_limit_zone;
+    n.Bool("enabled", &zone.enabled);
+    n.Count("bytes", &zone.bytes);
+    // RateLimitZone's bounds; bytes too few for two windows are refused by
+    // zen_agent_create, which knows the window size.
+    int64_t requests = static_cast<int64_t>(zone.max_requests_per_window);
+    n.Integer("max_requests_per_window", 1, int64_t{1} << 20, &requests);
+    zone.max_requests_per_window = static_cast<size_t>(requests);
+    n.DurationMs("lock_timeout_ms", &zone.lock_timeout);
+  });
   r.Object("attack_wave",
            [o](ObjectReader& n) { ReadAttackWave(n, &o->server.attack_wave); });
   r.Object("worker_metrics", [o](ObjectReader& n) {

@@ -68,6 +68,28 @@ TEST(OptionsJsonTest, ReadsEveryLevel) {
   EXPECT_EQ(options->client.attack_wave.max_samples, 2u);
 }
 
+TEST(OptionsJsonTest, ReadsTheRateLimitZone) {
+  absl::StatusOr<AgentOptions> defaults = ParseAgentOptions("{}");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->rate_limit_zone.enabled);
+  EXPECT_EQ(defaults->rate_limit_zone.bytes, RateLimitZoneOptions().bytes);
+  EXPECT_EQ(defaults->rate_limit_zone.max_requests_per_window,
+            RateLimitZoneOptions().max_requests_per_window);
+  absl::StatusOr<AgentOptions> options = ParseAgentOptions(R"({
+    "rate_limit_zone": {"enabled": false, "bytes": 1048576,
+                        "max_requests_per_window": 1000,
+                        "lock_timeout_ms": 250}})");
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_FALSE(options->rate_limit_zone.enabled);
+  EXPECT_EQ(options->rate_limit_zone.bytes, size_t{1} << 20);
+  EXPECT_EQ(options->rate_limit_zone.max_requests_per_window, 1000u);
+  EXPECT_EQ(options->rate_limit_zone.lock_timeout, absl::Milliseconds(250));
+  // Turned off by size too.
+  options = ParseAgentOptions(R"({"rate_limit_zone": {"bytes": 0}})");
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->rate_limit_zone.bytes, 0u);
+}
+
 TEST(OptionsJsonTest, UnknownKeysAreRefusedByName) {
   absl::StatusOr<AgentOptions> options =
       ParseAgentOptions(R"({"prot": 1, "client": {}, "colour": "red"})");
@@ -92,6 +114,14 @@ TEST(OptionsJsonTest, WrongTypesAndRangesNameTheKey) {
       {R"({"collector": {"max_routes": -3}})", "'collector.max_routes'"},
       {R"({"collector": []})", "'collector'"},
       {R"({"exit_with_parent_signal": 0})", "'exit_with_parent_signal'"},
+      {R"({"rate_limit_zone": {"bytes": -1}})", "'rate_limit_zone.bytes'"},
+      {R"({"rate_limit_zone": {"enabled": "no"}})",
+       "'rate_limit_zone.enabled'"},
+      {R"({"rate_limit_zone": {"max_requests_per_window": 0}})",
+       "'rate_limit_zone.max_requests_per_window'"},
+      {R"({"rate_limit_zone": {"max_requests_per_window": 1048577}})",
+       "'rate_limit_zone.max_requests_per_window'"},
+      {R"({"rate_limit_zone": {"size": 1}})", "'rate_limit_zone.size'"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<AgentOptions> options = ParseAgentOptions(c.json);

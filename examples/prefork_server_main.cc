@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,11 @@ ABSL_FLAG(std::string, agent_polling_jitter, "10s",
           "workers' first settings poll comes after up to this long");
 ABSL_FLAG(std::string, agent_heartbeat_interval, "10s",
           "how often workers send their events to the parent");
+ABSL_FLAG(int64_t, rate_limit_zone_bytes,
+          static_cast<int64_t>(zen::RateLimitZoneOptions().bytes),
+          "size of the rate-limit windows the parent shares with the "
+          "workers, which decide rate limits there without asking it; 0: "
+          "none (every worker asks the parent)");
 ABSL_FLAG(bool, self_test, false,
           "run the self-test: ephemeral port, embedded settings, short agent "
           "intervals, load and a settings change; exit 0 iff every check "
@@ -121,6 +127,13 @@ int Main() {
   const absl::Duration stats_every =
       self_test ? absl::Seconds(1)
                 : DurationFlag(FLAGS_stats_interval, "stats_interval");
+  const int64_t zone_bytes = absl::GetFlag(FLAGS_rate_limit_zone_bytes);
+  if (zone_bytes < 0) {
+    std::fprintf(stderr,
+                 "prefork_server: --rate_limit_zone_bytes: must not be "
+                 "negative\n");
+    return 2;
+  }
 
   // Before any thread starts, so that every thread (and every worker)
   // leaves these signals to the supervisor's sigtimedwait.
@@ -143,6 +156,7 @@ int Main() {
   // nobody to stop it. SIGTERM is the workers' clean stop.
   agent_options.exit_with_parent = true;
   agent_options.exit_with_parent_signal = SIGTERM;
+  agent_options.rate_limit_zone.bytes = static_cast<size_t>(zone_bytes);
   AgentClientOptions& client = agent_options.client;
   client.polling_interval = polling_interval;
   client.polling_jitter = polling_jitter;
