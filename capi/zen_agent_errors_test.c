@@ -35,6 +35,13 @@ static void test_bad_options(void) {
   CHECK(zen_agent_create(NULL, 5, &agent, NULL) == ZEN_INVALID_ARGUMENT);
   CHECK(zen_agent_create(NULL, 0, NULL, NULL) == ZEN_INVALID_ARGUMENT);
   CHECK(agent == NULL);
+  /* Well-formed, but no rate-limit zone fits in 100 bytes. */
+  static const char kTinyZone[] = "{\"rate_limit_zone\":{\"bytes\":100}}";
+  CHECK(zen_agent_create(kTinyZone, strlen(kTinyZone), &agent, &msg) ==
+        ZEN_INVALID_ARGUMENT);
+  CHECK(agent == NULL);
+  CHECK(msg != NULL && strstr(msg, "rate-limit zone") != NULL);
+  zen_free(msg);
 }
 
 static void test_bad_arguments(zen_agent* agent) {
