@@ -24,6 +24,14 @@ absl::Duration InitialPollDelay(absl::Duration jitter) {
   return absl::Seconds(seconds(rng));
 }
 
+// A limiter whose every window is in `zone`; null without a zone.
+std::unique_ptr<RateLimiter> ZoneLimiter(RateLimitZone* zone) {
+  if (zone == nullptr) return nullptr;
+  RateLimiterOptions options;
+  options.zone = zone;
+  return std::make_unique<RateLimiter>(options);
+}
+
 }  // namespace
 
 rpc::ChannelOptions AgentClient::Impl::ChannelOptionsFor(
@@ -51,6 +59,7 @@ AgentClient::Impl::Impl(AgentClientOptions options,
                               options_.parent_pid, options_.reconnect_delay,
                               options_.dead_parent_max_retry_delay,
                               options_.on_parent_exit)),
+      zone_limiter_(ZoneLimiter(options_.rate_limit_zone)),
       settings_(std::make_shared<const RuntimeSettings>()) {}
 
 AgentClient::Impl::~Impl() { Stop(); }
@@ -99,6 +108,9 @@ bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
 AgentClientStats AgentClient::Impl::stats() const {
   MutexLock lock(&mu_);
   AgentClientStats stats = stats_;
+  stats.rate_limits_from_zone = zone_decisions_.load(std::memory_order_relaxed);
+  stats.rate_limits_zone_deferred =
+      zone_deferred_.load(std::memory_order_relaxed);
   const KnownGenerations& applied = seen_.applied();
   if (applied.config) stats.config_generation = *applied.config;
   if (applied.firewall_lists) {

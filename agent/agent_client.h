@@ -124,6 +124,11 @@ struct AgentClientStats {
   uint64_t settings_watches_refused = 0;
   uint64_t settings_applied = 0;
   uint64_t rate_limit_fallbacks = 0;
+  // Rate-limit questions this worker decided in the shared zone (no round
+  // trip), and those the zone could not decide (a limit above what its
+  // windows hold, or its lock busy) that went to the parent instead.
+  uint64_t rate_limits_from_zone = 0;
+  uint64_t rate_limits_zone_deferred = 0;
   // record_attack_wave calls the parent did not answer within
   // attack_wave_timeout, decided by the local detector instead.
   uint64_t attack_wave_fallbacks = 0;
@@ -131,11 +136,21 @@ struct AgentClientStats {
   std::optional<int64_t> firewall_lists_generation;
 };
 
+// Who decided a rate-limit question.
+enum class RateLimitSource {
+  kParent,  // the parent's limiter (calculate_rate_limits, or in process)
+  kZone,    // this worker, in the windows every worker shares
+  kWorker,  // this worker's own limiter: the parent did not answer in time;
+            // limits then hold per worker only
+};
+
 // The answer to a rate-limit question, and who gave it.
 struct RateLimitAnswer {
   std::optional<RateLimitResult> result;  // nullopt: no limit applies.
-  bool from_parent = true;  // false: the parent could not answer in time and
-                            // the worker's local limiter decided.
+  RateLimitSource source = RateLimitSource::kParent;
+  // false only for kWorker: the decision did not count in the windows all
+  // workers share (a zone decision does, as the parent's).
+  bool from_parent = true;
 };
 
 // The answer to an attack-wave report, and who gave it.

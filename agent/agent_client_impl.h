@@ -72,6 +72,13 @@ class AgentClient::Impl {
   RateLimitAnswer CalculateRateLimits(
       const RouteKey& route, absl::string_view client_ip,
       std::optional<absl::string_view> actor_id);
+  // Decided in the shared zone when it can be: the worker holds a config
+  // (before its first one, only the parent knows the limits), and the zone
+  // decides (not a limit above its windows, not busy). False: ask the
+  // parent.
+  bool DecideInZone(const RouteKey& route, absl::string_view client_ip,
+                    std::optional<absl::string_view> actor_id,
+                    RateLimitAnswer* answer);
   // The parent could not answer in time (or is gone): decide locally
   // (limits then hold per worker only) and say so.
   RateLimitAnswer LocalRateLimits(const RouteKey& route,
@@ -136,6 +143,11 @@ class AgentClient::Impl {
   // The Agent's, or (a client made alone) this client's own.
   const std::shared_ptr<ParentDeath> parent_death_;
   RateLimiter local_limiter_;
+  // Over the zone the parent mapped before forking; null without one.
+  const std::unique_ptr<RateLimiter> zone_limiter_;
+  std::atomic<bool> has_config_{false};  // A config document was applied.
+  std::atomic<uint64_t> zone_decisions_{0};
+  std::atomic<uint64_t> zone_deferred_{0};
   AttackWaveDetector local_attack_waves_{options_.attack_wave};
   LogThrottle rate_limit_log_{options_.log_interval};
   LogThrottle attack_wave_log_{options_.log_interval};

@@ -8,9 +8,40 @@
 
 namespace zen {
 
+bool AgentClient::Impl::DecideInZone(const RouteKey& route,
+                                     absl::string_view client_ip,
+                                     std::optional<absl::string_view> actor_id,
+                                     RateLimitAnswer* answer) {
+  if (zone_limiter_ == nullptr ||
+      !has_config_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  const std::shared_ptr<const RuntimeSettings> current = settings();
+  RateLimitResult result;
+  const RateLimitPath path =
+      zone_limiter_->Decide(route, client_ip, actor_id, *current, zen::Now(),
+                            ZoneFallback::kReport, &result);
+  if (path != RateLimitPath::kNoLimit && path != RateLimitPath::kZone) {
+    zone_deferred_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  zone_decisions_.fetch_add(1, std::memory_order_relaxed);
+  answer->source = RateLimitSource::kZone;
+  if (path == RateLimitPath::kZone) {
+    AssignRateLimitDiscriminator(client_ip, actor_id, &result.discriminator);
+    answer->result = std::move(result);
+  }
+  return true;
+}
+
 RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
     const RouteKey& route, absl::string_view client_ip,
     std::optional<absl::string_view> actor_id) {
+  // The zone first: shared memory, no round trip. It outlives the parent
+  // (each sibling keeps its mapping), so it serves a dead parent's workers
+  // too.
+  RateLimitAnswer answer;
+  if (DecideInZone(route, client_ip, actor_id, &answer)) return answer;
   if (parent_exited_.load(std::memory_order_acquire)) {
     return LocalRateLimits(route, client_ip, actor_id,
                            parent_death_->ExitedError());
@@ -32,7 +63,6 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
   }
   absl::StatusOr<agent::CalculateRateLimitsResponse> response =
       transport_->CalculateRateLimits(request, options_.rate_limit_timeout);
-  RateLimitAnswer answer;
   if (response.ok()) {
     if (response->has_throttled() || response->has_max_requests()) {
       RateLimitResult result;
@@ -61,6 +91,7 @@ RateLimitAnswer AgentClient::Impl::LocalRateLimits(
       absl::StrCat("failed to get rate limits from parent: ", why.message()),
       zen::Now());
   RateLimitAnswer answer;
+  answer.source = RateLimitSource::kWorker;
   answer.from_parent = false;
   answer.result =
       local_limiter_.Check(route, client_ip, actor_id, *settings(), zen::Now());

@@ -88,10 +88,11 @@ class ParentStub {
   std::unique_ptr<agent::WorkerAgent::Stub> stub_;
 };
 
-// `zone_workers` children decide with a RateLimiter over the Agent's zone
-// (asking the parent when the zone cannot decide), `rpc_workers` ask the
-// parent for every request; each sends `requests` requests for one client
-// on one endpoint limited to `limit` per 10 minutes.
+// `zone_workers` children ask their Agent's client (which decides in the
+// Agent's zone, asking the parent when the zone cannot decide),
+// `rpc_workers` ask the parent over a raw stub for every request; each sends
+// `requests` requests for one client on one endpoint limited to `limit` per 10
+// minutes.
 class MixedFleetTest : public ::testing::TestWithParam<int> {
  protected:
   static constexpr int kZoneWorkers = 4;
@@ -132,33 +133,54 @@ class MixedFleetTest : public ::testing::TestWithParam<int> {
               !connected.ok()) {
             return connected;
           }
-          // A worker's copy of the parent's settings.
-          absl::StatusOr<RuntimeSettings> settings =
-              RuntimeSettings::Parse(LimitConfig(limit), "");
-          if (!settings.ok()) return settings.status();
-          RateLimiterOptions options;
-          options.zone = zone;
-          RateLimiter limiter(options);
+          // Zone workers ask their Agent's own client, as a host does: it
+          // decides in the zone once it holds the parent's config.
+          AgentClient* client = nullptr;
+          if (index < kZoneWorkers) {
+            const absl::Time give_up = zen::Now() + absl::Seconds(20);
+            while ((client = (*agent)->client()) == nullptr ||
+                   !client->stats().config_generation) {
+              if (zen::Now() > give_up) {
+                return absl::DeadlineExceededError("no config in the worker");
+              }
+              absl::SleepFor(absl::Milliseconds(2));
+            }
+          }
+          uint64_t mine_in_zone = 0, mine_asked_parent = 0;
           for (int i = 0; i < kRequestsPerWorker; ++i) {
             bool throttled = false;
-            RateLimitPath path = RateLimitPath::kNoLimit;
             if (index < kZoneWorkers) {
-              RateLimitResult result;
-              path = limiter.Decide(RouteView("POST", "/login"), kClientIp,
-                                    std::nullopt, *settings, zen::Now(),
-                                    ZoneFallback::kReport, &result);
-              throttled = result.throttled;
-            }
-            if (path == RateLimitPath::kZone) {
-              ++counts->zone_decisions;
-            } else {
-              if (index < kZoneWorkers) ++counts->asked_parent;
-              if (!parent.Calculate(&throttled)) {
-                ++counts->rpc_failures;
+              const RateLimitAnswer answer = client->CalculateRateLimits(
+                  RouteKey{"POST", "/login"}, kClientIp, std::nullopt);
+              if (!answer.result || answer.source == RateLimitSource::kWorker) {
+                ++counts->rpc_failures;  // No limit, or not the shared one.
                 continue;
               }
+              if (answer.source == RateLimitSource::kZone) {
+                ++counts->zone_decisions;
+                ++mine_in_zone;
+              } else {
+                ++counts->asked_parent;
+                ++mine_asked_parent;
+              }
+              throttled = answer.result->throttled;
+            } else if (!parent.Calculate(&throttled)) {
+              ++counts->rpc_failures;
+              continue;
             }
             ++(throttled ? counts->throttled : counts->admitted);
+          }
+          if (client != nullptr) {
+            // The client's own count of its zone decisions and deferrals
+            // agrees with the answers it gave.
+            const AgentClientStats stats = client->stats();
+            if (stats.rate_limits_from_zone != mine_in_zone ||
+                stats.rate_limits_zone_deferred != mine_asked_parent) {
+              return absl::InternalError(absl::StrCat(
+                  "stats: ", stats.rate_limits_from_zone, " from the zone, ",
+                  stats.rate_limits_zone_deferred, " deferred; answers: ",
+                  mine_in_zone, " and ", mine_asked_parent));
+            }
           }
           parent.Stop();
           return absl::OkStatus();
