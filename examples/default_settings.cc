@@ -2,6 +2,10 @@
 
 namespace zen::examples {
 
+// /api/limited's 10 and /api/login's 5 per minute fit a rate-limit zone
+// window (100 requests by default), so workers decide them in the zone;
+// /api/search's 100,000 does not, so each of those questions goes to the
+// parent: the self-test shows both paths.
 const absl::string_view kDefaultConfigJson = R"json({
   "configUpdatedAt": 1700000000000,
   "heartbeatIntervalInMS": 600000,

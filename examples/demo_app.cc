@@ -64,6 +64,8 @@ void ServeStatus(Agent* agent, WorkerMetrics* metrics,
     status.flush_failures = stats.flush_failures;
     status.settings_polls = stats.settings_polls;
     status.rate_limit_fallbacks = stats.rate_limit_fallbacks;
+    status.rate_limits_from_zone = stats.rate_limits_from_zone;
+    status.rate_limits_zone_deferred = stats.rate_limits_zone_deferred;
     status.config_generation = stats.config_generation.value_or(-1);
     status.firewall_lists_generation =
         stats.firewall_lists_generation.value_or(-1);

@@ -35,7 +35,7 @@ fi
 grep -q '^self-test: PASSED$' "$out" || { echo "FAIL: no PASSED line" >&2; exit 1; }
 
 # Every worker in the summary table must be gone (reaped, not orphaned).
-for pid in $(sed -n '/^  worker /,/^  agent RPC/p' "$out" | awk '$1 ~ /^[0-9]+$/ {print $1}'); do
+for pid in $(sed -n '/^  worker /,/^  rate-limit decisions/p' "$out" | awk '$1 ~ /^[0-9]+$/ {print $1}'); do
   if kill -0 "$pid" 2>/dev/null; then
     echo "FAIL: worker $pid still running after the server exited" >&2
     exit 1

@@ -57,7 +57,8 @@ Verdict Decide(AgentClient* client, const RuntimeSettings& settings,
   const absl::Time start = zen::Now();
   const RateLimitAnswer answer = client->CalculateRateLimits(
       RouteKey{facts.method, facts.path}, facts.client_ip, actor);
-  metrics->RecordRateLimitCall(zen::Now() - start);
+  metrics->RecordRateLimitCall(zen::Now() - start,
+                               answer.source == RateLimitSource::kZone);
   if (!answer.result.has_value() || !answer.result->throttled) {
     return Verdict();
   }

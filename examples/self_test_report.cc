@@ -52,7 +52,7 @@ bool SelfTest::Finish(RunTotals* totals) {
   }
 
   WorkerStatus sum;
-  LatencyHistogram rpc;
+  LatencyHistogram rpc, zone;
   for (const auto& [pid, s] : final_statuses_) {
     sum.requests += s.requests;
     sum.allowed += s.allowed;
@@ -61,7 +61,10 @@ bool SelfTest::Finish(RunTotals* totals) {
     sum.unprotected += s.unprotected;
     sum.events_dropped += s.events_dropped;
     sum.rate_limit_fallbacks += s.rate_limit_fallbacks;
+    sum.rate_limits_from_zone += s.rate_limits_from_zone;
+    sum.rate_limits_zone_deferred += s.rate_limits_zone_deferred;
     rpc.Merge(s.rate_limit_latency);
+    zone.Merge(s.zone_latency);
   }
   const bool all_reported =
       static_cast<int>(final_statuses_.size()) == options_.workers;
@@ -88,6 +91,22 @@ bool SelfTest::Finish(RunTotals* totals) {
                " unprotected, ", sum.rate_limit_fallbacks,
                " local rate-limit fallbacks, ", sum.events_dropped,
                " events dropped, ", totals->invalid_events, " invalid events"));
+
+  // With the zone on (the default), the workers decide in it every rate
+  // limit a zone window holds: the bursts to /api/limited (limits of 10
+  // and 5). /api/search's 100,000 per minute is above a window's
+  // max_requests_per_window, so each of those goes to the parent: the run
+  // shows both paths, side by side.
+  if (agent_->rate_limit_zone() != nullptr) {
+    const uint64_t bursts = 2 * options_.burst_requests;
+    AddCheck(
+        "each rate-limit question decided where it belongs",
+        zone.count() == bursts && rpc.count() == sum.rate_limits_zone_deferred,
+        absl::StrCat(zone.count(), " decided in the shared zone (the ", bursts,
+                     " burst requests), ", rpc.count(), " asked the parent, ",
+                     sum.rate_limits_zone_deferred,
+                     " of them above what a zone window holds"));
+  }
 
   CheckAttackWave(*totals);
 
@@ -124,25 +143,33 @@ bool SelfTest::Finish(RunTotals* totals) {
       static_cast<unsigned long long>(sum.allowed),
       static_cast<unsigned long long>(forbidden_),
       static_cast<unsigned long long>(rate_limited_));
-  std::printf("  %-8s %9s %8s %8s %8s %10s %10s %10s %14s\n", "worker",
-              "requests", "allowed", "403", "429", "rpc calls", "rpc p50",
-              "rpc p99", "settings after");
+  std::printf("  %-8s %9s %8s %8s %8s %10s %10s %10s %10s %14s\n", "worker",
+              "requests", "allowed", "403", "429", "zone", "zone p99",
+              "rpc calls", "rpc p99", "settings after");
   for (const auto& [pid, s] : final_statuses_) {
     const auto applied = settings_applied_after_.find(pid);
     std::printf(
-        "  %-8d %9llu %8llu %8llu %8llu %10llu %10s %10s %14s\n",
+        "  %-8d %9llu %8llu %8llu %8llu %10llu %10s %10llu %10s %14s\n",
         static_cast<int>(pid), static_cast<unsigned long long>(s.requests),
         static_cast<unsigned long long>(s.allowed),
         static_cast<unsigned long long>(s.blocked),
         static_cast<unsigned long long>(s.rate_limited),
+        static_cast<unsigned long long>(s.zone_latency.count()),
+        Us(s.zone_latency.Percentile(0.99)).c_str(),
         static_cast<unsigned long long>(s.rate_limit_latency.count()),
-        Us(s.rate_limit_latency.Percentile(0.5)).c_str(),
         Us(s.rate_limit_latency.Percentile(0.99)).c_str(),
         applied == settings_applied_after_.end() ? "-"
                                                  : Ms(applied->second).c_str());
   }
+  // Whole microseconds: a zone decision well under one shows as 0 us.
   std::printf(
-      "  agent RPC seen by workers (calculate_rate_limits round "
+      "  rate-limit decisions in the shared zone (no round trip): %llu, "
+      "p50 %s, p99 %s, max %s\n",
+      static_cast<unsigned long long>(zone.count()),
+      Us(zone.Percentile(0.5)).c_str(), Us(zone.Percentile(0.99)).c_str(),
+      Us(zone.max()).c_str());
+  std::printf(
+      "  rate-limit questions to the parent (calculate_rate_limits round "
       "trip): %llu calls, p50 %s, p99 %s, max %s\n",
       static_cast<unsigned long long>(rpc.count()),
       Us(rpc.Percentile(0.5)).c_str(), Us(rpc.Percentile(0.99)).c_str(),

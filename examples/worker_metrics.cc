@@ -27,9 +27,9 @@ void WorkerMetrics::CountRequest(RequestOutcome outcome,
   if (!protected_by_agent) ++counts_.unprotected;
 }
 
-void WorkerMetrics::RecordRateLimitCall(absl::Duration latency) {
+void WorkerMetrics::RecordRateLimitCall(absl::Duration latency, bool in_zone) {
   MutexLock lock(&mu_);
-  counts_.rate_limit_latency.Record(latency);
+  (in_zone ? counts_.zone_latency : counts_.rate_limit_latency).Record(latency);
 }
 
 void WorkerMetrics::OnSettingsApplied(

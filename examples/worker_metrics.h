@@ -1,5 +1,6 @@
 // A worker's own counters: what it answered, how long its rate-limit
-// questions to the parent took, and when it applied each settings document.
+// questions took (in the shared zone, or to the parent), and when it applied
+// each settings document.
 #ifndef ZEN_EXAMPLES_WORKER_METRICS_H_
 #define ZEN_EXAMPLES_WORKER_METRICS_H_
 
@@ -32,8 +33,10 @@ class WorkerMetrics {
   void CountRequest(RequestOutcome outcome, bool protected_by_agent)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // One AgentClient::CalculateRateLimits call and how long it took.
-  void RecordRateLimitCall(absl::Duration latency) ABSL_LOCKS_EXCLUDED(mu_);
+  // One AgentClient::CalculateRateLimits call, how long it took, and
+  // whether the shared zone decided it (else the parent, or a fallback).
+  void RecordRateLimitCall(absl::Duration latency, bool in_zone)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // For AgentClientOptions::on_settings: notes the time at which each of
   // the two documents changed. A document changed when the new settings

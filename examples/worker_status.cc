@@ -34,14 +34,42 @@ absl::Status ReadCount(simdjson::dom::object object, absl::string_view key,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-std::string WorkerStatusToJson(const WorkerStatus& s) {
-  const LatencyHistogram& h = s.rate_limit_latency;
+// `"key":{count, p50_us, p99_us, max_us, buckets}`.
+std::string HistogramJson(absl::string_view key, const LatencyHistogram& h) {
   const std::string buckets =
       absl::StrJoin(h.Buckets(), ",", [](std::string* out, const auto& b) {
         absl::StrAppend(out, "[", b.first, ",", b.second, "]");
       });
+  return absl::StrCat(
+      "\"", key, "\":{\"count\":", h.count(),
+      ",\"p50_us\":", absl::ToInt64Microseconds(h.Percentile(0.5)),
+      ",\"p99_us\":", absl::ToInt64Microseconds(h.Percentile(0.99)),
+      ",\"max_us\":", absl::ToInt64Microseconds(h.max()), ",\"buckets\":[",
+      buckets, "]}");
+}
+
+// Rebuilds a histogram from the buckets HistogramJson wrote under `key`.
+absl::Status ReadHistogram(simdjson::dom::object root, absl::string_view key,
+                           LatencyHistogram* out) {
+  simdjson::dom::array buckets;
+  if (root[ToStd(key)]["buckets"].get_array().get(buckets) !=
+      simdjson::SUCCESS) {
+    return FieldError(absl::StrCat(key, ".buckets"));
+  }
+  for (simdjson::dom::element bucket : buckets) {
+    uint64_t lower = 0, count = 0;
+    if (bucket.at(0).get_uint64().get(lower) != simdjson::SUCCESS ||
+        bucket.at(1).get_uint64().get(count) != simdjson::SUCCESS) {
+      return FieldError(absl::StrCat(key, ".buckets"));
+    }
+    out->AddToBucket(lower, count);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string WorkerStatusToJson(const WorkerStatus& s) {
   return absl::StrCat(
       "{\"pid\":", s.pid, ",\"requests\":", s.requests,
       ",\"allowed\":", s.allowed, ",\"blocked\":", s.blocked,
@@ -57,11 +85,10 @@ std::string WorkerStatusToJson(const WorkerStatus& s) {
       ",\"flush_failures\":", s.flush_failures,
       ",\"settings_polls\":", s.settings_polls,
       ",\"rate_limit_fallbacks\":", s.rate_limit_fallbacks,
-      ",\"rate_limit_rpc\":{\"count\":", h.count(),
-      ",\"p50_us\":", absl::ToInt64Microseconds(h.Percentile(0.5)),
-      ",\"p99_us\":", absl::ToInt64Microseconds(h.Percentile(0.99)),
-      ",\"max_us\":", absl::ToInt64Microseconds(h.max()), ",\"buckets\":[",
-      buckets, "]}}");
+      ",\"rate_limits_from_zone\":", s.rate_limits_from_zone,
+      ",\"rate_limits_zone_deferred\":", s.rate_limits_zone_deferred, ",",
+      HistogramJson("rate_limit_rpc", s.rate_limit_latency), ",",
+      HistogramJson("rate_limit_zone", s.zone_latency), "}");
 }
 
 absl::StatusOr<WorkerStatus> ParseWorkerStatus(absl::string_view json) {
@@ -95,21 +122,13 @@ absl::StatusOr<WorkerStatus> ParseWorkerStatus(absl::string_view json) {
   keep_first(ReadCount(root, "flush_failures", &s.flush_failures));
   keep_first(ReadCount(root, "settings_polls", &s.settings_polls));
   keep_first(ReadCount(root, "rate_limit_fallbacks", &s.rate_limit_fallbacks));
+  keep_first(
+      ReadCount(root, "rate_limits_from_zone", &s.rate_limits_from_zone));
+  keep_first(ReadCount(root, "rate_limits_zone_deferred",
+                       &s.rate_limits_zone_deferred));
+  keep_first(ReadHistogram(root, "rate_limit_rpc", &s.rate_limit_latency));
+  keep_first(ReadHistogram(root, "rate_limit_zone", &s.zone_latency));
   if (!status.ok()) return status;
-
-  simdjson::dom::array buckets;
-  if (root["rate_limit_rpc"]["buckets"].get_array().get(buckets) !=
-      simdjson::SUCCESS) {
-    return FieldError("rate_limit_rpc.buckets");
-  }
-  for (simdjson::dom::element bucket : buckets) {
-    uint64_t lower = 0, count = 0;
-    if (bucket.at(0).get_uint64().get(lower) != simdjson::SUCCESS ||
-        bucket.at(1).get_uint64().get(count) != simdjson::SUCCESS) {
-      return FieldError("rate_limit_rpc.buckets");
-    }
-    s.rate_limit_latency.AddToBucket(lower, count);
-  }
   return s;
 }
 

@@ -46,19 +46,24 @@ struct WorkerStatus {
   // Rate-limit questions the worker's local limiter had to answer because
   // the parent did not answer in time.
   uint64_t rate_limit_fallbacks = 0;
+  // Rate-limit questions decided in the shared zone, and those the zone
+  // could not decide that went to the parent (AgentClientStats).
+  uint64_t rate_limits_from_zone = 0;
+  uint64_t rate_limits_zone_deferred = 0;
 
-  // Round trips of CalculateRateLimits calls to the parent, as the request
-  // path sees them.
+  // CalculateRateLimits calls as the request path sees them: those the
+  // parent answered (a round trip), and those decided in the zone.
   LatencyHistogram rate_limit_latency;
+  LatencyHistogram zone_latency;
 };
 
-// One JSON object with the fields above (the histogram as count, p50_us,
+// One JSON object with the fields above (each histogram as count, p50_us,
 // p99_us, max_us and its non-empty buckets).
 std::string WorkerStatusToJson(const WorkerStatus& status);
 
 // Reads what WorkerStatusToJson wrote. kInvalidArgument, naming the field,
-// for malformed JSON or a missing or mistyped field. The histogram is
-// rebuilt from its buckets (see LatencyHistogram::AddToBucket).
+// for malformed JSON or a missing or mistyped field. The histograms are
+// rebuilt from their buckets (see LatencyHistogram::AddToBucket).
 absl::StatusOr<WorkerStatus> ParseWorkerStatus(absl::string_view json);
 
 }  // namespace zen::examples

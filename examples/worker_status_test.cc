@@ -24,9 +24,12 @@ TEST(WorkerStatusTest, RoundTripsThroughJson) {
   s.flush_failures = 2;
   s.settings_polls = 17;
   s.rate_limit_fallbacks = 1;
+  s.rate_limits_from_zone = 7;
+  s.rate_limits_zone_deferred = 3;
   for (int us : {40, 41, 45, 90, 3000}) {
     s.rate_limit_latency.Record(absl::Microseconds(us));
   }
+  for (int us : {0, 0, 1}) s.zone_latency.Record(absl::Microseconds(us));
 
   const std::string json = WorkerStatusToJson(s);
   absl::StatusOr<WorkerStatus> parsed = ParseWorkerStatus(json);
@@ -53,6 +56,10 @@ TEST(WorkerStatusTest, RoundTripsThroughJson) {
             s.rate_limit_latency.Percentile(0.5));
   EXPECT_EQ(parsed->rate_limit_latency.Percentile(0.99),
             s.rate_limit_latency.Percentile(0.99));
+  EXPECT_EQ(parsed->rate_limits_from_zone, 7u);
+  EXPECT_EQ(parsed->rate_limits_zone_deferred, 3u);
+  EXPECT_EQ(parsed->zone_latency.count(), 3u);
+  EXPECT_EQ(parsed->zone_latency.Percentile(0.99), absl::Microseconds(1));
 }
 
 TEST(WorkerStatusTest, FreshStatusRoundTrips) {
