@@ -50,7 +50,11 @@ get() {
   printf '%s\n' "$response" | head -1 | awk '{print $2}'
 }
 
+# No rate-limit zone (--rate-limit-zone-bytes=0): the three rate-limit
+# questions below must cross the socket, so that /metrics counts them on
+# both sides. The self-test covers workers deciding in the zone.
 "$server" --port=0 --workers=2 --config="$config" --firewall-lists="$lists" \
+  --rate-limit-zone-bytes=0 \
   --agent-polling-interval=100ms --agent-polling-jitter=0 \
   --agent-heartbeat-interval=100ms --settings-check-interval=100ms \
   --stats-interval=500ms --metrics-port=0 >"$out" 2>&1 &
