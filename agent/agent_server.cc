@@ -194,6 +194,30 @@ void AgentServer::WriteMetrics(std::string* out) const {
       "# TYPE zen_agent_worker_metrics_rejected_total counter\n"
       "zen_agent_worker_metrics_rejected_total ",
       worker_metrics_.rejected(), "\n");
+  // The shared rate-limit zone, as every process that uses it left it:
+  // decisions made there never cross this server.
+  if (const RateLimitZone* zone = service_.rate_limiter().zone()) {
+    absl::StrAppend(
+        out,
+        "# HELP zen_agent_rate_limit_zone_checks_total Rate-limit checks "
+        "counted in the shared zone, by every process.\n"
+        "# TYPE zen_agent_rate_limit_zone_checks_total counter\n"
+        "zen_agent_rate_limit_zone_checks_total ",
+        zone->counted_checks(),
+        "\n# HELP zen_agent_rate_limit_zone_windows Windows in the shared "
+        "zone now.\n# TYPE zen_agent_rate_limit_zone_windows gauge\n"
+        "zen_agent_rate_limit_zone_windows ",
+        zone->tracked_windows(),
+        "\n# HELP zen_agent_rate_limit_zone_evicted_total Windows evicted "
+        "for room.\n# TYPE zen_agent_rate_limit_zone_evicted_total counter\n"
+        "zen_agent_rate_limit_zone_evicted_total ",
+        zone->evicted_windows(),
+        "\n# HELP zen_agent_rate_limit_zone_recoveries_total Lock takeovers "
+        "from processes that died holding it.\n"
+        "# TYPE zen_agent_rate_limit_zone_recoveries_total counter\n"
+        "zen_agent_rate_limit_zone_recoveries_total ",
+        zone->recoveries(), "\n");
+  }
 }
 
 void AgentServer::AbandonAfterFork() {

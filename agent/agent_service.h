@@ -95,6 +95,7 @@ class AgentService {
   const SettingsCache& settings_cache() const { return cache_; }
   Collector& collector() { return collector_; }
   RateLimiter& rate_limiter() { return rate_limiter_; }
+  const RateLimiter& rate_limiter() const { return rate_limiter_; }
   AttackWaveDetector& attack_waves() { return attack_waves_; }
   // Events that could not be folded (see AgentServer::unreadable_events).
   uint64_t unreadable_events() const {

@@ -242,6 +242,20 @@ TEST(AgentZoneTest, ParentServiceCountsInTheZone) {
   (*agent)->server()->service().CalculateRateLimits(request, &response);
   EXPECT_FALSE(response.throttled());
   EXPECT_EQ(zone->tracked_windows(), 1u);
+  for (int i = 0; i < 4; ++i) {
+    (*agent)->server()->service().CalculateRateLimits(request, &response);
+  }
+  EXPECT_TRUE(response.throttled());
+  // Five checks in all, each counted in the zone (throttled ones too), and
+  // the parent's /metrics text says so.
+  EXPECT_EQ(zone->counted_checks(), 5u);
+  std::string metrics;
+  (*agent)->server()->WriteMetrics(&metrics);
+  EXPECT_NE(metrics.find("\nzen_agent_rate_limit_zone_checks_total 5\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\nzen_agent_rate_limit_zone_windows 1\n"),
+            std::string::npos);
 }
 
 TEST(AgentZoneTest, SizedFromTheOptions) {

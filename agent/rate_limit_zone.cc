@@ -367,6 +367,10 @@ uint64_t RateLimitZone::evicted_windows() const {
   return Load(reinterpret_cast<const ZoneHeader*>(base_)->evicted);
 }
 
+uint64_t RateLimitZone::counted_checks() const {
+  return Load(reinterpret_cast<const ZoneHeader*>(base_)->clock);
+}
+
 uint64_t RateLimitZone::recoveries() const {
   return Load(reinterpret_cast<const ZoneHeader*>(base_)->recoveries);
 }

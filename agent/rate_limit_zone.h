@@ -124,6 +124,9 @@ class RateLimitZone {
   size_t tracked_windows() const;
   uint64_t evicted_windows() const;
   uint64_t recoveries() const;
+  // Checks that counted a request in the zone since it was created, by
+  // every process: its use clock, which each counted check advances.
+  uint64_t counted_checks() const;
 
   // The mapping itself, for tests and the fuzz target that write garbage.
   uint8_t* image() const { return base_; }

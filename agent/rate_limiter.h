@@ -215,6 +215,8 @@ class RateLimiter {
   uint64_t zone_unsupported_checks() const {
     return zone_unsupported_.load(std::memory_order_relaxed);
   }
+  // The zone given in the options, or null.
+  const RateLimitZone* zone() const { return zone_; }
   uint64_t zone_busy_checks() const {
     return zone_busy_.load(std::memory_order_relaxed);
   }

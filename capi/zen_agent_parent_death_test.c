@@ -26,9 +26,12 @@ static const char kLimitedConfig[] =
     "\"rateLimiting\":{\"enabled\":true,\"maxRequests\":10,"
     "\"windowSizeInMS\":60000}}]}";
 /* A call timeout far above what failing fast takes, so a worker that
- * waited for it instead would be seen. */
+ * waited for it instead would be seen. No rate-limit zone: an orphan would
+ * still decide in it (its siblings share it), and this test is about the
+ * worker's own limiter taking over. */
 static const char kOptions[] =
-    "{\"client\":{\"call_timeout_ms\":30000,\"parent_check_interval_ms\":50}}";
+    "{\"client\":{\"call_timeout_ms\":30000,\"parent_check_interval_ms\":50},"
+    "\"rate_limit_zone\":{\"enabled\":false}}";
 
 enum { kFlushUnavailable = 1, kFlushFast = 2, kLocalDecision = 4 };
 

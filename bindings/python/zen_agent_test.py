@@ -294,9 +294,16 @@ class ZenAgentTest(unittest.TestCase):
 
 def fresh_master_runs(body):
     """In a child of the test: forget the inherited agent, start a master of
-    its own, run body()."""
+    its own, run body(). Its workers ask the master for every rate limit (no
+    shared zone): the tests that use it are about that call blocking on a
+    stopped master, or failing at once when it is gone. (With the zone, a
+    worker decides without the master, even an orphaned one.)"""
     zen_agent._agent = None
-    zen_agent.start(config=LIMITED, client={"rate_limit_timeout_ms": 300})
+    zen_agent.start(
+        config=LIMITED,
+        client={"rate_limit_timeout_ms": 300},
+        rate_limit_zone={"enabled": False},
+    )
     return body()
 
 

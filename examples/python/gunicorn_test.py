@@ -135,9 +135,18 @@ def metric(text, name, method):
 
 
 def check_metrics(server, at_least, previous=None):
+    """Rate-limit decisions the master's /metrics accounts for: questions
+    its server answered, plus checks the workers counted in the shared zone
+    it mapped before forking (those never cross its server). Each limit here
+    (10) fits a zone window, so once traffic ran the zone must have some."""
     text = server.admin("/metrics")
-    calls = metric(text, "zen_agent_server_calls_total", "calculate_rate_limits")
-    h.check(calls >= at_least, f"/metrics: {calls} calculate_rate_limits calls, want >= {at_least}")
+    asked = metric(text, "zen_agent_server_calls_total", "calculate_rate_limits")
+    found = re.search(r"^zen_agent_rate_limit_zone_checks_total (\d+)$", text, re.M)
+    h.check(found is not None, "zen_agent_rate_limit_zone_checks_total missing from /metrics")
+    in_zone = int(found.group(1))
+    calls = asked + in_zone
+    h.check(calls >= at_least, f"/metrics: {asked} asked + {in_zone} in the zone, want >= {at_least}")
+    h.check(at_least == 0 or in_zone > 0, f"/metrics: no decision in the shared zone ({asked} asked)")
     h.check(previous is None or calls >= previous, f"/metrics went back: {previous} -> {calls}")
     return calls
 

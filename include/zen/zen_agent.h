@@ -96,9 +96,13 @@ typedef struct zen_agent zen_agent;
 typedef struct zen_rate_limit {
   int32_t applies;   /* 1: a limit applies and the fields below hold. */
   int32_t throttled; /* 1: refuse the request (HTTP 429). */
-  /* 1: the parent's one limiter decided (a limit holds across all
-   * workers); 0: the parent did not answer within rate_limit_timeout_ms
-   * (or is gone) and this worker's own limiter decided. */
+  /* 1: the decision counted in the windows all workers share (a limit
+   * holds across all of them): the parent's limiter, or the shared-memory
+   * zone the parent mapped before forking, where a worker decides without
+   * a round trip (even after the parent's exit: its siblings still share
+   * it); 0: neither could decide (no zone, or a limit above its windows,
+   * and the parent did not answer within rate_limit_timeout_ms or is gone)
+   * and this worker's own limiter decided. */
   int32_t from_parent;
   int32_t reserved; /* 0. */
   /* Whole seconds, rounded up, until the oldest counted request leaves the
@@ -238,7 +242,7 @@ ZEN_AGENT_API zen_status zen_agent_poll_settings(zen_agent* agent,
  * discriminator). Any process.
  *
  * The contract does not depend on how the decision travels: it is the
- * parent's shared decision when the parent answers within
+ * shared decision when the zone decides or the parent answers within
  * client.rate_limit_timeout_ms, else (from_parent 0) this worker's own.
  * Fails only on bad arguments (ZEN_INVALID_ARGUMENT), a stopped agent
  * (ZEN_CANCELLED), or a worker that cannot reach its parent at all yet
