@@ -127,7 +127,7 @@ void AgentClient::Impl::AbandonAfterFork() {
 
 void AgentClient::Impl::ScheduleLoop() {
   absl::Time next_poll = zen::Now() + InitialPollDelay(options_.polling_jitter);
-  absl::Time next_flush = zen::Now() + options_.heartbeat_interval;
+  absl::Time next_flush = zen::Now() + options_.flush_interval;
   const bool watch = parent_death_->parent_pid() != 0;
   absl::Time next_check = watch ? zen::Now() + options_.parent_check_interval
                                 : absl::InfiniteFuture();
@@ -194,7 +194,7 @@ void AgentClient::Impl::ScheduleLoop() {
                          flushed.message()),
             zen::Now());
       }
-      next_flush = zen::Now() + options_.heartbeat_interval;
+      next_flush = zen::Now() + options_.flush_interval;
     }
   }
 }

@@ -55,8 +55,10 @@ struct AgentClientOptions {
   // deadline is watch_wait + call_timeout).
   bool watch_settings = true;
   absl::Duration watch_wait = absl::Seconds(30);
-  // Event flush period.
-  absl::Duration heartbeat_interval = absl::Seconds(10);
+  // How often buffered events (and the calls' metrics) go to the parent.
+  // Not the product's heartbeat, which the parent sends on the
+  // settings' heartbeatIntervalInMS.
+  absl::Duration flush_interval = absl::Seconds(10);
   // Per-call deadlines (the reference's: rate limits 5 s is too long for a
   // request path; we default to 1 s and fall back to the local limiter).
   absl::Duration call_timeout = absl::Seconds(4);

@@ -234,7 +234,7 @@ TEST(AgentClientTest, BackgroundPollingAndFlushingRun) {
   ASSERT_TRUE(f.server->UpdateConfig(kConfig).ok());
   AgentClientOptions options;
   options.polling_interval = absl::Milliseconds(50);
-  options.heartbeat_interval = absl::Milliseconds(50);
+  options.flush_interval = absl::Milliseconds(50);
   std::atomic<int> notified{0};
   options.on_settings = [&](std::shared_ptr<const RuntimeSettings>) {
     notified++;

@@ -13,7 +13,7 @@ AgentOptions FastAgentOptions() {
   AgentOptions options;
   options.client.polling_interval = absl::Milliseconds(100);
   options.client.polling_jitter = absl::ZeroDuration();
-  options.client.heartbeat_interval = absl::Milliseconds(100);
+  options.client.flush_interval = absl::Milliseconds(100);
   options.client.reconnect_delay = absl::Milliseconds(50);
   return options;
 }

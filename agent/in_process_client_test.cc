@@ -38,7 +38,7 @@ AgentOptions Options() {
   // Nothing happens on the schedule: every poll and flush is the script's.
   options.client.polling_interval = absl::Hours(1);
   options.client.polling_jitter = absl::Hours(1);
-  options.client.heartbeat_interval = absl::Hours(1);
+  options.client.flush_interval = absl::Hours(1);
   // No watch either: the worker would apply settings on its own (the
   // in-process client has none to make).
   options.client.watch_settings = false;

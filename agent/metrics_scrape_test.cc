@@ -30,7 +30,7 @@ using ::zen::testing::StartTogether;
 AgentOptions QuietOptions() {
   AgentOptions options;
   // Only the flushes a test makes: the sums then hold exactly its calls.
-  options.client.heartbeat_interval = absl::Hours(1);
+  options.client.flush_interval = absl::Hours(1);
   options.client.polling_interval = absl::Hours(1);
   options.client.watch_settings = false;
   options.client.reconnect_delay = absl::Milliseconds(50);

@@ -92,7 +92,7 @@ int Main(int argc, char** argv) {
       options.watch_settings = mode == "watch";
       options.polling_interval = poll;
       options.polling_jitter = absl::ZeroDuration();
-      options.heartbeat_interval = absl::Hours(1);
+      options.flush_interval = absl::Hours(1);
       Applied* mine = &applied[w];
       options.on_settings = [mine](std::shared_ptr<const RuntimeSettings> s) {
         mine->at_ns.store(NowNs());

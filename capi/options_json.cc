@@ -180,7 +180,7 @@ void ReadClient(ObjectReader& r, AgentClientOptions* o) {
   r.DurationMs("polling_jitter_ms", &o->polling_jitter);
   r.Bool("watch_settings", &o->watch_settings);
   r.DurationMs("watch_wait_ms", &o->watch_wait);
-  r.DurationMs("heartbeat_interval_ms", &o->heartbeat_interval);
+  r.DurationMs("flush_interval_ms", &o->flush_interval);
   r.DurationMs("call_timeout_ms", &o->call_timeout);
   r.DurationMs("rate_limit_timeout_ms", &o->rate_limit_timeout);
   r.DurationMs("attack_wave_timeout_ms", &o->attack_wave_timeout);

@@ -310,8 +310,7 @@ static void test_parent_calls(zen_agent* agent) {
 int main(void) {
   zen_agent* agent = NULL;
   char* msg = NULL;
-  static const char kOptions[] =
-      "{\"client\":{\"heartbeat_interval_ms\":60000}}";
+  static const char kOptions[] = "{\"client\":{\"flush_interval_ms\":60000}}";
 
   EXPECT_STATUS(zen_agent_create(kOptions, strlen(kOptions), &agent, &msg),
                 ZEN_OK);

@@ -56,7 +56,7 @@ get() {
 "$server" --port=0 --workers=2 --config="$config" --firewall-lists="$lists" \
   --rate-limit-zone-bytes=0 \
   --agent-polling-interval=100ms --agent-polling-jitter=0 \
-  --agent-heartbeat-interval=100ms --settings-check-interval=100ms \
+  --agent-flush-interval=100ms --settings-check-interval=100ms \
   --stats-interval=500ms --metrics-port=0 >"$out" 2>&1 &
 server_pid=$!
 

@@ -61,7 +61,7 @@ ABSL_FLAG(std::string, agent_polling_interval, "10s",
           "how often workers ask the parent for new settings");
 ABSL_FLAG(std::string, agent_polling_jitter, "10s",
           "workers' first settings poll comes after up to this long");
-ABSL_FLAG(std::string, agent_heartbeat_interval, "10s",
+ABSL_FLAG(std::string, agent_flush_interval, "10s",
           "how often workers send their events to the parent");
 ABSL_FLAG(int64_t, rate_limit_zone_bytes,
           static_cast<int64_t>(zen::RateLimitZoneOptions().bytes),
@@ -120,8 +120,8 @@ int Main() {
       DurationFlag(FLAGS_agent_polling_interval, "agent_polling_interval");
   const absl::Duration polling_jitter =
       DurationFlag(FLAGS_agent_polling_jitter, "agent_polling_jitter");
-  const absl::Duration heartbeat_interval =
-      DurationFlag(FLAGS_agent_heartbeat_interval, "agent_heartbeat_interval");
+  const absl::Duration flush_interval =
+      DurationFlag(FLAGS_agent_flush_interval, "agent_flush_interval");
   const absl::Duration settings_every =
       DurationFlag(FLAGS_settings_check_interval, "settings_check_interval");
   const absl::Duration stats_every =
@@ -160,11 +160,11 @@ int Main() {
   AgentClientOptions& client = agent_options.client;
   client.polling_interval = polling_interval;
   client.polling_jitter = polling_jitter;
-  client.heartbeat_interval = heartbeat_interval;
+  client.flush_interval = flush_interval;
   if (self_test) {
     // Settings arrive by watch_settings (the default), not by polls; only
-    // the heartbeat is hurried, so the run can check the parent's counts.
-    client.heartbeat_interval = absl::Milliseconds(200);
+    // the event flush is hurried, so the run can check the parent's counts.
+    client.flush_interval = absl::Milliseconds(200);
   }
   // Made before the Agent because its callback goes into the options every
   // worker inherits; each worker records into its own copy.

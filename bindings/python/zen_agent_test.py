@@ -71,7 +71,7 @@ class ZenAgentTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.agent = zen_agent.start(
-            config=LIMITED, client={"rate_limit_timeout_ms": 2000, "heartbeat_interval_ms": 50}
+            config=LIMITED, client={"rate_limit_timeout_ms": 2000, "flush_interval_ms": 50}
         )
 
     @classmethod

@@ -186,7 +186,7 @@ def run_mode(mode, package_dir, example_dir):
     run_dir = tempfile.mkdtemp(prefix="zen-gunicorn-", dir="/tmp")
     # Events flushed every 50 ms, so the heartbeat check waits little; a
     # master slower than 1 s on a loaded machine still decides every limit.
-    options = dict(options, client={"heartbeat_interval_ms": 50, "rate_limit_timeout_ms": 5000})
+    options = dict(options, client={"flush_interval_ms": 50, "rate_limit_timeout_ms": 5000})
     if options["transport"] == "unix":
         options["unix_parent_dir"] = run_dir
     server = h.Gunicorn(site, app, run_dir, flags, options)

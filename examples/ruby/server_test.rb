@@ -88,7 +88,7 @@ $requests_sent = 0
 server_env = {
   "PORT" => PORT.to_s,
   "ZEN_EXAMPLE_STATE_DIR" => STATE_DIR,
-  "ZEN_EXAMPLE_HEARTBEAT_MS" => "100"
+  "ZEN_EXAMPLE_FLUSH_MS" => "100"
 }
 server_log = File.join(STATE_DIR, "server.log")
 MASTER = Process.spawn(server_env, *COMMAND, chdir: APP_DIR, pgroup: true,

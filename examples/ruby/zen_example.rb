@@ -5,7 +5,7 @@
 #
 #   ZEN_EXAMPLE_STATE_DIR   where the master writes its control port and
 #                           each worker the settings it saw (tests read it)
-#   ZEN_EXAMPLE_HEARTBEAT_MS  how often workers send their events (10000)
+#   ZEN_EXAMPLE_FLUSH_MS  how often workers send their events (10000)
 #
 # The master also serves a small control endpoint on loopback (its port in
 # $ZEN_EXAMPLE_STATE_DIR/control_port): GET /metrics (Prometheus),
@@ -47,9 +47,9 @@ module ZenExample
   def self.start_agent
     return ZenAgent.agent if ZenAgent.agent
 
-    heartbeat_ms = Integer(ENV.fetch("ZEN_EXAMPLE_HEARTBEAT_MS", "10000"))
+    flush_ms = Integer(ENV.fetch("ZEN_EXAMPLE_FLUSH_MS", "10000"))
     agent = ZenAgent.start(config: config,
-                           client: { heartbeat_interval_ms: heartbeat_ms })
+                           client: { flush_interval_ms: flush_ms })
     agent.mark_middleware_installed
     ControlServer.new(agent).start if state_dir
     agent

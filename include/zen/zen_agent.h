@@ -272,7 +272,7 @@ ZEN_AGENT_API zen_status zen_agent_record_attack_wave(
 /* Buffers events for the parent's statistics: one event object, or an
  * array of them, in the reference's event JSON (e.g.
  * {"type":"track_request"}; docs/protocol.md lists the ten types and their
- * keys). Sent with the next flush (every client.heartbeat_interval_ms).
+ * keys). Sent with the next flush (every client.flush_interval_ms).
  * ZEN_INVALID_ARGUMENT when the text is not JSON, or an event is not of a
  * known type and shape (then no event of the call is buffered). Any
  * process. Blocks: no (buffers). */

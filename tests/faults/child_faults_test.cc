@@ -193,7 +193,7 @@ TEST(ChildFaultTest, ChildrenForkedAtRandomMomentsUnderLoadLoseNothing) {
     GTEST_SKIP() << "sanitizer runtimes are not fork-safe under load";
   }
   AgentOptions options;
-  options.client.heartbeat_interval = absl::Hours(1);  // Flush explicitly.
+  options.client.flush_interval = absl::Hours(1);  // Flush explicitly.
   options.client.polling_interval = absl::Milliseconds(50);
   options.client.polling_jitter = absl::ZeroDuration();
   options.client.reconnect_delay = absl::Milliseconds(20);

@@ -93,7 +93,7 @@ def start(
     mapping to serialize), applied before start() returns so that no worker
     ever serves a request without them.
     options: the agent's options (docs/c_api.md lists them), e.g.
-    ``transport="unix"`` or ``client={"heartbeat_interval_ms": 1000}``;
+    ``transport="unix"`` or ``client={"flush_interval_ms": 1000}``;
     durations are milliseconds in keys ending in ``_ms``. An unknown key or a
     value out of range raises Error(INVALID_ARGUMENT) naming it.
 
