@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/json_fields.h"
 #include "base/status_macros.h"
+#include "re2/re2.h"
 
 namespace zen {
 namespace {
@@ -125,6 +126,11 @@ bool AnyContains(const std::vector<FirewallLists::IpList>& lists,
 }
 
 }  // namespace
+
+FirewallLists::FirewallLists() = default;
+FirewallLists::FirewallLists(FirewallLists&&) noexcept = default;
+FirewallLists& FirewallLists::operator=(FirewallLists&&) noexcept = default;
+FirewallLists::~FirewallLists() = default;
 
 absl::StatusOr<FirewallLists> FirewallLists::Parse(absl::string_view json) {
   if (absl::StripAsciiWhitespace(json).empty()) return FirewallLists();

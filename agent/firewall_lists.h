@@ -30,7 +30,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "agent/ip_set.h"
-#include "re2/re2.h"
+
+// Only firewall_lists.cc compiles or matches patterns: re2.h stays out of
+// the dozens of files this header reaches.
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace zen {
 
@@ -56,9 +61,11 @@ class FirewallLists {
 
   // No lists yet: present() is false, nothing is blocked or monitored, and
   // every address is allowed.
-  FirewallLists() = default;
-  FirewallLists(FirewallLists&&) = default;
-  FirewallLists& operator=(FirewallLists&&) = default;
+  FirewallLists();
+  // Out of line: they destroy re2::RE2, which is incomplete here.
+  FirewallLists(FirewallLists&&) noexcept;
+  FirewallLists& operator=(FirewallLists&&) noexcept;
+  ~FirewallLists();
 
   // Parses the document. Empty text (or only whitespace) and `null` mean "no
   // lists yet" and give FirewallLists(). Absent or null keys mean empty
@@ -102,15 +109,15 @@ class FirewallLists {
  private:
   struct UserAgentDetail {
     std::string key;
-    std::unique_ptr<const RE2> pattern;
+    std::unique_ptr<const re2::RE2> pattern;
   };
 
   bool present_ = false;
   std::vector<IpList> blocked_;
   std::vector<IpList> allowed_;
   std::vector<IpList> monitored_;
-  std::unique_ptr<const RE2> blocked_user_agents_;    // null: none
-  std::unique_ptr<const RE2> monitored_user_agents_;  // null: none
+  std::unique_ptr<const re2::RE2> blocked_user_agents_;    // null: none
+  std::unique_ptr<const re2::RE2> monitored_user_agents_;  // null: none
   std::vector<UserAgentDetail> user_agent_details_;
 };
 

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/json_value_internal.h"
 #include "codegen_runtime/reflection_json.h"
 
 namespace zen::codegen_runtime::internal {

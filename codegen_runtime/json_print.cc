@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/json_value_internal.h"
 #include "codegen_runtime/reflection_json.h"
 #include "rpc/json_writer.h"
 

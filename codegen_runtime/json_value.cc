@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/json_value_internal.h"
 #include "codegen_runtime/message_json.h"
 #include "codegen_runtime/padded_json.h"
 #include "codegen_runtime/reflection_json.h"

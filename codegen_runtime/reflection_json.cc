@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "codegen_runtime/json_value.h"
+#include "codegen_runtime/json_value_internal.h"
 
 namespace zen::codegen_runtime::internal {
 

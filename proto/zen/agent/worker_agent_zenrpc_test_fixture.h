@@ -21,7 +21,6 @@
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
 #include "rpc/server.h"
-#include "simdjson.h"
 #include "testing/test_secret.h"
 
 namespace zen::agent {
