@@ -6,7 +6,12 @@
 # makes cached actions miss. Every command that builds exports it the same
 # way, so they all share the disk cache:
 #   ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh) bazel build ...
+# Only the build tier's libraries (tools/setup.sh without options): the key
+# is then the same before and after `setup.sh --tests`, so the test command
+# reuses what the main job built. The libraries wrapped through pkg-config
+# (gtest among them) put their version on their users' command lines
+# instead (tools/bazel/system_deps.bzl).
 set -u  # dpkg-query fails for a package not installed: the key then says so.
 dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
-  libsimdjson-dev libre2-dev libgtest-dev libcpp-httplib-dev 2>/dev/null |
+  libsimdjson-dev libre2-dev libcpp-httplib-dev 2>/dev/null |
   md5sum | cut -c1-16

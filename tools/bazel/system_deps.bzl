@@ -92,15 +92,16 @@ def _system_pkg_config_impl(rctx):
     # One shell call for every module: pkg-config costs ~45 ms a call.
     names = list(rctx.attr.packages.keys())
     modules = [rctx.attr.packages[n] for n in names]
-    script = 'for m in "$@"; do printf "%s\\n" "$(pkg-config --libs "$m")"; printf "%s\\n" "$(pkg-config --cflags "$m")"; done'
+    script = 'for m in "$@"; do printf "%s\\n" "$(pkg-config --libs "$m")"; printf "%s\\n" "$(pkg-config --cflags "$m")"; printf "%s\\n" "$(pkg-config --modversion "$m")"; done'
     result = rctx.execute(["sh", "-c", script, "sh"] + modules)
     if result.return_code != 0:
         fail("pkg-config failed: " + result.stderr)
     lines = result.stdout.split("\n")
     build = ['package(default_visibility = ["//visibility:public"])']
     for i, name in enumerate(names):
-        libs = [f for f in lines[2 * i].split(" ") if f]
-        cflags = [f for f in lines[2 * i + 1].split(" ") if f]
+        libs = [f for f in lines[3 * i].split(" ") if f]
+        cflags = [f for f in lines[3 * i + 1].split(" ") if f]
+        version = lines[3 * i + 2].strip()
         if not libs:
             # Not installed: only the targets that use it fail, when built,
             # so the main job builds without the test-only libraries
@@ -119,6 +120,11 @@ def _system_pkg_config_impl(rctx):
                 defines.append(f[2:])
             elif f.startswith("-I"):
                 fail("unexpected include path %s for %s" % (f, modules[i]))
+        # The library's version on every command line compiled against it:
+        # system headers are not action inputs, so this makes an upgrade
+        # rebuild what uses them, and keeps test-only libraries (gtest) out
+        # of ZEN_SYSDEPS_KEY, which the main job's build shares.
+        defines.append("ZEN_SYSDEP_%s_VERSION=%s" % (name.upper(), version))
         build.append("cc_library(name = %r, linkopts = %r, defines = %r)" % (name, libs, defines))
     rctx.file("WORKSPACE", "")
     rctx.file("BUILD", "\n".join(build) + "\n")
