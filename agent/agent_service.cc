@@ -134,8 +134,9 @@ void AgentService::CalculateRateLimits(
   }
   std::shared_ptr<const RuntimeSettings> current = settings();
   RateLimitResult result;
-  if (!rate_limiter_.CheckInto(route, request.client_ip(), actor, *current,
-                               zen::Now(), &result)) {
+  if (rate_limiter_.Decide(route, request.client_ip(), actor, *current,
+                           zen::Now(), ZoneFallback::kInProcess,
+                           &result) == RateLimitPath::kNoLimit) {
     return;  // Empty → the wire's null.
   }
   response->set_throttled(result.throttled);

@@ -204,19 +204,12 @@ std::optional<RateLimitResult> RateLimiter::Check(
     std::optional<absl::string_view> actor_id, const RuntimeSettings& settings,
     absl::Time now) {
   RateLimitResult result;
-  if (!CheckInto(route, client_ip, actor_id, settings, now, &result)) {
+  if (Decide(route, client_ip, actor_id, settings, now,
+             ZoneFallback::kInProcess, &result) == RateLimitPath::kNoLimit) {
     return std::nullopt;
   }
   AssignRateLimitDiscriminator(client_ip, actor_id, &result.discriminator);
   return result;
-}
-
-bool RateLimiter::CheckInto(RouteView route, absl::string_view client_ip,
-                            std::optional<absl::string_view> actor_id,
-                            const RuntimeSettings& settings, absl::Time now,
-                            RateLimitResult* result) {
-  return Decide(route, client_ip, actor_id, settings, now,
-                ZoneFallback::kInProcess, result) != RateLimitPath::kNoLimit;
 }
 
 RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,

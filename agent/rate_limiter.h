@@ -179,24 +179,16 @@ class RateLimiter {
       const RuntimeSettings& settings, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Check for a caller that writes the discriminator itself (with
-  // AssignRateLimitDiscriminator, into a buffer it keeps): returns false
-  // when no rate limit applies, else fills `*result` but for its
-  // `discriminator`, which is left as it was. A warm check allocates
-  // nothing this way.
-  bool CheckInto(RouteView route, absl::string_view client_ip,
-                 std::optional<absl::string_view> actor_id,
-                 const RuntimeSettings& settings, absl::Time now,
-                 RateLimitResult* result) ABSL_LOCKS_EXCLUDED(mu_);
-
-  // CheckInto for a caller that must know which path decided: kNoLimit
-  // where CheckInto returns false; kZone or kInProcess when *result holds
-  // the decision (all but its discriminator, as CheckInto); with
-  // ZoneFallback::kReport, kZoneUnsupported or kZoneBusy when the zone could
-  // not decide and nothing was counted (then only result->max_requests and
-  // discriminator_kind are set). CheckInto and Check are
-  // Decide(..., ZoneFallback::kInProcess, ...). A warm check allocates
-  // nothing, and a zone decision makes no syscall while the zone's lock is
-  // free.
+  // AssignRateLimitDiscriminator, into a buffer it keeps) and must know
+  // which path decided: kNoLimit where Check returns nullopt; kZone or
+  // kInProcess when *result holds the decision (all but its
+  // `discriminator`, which is left as it was); with ZoneFallback::kReport,
+  // kZoneUnsupported or kZoneBusy when the zone could not decide and
+  // nothing was counted (then only result->max_requests and
+  // discriminator_kind are set). Check is Decide(...,
+  // ZoneFallback::kInProcess, ...) plus the discriminator. A warm check
+  // allocates nothing, and a zone decision makes no syscall while the
+  // zone's lock is free.
   RateLimitPath Decide(RouteView route, absl::string_view client_ip,
                        std::optional<absl::string_view> actor_id,
                        const RuntimeSettings& settings, absl::Time now,

@@ -294,9 +294,9 @@ TEST_P(RateLimiterTest, LongActorIdsAndJunkIpsKeepWindowsOfTheirOwn) {
       limiter.Check(kLogin, junk, std::nullopt, settings, At(3))->throttled);
 }
 
-TEST_P(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
+TEST_P(RateLimiterTest, DecideCountsAsCheckButLeavesTheDiscriminator) {
   RateLimiter& by_check = NewLimiter();
-  RateLimiter& by_check_into = NewLimiter();
+  RateLimiter& by_decide = NewLimiter();
   RuntimeSettings settings = Settings(3, 1000);
   for (int i = 0; i < 6; ++i) {
     const std::optional<absl::string_view> actor =
@@ -305,8 +305,10 @@ TEST_P(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
         by_check.Check(kLogin, "5.6.7.8", actor, settings, At(100 * i));
     RateLimitResult result;
     result.discriminator = "untouched";
-    ASSERT_TRUE(by_check_into.CheckInto(RouteView("POST", "/login"), "5.6.7.8",
-                                        actor, settings, At(100 * i), &result));
+    ASSERT_NE(by_decide.Decide(RouteView("POST", "/login"), "5.6.7.8", actor,
+                               settings, At(100 * i), ZoneFallback::kInProcess,
+                               &result),
+              RateLimitPath::kNoLimit);
     EXPECT_EQ(result.discriminator, "untouched");
     EXPECT_EQ(result.throttled, expected->throttled) << i;
     EXPECT_EQ(result.discriminator_kind, expected->discriminator_kind) << i;
@@ -317,8 +319,10 @@ TEST_P(RateLimiterTest, CheckIntoCountsAsCheckButLeavesTheDiscriminator) {
         << i;
   }
   RateLimitResult unused;
-  EXPECT_FALSE(by_check_into.CheckInto(RouteView("GET", "/open"), "5.6.7.8",
-                                       std::nullopt, settings, At(0), &unused));
+  EXPECT_EQ(
+      by_decide.Decide(RouteView("GET", "/open"), "5.6.7.8", std::nullopt,
+                       settings, At(0), ZoneFallback::kInProcess, &unused),
+      RateLimitPath::kNoLimit);
 }
 
 TEST(RateLimitDiscriminatorTest, IsTheActorElseTheIpAsGiven) {
