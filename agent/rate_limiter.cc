@@ -9,6 +9,7 @@
 #include "agent/bounded_key.h"
 #include "agent/ip_set.h"
 #include "agent/lru_map.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace zen {
@@ -194,6 +195,7 @@ class RateLimiter::Windows {
 
 RateLimiter::RateLimiter(RateLimiterOptions options)
     : zone_(options.zone),
+      zone_busy_wait_(options.zone_busy_wait),
       windows_(std::make_unique<Windows>(options.max_tracked_windows,
                                          options.max_tracked_requests)) {}
 
@@ -250,6 +252,17 @@ RateLimitPath RateLimiter::Decide(RouteView route, absl::string_view client_ip,
     if (now_ns >= zone_busy_until_ns_.load(std::memory_order_relaxed)) {
       outcome =
           zone_->Count(key, length_ns, result->max_requests, now_ns, &count);
+      // The parent tries longer: a holder preempted for more than one
+      // lock_timeout on a loaded machine would otherwise make it count
+      // apart from the zone (the degraded mode below) for a second.
+      if (outcome == ZoneOutcome::kBusy &&
+          fallback == ZoneFallback::kInProcess) {
+        const absl::Time give_up = zen::Now() + zone_busy_wait_;
+        while (outcome == ZoneOutcome::kBusy && zen::Now() < give_up) {
+          outcome = zone_->Count(key, length_ns, result->max_requests, now_ns,
+                                 &count);
+        }
+      }
       if (outcome == ZoneOutcome::kBusy) {
         waited = true;
         int64_t until;

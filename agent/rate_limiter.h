@@ -119,6 +119,14 @@ struct RateLimiterOptions {
   // when it can be; the in-process windows above then hold only what the
   // zone cannot decide (see ZoneFallback).
   RateLimitZone* zone = nullptr;
+  // With ZoneFallback::kInProcess (the parent): how long a check keeps
+  // trying a busy zone (each try waits the zone's lock_timeout) before it
+  // counts in its own windows. A holder preempted under load lets go well
+  // within this, so the parent still counts in the shared window and no
+  // limit is admitted twice; only a holder stopped for good (or hostile)
+  // leads to the degraded mode. Keep it under the workers'
+  // rate_limit_timeout (1 s), or their questions time out first.
+  absl::Duration zone_busy_wait = absl::Milliseconds(500);
 };
 
 // Which path decided a check (RateLimiter::Decide).
@@ -232,6 +240,7 @@ class RateLimiter {
   void WarnZoneBusy(absl::Time now);
 
   RateLimitZone* const zone_;
+  const absl::Duration zone_busy_wait_;
   mutable Mutex mu_;
   std::unique_ptr<Windows> windows_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> zone_unsupported_{0};

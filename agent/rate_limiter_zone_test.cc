@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +53,9 @@ class RateLimiterZoneTest : public ::testing::Test {
     zone_ = *std::move(zone);
     RateLimiterOptions limiter_options;
     limiter_options.zone = zone_.get();
+    // The parent's patience with a busy zone, short here: the lock is held
+    // for good in the degraded-mode test.
+    limiter_options.zone_busy_wait = absl::Milliseconds(50);
     parent_ = std::make_unique<RateLimiter>(limiter_options);
     worker_ = std::make_unique<RateLimiter>(limiter_options);
   }
@@ -156,6 +160,34 @@ TEST_F(RateLimiterZoneTest, BusyZoneIsReportedOrCountedInProcess) {
   ASSERT_EQ(Decide(*parent_, ZoneFallback::kInProcess, At(1003), &result),
             RateLimitPath::kZone);
   EXPECT_EQ(result.current_requests, 3);
+}
+
+// A holder that lets go late (preempted on a loaded machine, for longer
+// than the zone's lock_timeout): a worker hands the question to the parent,
+// and the parent, trying the zone for up to zone_busy_wait, still counts in
+// the shared window instead of apart from it.
+TEST_F(RateLimiterZoneTest, ParentWaitsOutAHolderThatLetsGoLate) {
+  RateLimiterOptions options;
+  options.zone = zone_.get();
+  options.zone_busy_wait = absl::Seconds(30);  // Ends when the lock is free.
+  RateLimiter patient_parent(options);
+  RateLimitResult result;
+  ASSERT_EQ(Decide(*worker_, ZoneFallback::kReport, At(0), &result),
+            RateLimitPath::kZone);
+  __atomic_store_n(lock_word(), ZoneLockOwnerId(), __ATOMIC_RELEASE);
+  ASSERT_EQ(Decide(*worker_, ZoneFallback::kReport, At(1), &result),
+            RateLimitPath::kZoneBusy);
+  // Let go after several of the zone's lock timeouts (20 ms each).
+  std::thread holder([this] {
+    absl::SleepFor(absl::Milliseconds(100));
+    __atomic_store_n(lock_word(), 0, __ATOMIC_RELEASE);
+  });
+  const RateLimitPath path =
+      Decide(patient_parent, ZoneFallback::kInProcess, At(2), &result);
+  holder.join();
+  ASSERT_EQ(path, RateLimitPath::kZone);
+  EXPECT_EQ(result.current_requests, 2);  // The worker's first, and this.
+  EXPECT_EQ(patient_parent.zone_busy_checks(), 0u);  // It never gave up.
 }
 
 // In a forked child under seccomp's strict mode, where any system call but
