@@ -15,6 +15,7 @@
 #include "ipc/connector.h"
 #include "ipc/socket_io.h"
 #include "rpc/channel.h"
+#include "rpc/method_metrics.h"
 #include "rpc/server.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
@@ -25,6 +26,7 @@
 namespace zen::rpc {
 namespace {
 
+using ::zen::testing::Eventually;
 using ::zen::testing::Fixture;
 using ::zen::testing::ForkedChild;
 using ::zen::testing::In;
@@ -109,9 +111,12 @@ TEST(RpcTest, InFlightCapAnswersResourceExhausted) {
   auto channel = f.Connect();
   std::vector<std::thread> slow;
   for (int i = 0; i < 2; ++i) {
-    slow.emplace_back([&] { (void)channel->Call("slow", "[0.5]", "{}"); });
+    slow.emplace_back([&] { (void)channel->Call("slow", "[2]", "{}"); });
   }
-  zen::SleepFor(absl::Milliseconds(100));
+  // Both slow calls are in their handlers (counted when dispatched), so the
+  // cap is full: a fixed sleep here let the echo overtake one of them when
+  // the callers' threads were slow to run.
+  ASSERT_TRUE(Eventually([&] { return f.server->stats().calls >= 2; }));
   auto r = channel->Call("echo", "[1]", "{}");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
       << r.status();
@@ -249,8 +254,14 @@ TEST(RpcTest, CallWhileDisconnectedFailsFastUnlessWaitForReady) {
 }
 
 TEST(RpcTest, IdleConnectionIsClosedAndKeepaliveKeepsItOpen) {
+  // The keepalive pings at a tenth of the server's idle timeout (the agent
+  // uses 4 s against 5 s), so the kept connection survives a pinging thread
+  // that is descheduled for many intervals; the channel also drops a
+  // connection whose ping takes longer than one interval. With 100 ms
+  // against 300 ms the server closed the kept connection too under TSan on a
+  // loaded machine (1 of 4 runs).
   ServerOptions server_options;
-  server_options.idle_timeout = absl::Milliseconds(300);
+  server_options.idle_timeout = absl::Seconds(2);
   Fixture f(server_options);
   ChannelOptions quiet = f.Options();
   quiet.reconnect = false;
@@ -258,13 +269,21 @@ TEST(RpcTest, IdleConnectionIsClosedAndKeepaliveKeepsItOpen) {
   ASSERT_TRUE(idle.ok());
   ChannelOptions chatty = f.Options();
   chatty.reconnect = false;
-  chatty.keepalive_interval = absl::Milliseconds(100);
+  chatty.keepalive_interval = absl::Milliseconds(200);
   auto kept = Channel::Create(&f.secret, chatty);
   ASSERT_TRUE(kept.ok());
-  zen::SleepFor(absl::Milliseconds(700));
+  ASSERT_TRUE(Eventually([&] { return f.server->stats().connections == 2; }));
+  // Wait for the server to close one of the two, however long that takes,
+  // instead of sleeping past the idle timeout and hoping it ran.
+  ASSERT_TRUE(Eventually([&] { return f.server->stats().connections == 1; },
+                         absl::Seconds(30)));
   EXPECT_EQ((*idle)->Call("echo", "[1]", "{}").status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(Json((*kept)->Call("echo", "[1]", "{}")), "1");
+  // Kept open by its pings: it made some in the idle timeout it outlived.
+  const MetricsSnapshot pinged = (*kept)->method_metrics();
+  ASSERT_TRUE(pinged.count("ping"));
+  EXPECT_GE(pinged.at("ping").calls(), 1u);
 }
 
 // Raw frames, to speak the protocol without our channel.

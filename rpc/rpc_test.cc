@@ -26,6 +26,7 @@
 namespace zen::rpc {
 namespace {
 
+using ::zen::testing::Eventually;
 using ::zen::testing::Fixture;
 using ::zen::testing::In;
 using ::zen::testing::Json;
@@ -84,7 +85,10 @@ TEST(RpcTest, SlowHandlerDoesNotHoldUpLaterCallsOnTheSameConnection) {
     EXPECT_EQ(Json(channel->Call("slow", "[0.5]", "{}")), "\"done\"");
     slow_done = true;
   });
-  zen::SleepFor(absl::Milliseconds(50));  // Let the slow call get there first.
+  // The slow call is in its handler before the echo is sent (a fixed sleep
+  // could end first on a loaded machine, and the echo then merely came
+  // first).
+  ASSERT_TRUE(Eventually([&] { return f.server->stats().calls >= 1; }));
   EXPECT_EQ(Json(channel->Call("echo", "[1]", "{}")), "1");
   EXPECT_FALSE(slow_done.load());  // Answered out of order, before it.
   slow.join();
