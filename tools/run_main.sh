@@ -8,5 +8,6 @@ tools/setup.sh
 # The same key as tools/run_tests.sh: the test command then reuses this
 # build (.bazelrc, tools/sysdeps_key.sh).
 ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh)
-export ZEN_SYSDEPS_KEY
+ZEN_SYSTEM_LIBS_KEY=$(tools/sysdeps_key.sh --system-libs)
+export ZEN_SYSDEPS_KEY ZEN_SYSTEM_LIBS_KEY
 exec bazel run --ui_event_filters=-info,-stdout,-stderr --noshow_progress //examples:prefork_server -- --self-test "$@"

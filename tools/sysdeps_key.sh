@@ -11,7 +11,20 @@
 # reuses what the main job built. The libraries wrapped through pkg-config
 # (gtest among them) put their version on their users' command lines
 # instead (tools/bazel/system_deps.bzl).
+#
+#   tools/sysdeps_key.sh --system-libs
+# prints the key of every library the @system_libs repository wraps, the
+# test tier's included, for ZEN_SYSTEM_LIBS_KEY: that repository is made
+# anew when the value changes, so that a library installed after it was
+# first made (gtest, by `setup.sh --tests` after the main job) is found.
+# It is not in any action's environment, so it costs no cache hits.
 set -u  # dpkg-query fails for a package not installed: the key then says so.
+if [ "${1:-}" = "--system-libs" ]; then
+  dpkg-query -W libssl-dev libsimdjson-dev libgtest-dev libgmock-dev \
+    libbenchmark-dev libre2-dev libcpp-httplib-dev 2>/dev/null |
+    md5sum | cut -c1-16
+  exit 0
+fi
 dpkg-query -W libabsl-dev libprotobuf-dev libprotoc-dev libssl-dev \
   libsimdjson-dev libre2-dev libcpp-httplib-dev 2>/dev/null |
   md5sum | cut -c1-16

@@ -133,6 +133,10 @@ system_pkg_config = repository_rule(
     implementation = _system_pkg_config_impl,
     attrs = {"packages": attr.string_dict(mandatory = True)},
     local = True,
+    # Made anew when the installed libraries change (tools/sysdeps_key.sh
+    # --system-libs): a library installed after the first build (gtest, by
+    # the test tier) is then found instead of staying "not installed".
+    environ = ["ZEN_SYSTEM_LIBS_KEY"],
 )
 
 # Where upstream Abseil puts each library; .pc files do not record it.
