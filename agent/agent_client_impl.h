@@ -145,7 +145,6 @@ class AgentClient::Impl {
   RateLimiter local_limiter_;
   // Over the zone the parent mapped before forking; null without one.
   const std::unique_ptr<RateLimiter> zone_limiter_;
-  std::atomic<bool> has_config_{false};  // A config document was applied.
   std::atomic<uint64_t> zone_decisions_{0};
   std::atomic<uint64_t> zone_deferred_{0};
   AttackWaveDetector local_attack_waves_{options_.attack_wave};

@@ -12,11 +12,13 @@ bool AgentClient::Impl::DecideInZone(const RouteKey& route,
                                      absl::string_view client_ip,
                                      std::optional<absl::string_view> actor_id,
                                      RateLimitAnswer* answer) {
-  if (zone_limiter_ == nullptr ||
-      !has_config_.load(std::memory_order_acquire)) {
-    return false;
+  if (zone_limiter_ == nullptr) return false;
+  std::shared_ptr<const RuntimeSettings> current;
+  {
+    MutexLock lock(&mu_);
+    if (!seen_.applied().config) return false;  // No config applied yet.
+    current = settings_;
   }
-  const std::shared_ptr<const RuntimeSettings> current = settings();
   RateLimitResult result;
   const RateLimitPath path =
       zone_limiter_->Decide(route, client_ip, actor_id, *current, zen::Now(),

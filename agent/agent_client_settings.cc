@@ -150,7 +150,6 @@ absl::Status AgentClient::Impl::Apply(
     MutexLock lock(&mu_);
     settings_ = applied;
     seen_.NoteApplied(config_generation, lists_generation);
-    if (config_generation) has_config_.store(true, std::memory_order_release);
     ++stats_.settings_applied;
   }
   if (options_.on_settings) options_.on_settings(applied);
