@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "gtest/gtest.h"
 #include "ipc/socket_io.h"
 #include "testing/deadline.h"
@@ -122,11 +123,23 @@ TEST(SocketStreamTest, TheFirstReadOfAStreamKeepsAShortDeadline) {
     ConnectedPair pair;
     const absl::Time start = zen::Now();
     absl::Status status;
-    std::thread reader([&] { status = pair.b->Read(start + wait).status(); });
-    // Rescues a reader stuck past its deadline, so the test ends either way.
+    Mutex mu;
+    CondVar read_done;
+    bool done = false;
+    std::thread reader([&] {
+      status = pair.b->Read(start + wait).status();
+      MutexLock lock(&mu);
+      done = true;
+      read_done.Signal();
+    });
+    // Rescues a reader stuck past its deadline, so the test ends either way
+    // (and waits no longer than the read when it ends in time).
     std::thread rescue([&] {
-      zen::SleepFor(absl::Seconds(3));
-      pair.b->Shutdown();
+      MutexLock lock(&mu);
+      const absl::Time give_up = start + absl::Seconds(3);
+      while (!done && read_done.WaitUntil(&mu, give_up)) {
+      }
+      if (!done) pair.b->Shutdown();
     });
     reader.join();
     const absl::Duration took = zen::Now() - start;
