@@ -16,8 +16,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
 #include "ipc/secret.h"
 #include "rpc/channel.h"
@@ -145,7 +145,7 @@ TEST(WorkerEndpointTest, ForkedChildAuthenticatesWithWhatTheCallReturns) {
       [agent] { return ForeignWorker(agent, kParentAdmitted); });
   ASSERT_TRUE(child.ok()) << child.status();
   const zen::testing::ChildOutcome outcome =
-      child->Wait(absl::Now() + absl::Seconds(60));
+      child->Wait(zen::Now() + absl::Seconds(60));
   EXPECT_TRUE(outcome.ok()) << outcome.ToString();
 
   // The window is full in the parent too: the child counted in it.
