@@ -115,6 +115,16 @@ Agent::~Agent() {
 
 bool Agent::is_parent() const { return ::getpid() == parent_pid_; }
 
+Agent::ListenAddress Agent::listen_address() {
+  MutexLock lock(&mu_);
+  ListenAddress address;
+  address.transport = options_.server.server.listener.transport;
+  address.host = server_host_;
+  address.port = server_port_;
+  address.unix_path = server_unix_path_;
+  return address;
+}
+
 AgentServer* Agent::server() {
   if (!is_parent()) return nullptr;
   MutexLock lock(&mu_);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -119,6 +120,18 @@ class Agent {
   // protocol on its own rpc::Channel rather than through client(). Every
   // descendant holds it already (inherited memory). Never log or send it.
   const ipc::Secret& secret() const { return secret_; }
+
+  // Where the parent's server listens: TCP host and port, or the Unix
+  // socket's path (then host is empty and port 0). Fixed in Create(); the
+  // same answer in the parent and every descendant (inherited memory), for
+  // a worker that speaks the protocol on its own, like secret().
+  struct ListenAddress {
+    ipc::Transport transport = ipc::Transport::kTcp;
+    std::string host;
+    uint16_t port = 0;
+    std::string unix_path;
+  };
+  ListenAddress listen_address() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   Agent(AgentOptions options, ipc::Secret secret);

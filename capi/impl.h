@@ -59,6 +59,11 @@ zen_status zen_impl_agent_metrics(zen_agent* agent, char** text_out,
                                   size_t* text_len, char** message);
 zen_status zen_impl_agent_stats_json(zen_agent* agent, char** json_out,
                                      size_t* json_len, char** message);
+zen_status zen_impl_agent_worker_endpoint(zen_agent* agent, char** host_out,
+                                          size_t* host_len, uint16_t* port_out,
+                                          uint8_t* secret_out,
+                                          size_t secret_out_size,
+                                          char** message);
 
 #ifdef __cplusplus
 } /* extern "C" */

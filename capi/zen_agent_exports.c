@@ -157,3 +157,11 @@ zen_status zen_agent_stats_json(zen_agent* agent, char** json_out,
                                 size_t* json_len, char** message) {
   return zen_impl_agent_stats_json(agent, json_out, json_len, message);
 }
+
+zen_status zen_agent_worker_endpoint(zen_agent* agent, char** host_out,
+                                     size_t* host_len, uint16_t* port_out,
+                                     uint8_t* secret_out,
+                                     size_t secret_out_size, char** message) {
+  return zen_impl_agent_worker_endpoint(agent, host_out, host_len, port_out,
+                                        secret_out, secret_out_size, message);
+}

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -86,11 +87,24 @@ class ZenAgentTest(unittest.TestCase):
         self.assertEqual(zen_agent._fast_rate_limit is None, pure)
 
     def test_version_and_roles(self):
-        self.assertEqual(zen_agent.version(), "1.0.0")
+        self.assertEqual(zen_agent.version(), "1.1.0")
         self.assertIs(zen_agent.agent(), self.agent)
         self.assertTrue(self.agent.is_master)
         self.assertEqual(self.agent.config_generation, 1)
         self.assertEqual(json.loads(self.agent.config_json), LIMITED)
+
+    def test_worker_endpoint_is_the_masters_address_and_secret(self):
+        endpoint = self.agent.worker_endpoint()
+        self.assertEqual(sorted(endpoint), ["host", "port", "secret"])
+        self.assertEqual(endpoint["host"], "127.0.0.1")
+        self.assertIsInstance(endpoint["port"], int)
+        self.assertIsInstance(endpoint["secret"], bytes)
+        self.assertEqual(len(endpoint["secret"]), 32)
+        self.assertNotEqual(endpoint["secret"], bytes(32))
+        # The port is the agent server's: it accepts a connection.
+        socket.create_connection((endpoint["host"], endpoint["port"]), timeout=WAIT_S).close()
+        # A worker gets the same three values.
+        self.assertEqual(in_child(lambda: self.agent.worker_endpoint() == endpoint), 0)
 
     def test_start_twice_is_refused(self):
         with self.assertRaises(zen_agent.Error) as caught:

@@ -6,6 +6,7 @@
 # reaped, and every wait is bounded.
 
 require "minitest/autorun"
+require "socket"
 require "timeout"
 require "zen_agent"
 
@@ -264,6 +265,28 @@ class ZenAgentGemTest < Minitest::Test
       e.code
     end)
     assert_equal :FAILED_PRECONDITION, code
+  end
+
+  def test_worker_endpoint_is_the_masters_listening_address_and_secret
+    agent = ZenAgent.start
+    endpoint = agent.worker_endpoint
+    assert_equal %i[host port secret], endpoint.keys
+    assert_equal "127.0.0.1", endpoint[:host]
+    assert_kind_of Integer, endpoint[:port]
+    assert_equal Encoding::BINARY, endpoint[:secret].encoding
+    assert_equal 32, endpoint[:secret].bytesize
+    refute_equal "\0".b * 32, endpoint[:secret]
+    # The port is the agent server's: it accepts a connection.
+    TCPSocket.new(endpoint[:host], endpoint[:port]).close
+    # A worker gets the same three values (its post-fork hook may ask).
+    assert_equal endpoint, join_worker(fork_worker(&:worker_endpoint))
+  end
+
+  def test_worker_endpoint_is_refused_for_a_unix_socket_agent
+    agent = ZenAgent.start(transport: "unix")
+    error = assert_raises(ZenAgent::Error) { agent.worker_endpoint }
+    assert_equal :FAILED_PRECONDITION, error.code
+    assert_includes error.message, "unix"
   end
 
   def test_calls_after_stop_are_cancelled

@@ -7,4 +7,9 @@
 require_relative "zen_example"
 
 ZenExample.start_agent unless ZenAgent.agent
+# The tests' foreign worker (foreign_worker.rb); not part of the example.
+if (agent_cli = ENV["ZEN_EXAMPLE_AGENT_CLI"])
+  require_relative "foreign_worker"
+  use ZenExample::ForeignWorker, agent_cli
+end
 run ZenExample::App.new

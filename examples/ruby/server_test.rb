@@ -9,6 +9,10 @@
 #     it took is printed; the bound asserted is generous);
 #   * a SIGKILLed worker is replaced and serves with the current settings;
 #   * the master serves /metrics;
+#   * a foreign worker (agent_cli, speaking only the wire protocol), run
+#     by a worker with the endpoint the gem returned, counts in the same
+#     limit: its 5 calls and 60 requests through the workers admit exactly
+#     10;
 #   * the server's own stop signal ends every worker (nothing left over).
 #
 #   ruby server_test.rb <mode> <app_dir> <state_dir>
@@ -163,6 +167,24 @@ def requests_in_heartbeat
   heartbeat_snapshot.dig("stats", "requests", "total")
 end
 
+# `count` requests to GET /limited from `ip`, 12 at a time: their
+# [code, pid] answers.
+def limited_burst(count, ip)
+  queue = Queue.new
+  count.times { queue << true }
+  12.times { queue << nil }
+  answers = Queue.new
+  Array.new(12) do
+    Thread.new do
+      while queue.pop
+        response = app_get("/limited", ip: ip)
+        answers << [response.code, response.body[/pid=(\d+)/, 1]]
+      end
+    end
+  end.each(&:join)
+  Array.new(answers.size) { answers.pop }
+end
+
 # ---- The checks ------------------------------------------------------
 
 wait_for("the master's control port", seconds: 60) do
@@ -184,19 +206,7 @@ else
 end
 
 # 1. One IP, 60 requests, limit 10 per window: exactly 10 admitted.
-queue = Queue.new
-60.times { queue << true }
-12.times { queue << nil }
-answers = Queue.new
-Array.new(12) do
-  Thread.new do
-    while queue.pop
-      response = app_get("/limited", ip: "203.0.113.7")
-      answers << [response.code, response.body[/pid=(\d+)/, 1]]
-    end
-  end
-end.each(&:join)
-answers = Array.new(answers.size) { answers.pop }
+answers = limited_burst(60, "203.0.113.7")
 admitted = answers.count { |code, _| code == "200" }
 throttled = answers.count { |code, _| code == "429" }
 pids = answers.map(&:last).uniq
@@ -271,7 +281,30 @@ in_zone = metrics[/^zen_agent_rate_limit_zone_checks_total (\d+)/, 1]
 check(calls && in_zone && Integer(calls) + Integer(in_zone) >= 60 && Integer(in_zone) > 0,
       "master /metrics: #{calls} calculate_rate_limits calls, #{in_zone} decided in the shared zone")
 
-# 6. The server's own stop signal ends every worker.
+# 6. A foreign worker under the gem's master: a worker asks the gem for the
+# endpoint and runs agent_cli with it; agent_cli's calls and the workers'
+# requests count in one limit of 10.
+if ENV["ZEN_EXAMPLE_AGENT_CLI"]
+  ip = "203.0.113.9"
+  foreign = JSON.parse(app_get("/foreign?calls=5&ip=#{ip}", ip: ip).body)
+  answers = foreign.fetch("answers")
+  check(live_workers.key?(foreign.fetch("pid")),
+        "agent_cli run by worker #{foreign['pid']} with the gem's worker_endpoint")
+  check(answers.size == 5 && answers.all? { |a| a.start_with?('{"throttled":false,') } &&
+        answers.last.include?('"current_requests":5,'),
+        "agent_cli's 5 calculate_rate_limits admitted, counting 1..5: #{answers.last}")
+  answers = limited_burst(60, ip)
+  admitted = answers.count { |code, _| code == "200" }
+  throttled = answers.count { |code, _| code == "429" }
+  check(admitted == 5 && throttled == 55,
+        "then 60 requests through the workers: #{admitted} admitted, #{throttled} " \
+        "throttled (10 overall)")
+  last = JSON.parse(app_get("/foreign?calls=1&ip=#{ip}", ip: ip).body).fetch("answers")
+  check(last.size == 1 && last.first.start_with?('{"throttled":true,'),
+        "agent_cli's next call is throttled: #{last.first}")
+end
+
+# 7. The server's own stop signal ends every worker.
 everyone = worker_files.keys
 Process.kill(STOP_SIGNAL, MASTER)
 wait_for("the master to exit on SIG#{STOP_SIGNAL}", seconds: 60, interval: 0.05) do

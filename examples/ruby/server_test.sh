@@ -3,13 +3,17 @@
 # a user would), copies the example app out of the repository and runs
 # server_test.rb against it under one server.
 #
-#   server_test.sh <mode> <zen_agent.gem> <libzen_agent.so.1> <app files...>
+#   server_test.sh <mode> <zen_agent.gem> <libzen_agent.so.1> <agent_cli> \
+#     <app files...>
 set -euo pipefail
 
 mode="$1"
 gem_file="$(realpath "$2")"
 library="$3"
-shift 3
+# The foreign worker a worker runs (foreign_worker.rb, mounted by config.ru
+# when this is set).
+export ZEN_EXAMPLE_AGENT_CLI="$(realpath "$4")"
+shift 4
 
 # A library built with a sanitizer cannot load into Debian's uninstrumented
 # ruby, and ThreadSanitizer does not support forked workers of a threaded

@@ -51,9 +51,12 @@
  * (libzen_agent.so.<major>); only an incompatible change raises it. */
 #define ZEN_AGENT_ABI_MAJOR 1
 /* Raised when functions are added compatibly. */
-#define ZEN_AGENT_ABI_MINOR 0
+#define ZEN_AGENT_ABI_MINOR 1
 /* The version this header describes, "<major>.<minor>.<patch>". */
-#define ZEN_AGENT_VERSION_STRING "1.0.0"
+#define ZEN_AGENT_VERSION_STRING "1.1.0"
+
+/* The size in bytes of the agent's secret (zen_agent_worker_endpoint). */
+#define ZEN_AGENT_SECRET_SIZE 32
 
 #if defined(ZEN_AGENT_BUILDING_LIBRARY)
 #define ZEN_AGENT_API __attribute__((visibility("default")))
@@ -319,6 +322,40 @@ ZEN_AGENT_API zen_status zen_agent_metrics(zen_agent* agent, char** text_out,
  * and, in the parent, the server's. Any process. Blocks: no. */
 ZEN_AGENT_API zen_status zen_agent_stats_json(zen_agent* agent, char** json_out,
                                               size_t* json_len, char** message);
+
+/* ---- Foreign workers (since 1.1) ------------------------------------- */
+
+/* What a worker that does not use this library needs to reach the agent
+ * server (e.g. a worker running the reference Ruby agent, or any program
+ * speaking docs/protocol.md): where the server listens and the secret of
+ * the handshake. Each out-parameter may be NULL to leave that part out; on
+ * failure *host_out is NULL, *host_len and *port_out 0, and secret_out is
+ * zeroed (up to ZEN_AGENT_SECRET_SIZE bytes).
+ *
+ * *host_out: the listening address ("127.0.0.1" by default),
+ * NUL-terminated, allocated by the library (free it with zen_free).
+ * *port_out: the TCP port.
+ * secret_out: a buffer the caller owns, at least ZEN_AGENT_SECRET_SIZE
+ * bytes (secret_out_size says how large; less is ZEN_INVALID_ARGUMENT),
+ * into which the library writes the secret's 32 bytes, nothing more.
+ *
+ * The secret is the key of every worker's authentication: whoever holds it
+ * and can reach the port is trusted as a worker (settings, rate limits,
+ * statistics). Never log it, put it in an environment variable, argument
+ * or file, or send it anywhere; wipe your copy when done. Every process
+ * forked from the parent holds it already (inherited memory); asking for it
+ * hands nothing new to a forked worker, only a copy in memory the host now
+ * owns (docs/security.md).
+ *
+ * Only the TCP transport has such an endpoint: an agent created with
+ * "transport": "unix" is ZEN_FAILED_PRECONDITION (the reference worker
+ * speaks TCP only). Also ZEN_INVALID_ARGUMENT (NULL agent, a buffer too
+ * small), ZEN_CANCELLED (stopped in this process). Any process, any
+ * thread; the same answer in the parent and every forked process (no
+ * connection is made). Blocks: no. */
+ZEN_AGENT_API zen_status zen_agent_worker_endpoint(
+    zen_agent* agent, char** host_out, size_t* host_len, uint16_t* port_out,
+    uint8_t* secret_out, size_t secret_out_size, char** message);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -61,7 +61,7 @@ module ZenAgent
       agent.stop
     end
 
-    # The C library's version ("1.0.0").
+    # The C library's version ("1.1.0").
     def library_version
       Native.zen_agent_version
     end

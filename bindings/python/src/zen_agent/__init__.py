@@ -21,19 +21,34 @@ release the GIL. Failures raise zen_agent.Error (.code, .message).
 docs/python.md walks through a gunicorn setup.
 """
 
+import ctypes
 import json
 import os
+import sys
 import threading
-from ctypes import byref, c_int32, c_int64, c_size_t, c_void_p, cast
+from ctypes import byref, c_int32, c_int64, c_size_t, c_uint8, c_uint16, c_void_p, cast
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._errors import Error, StatusCode
 
-__all__ = ["Agent", "Error", "StatusCode", "agent", "start", "version"]
+__all__ = ["Agent", "Error", "StatusCode", "WorkerEndpoint", "agent", "start", "version"]
 
 JsonDocument = Union[str, bytes, Mapping[str, Any]]
 Event = Union[Mapping[str, Any], Sequence[Mapping[str, Any]], str, bytes]
+
+if sys.version_info >= (3, 8):
+    from typing import TypedDict
+
+    class WorkerEndpoint(TypedDict):
+        """Agent.worker_endpoint()'s answer."""
+
+        host: str
+        port: int
+        secret: bytes
+
+else:  # Python 3.7 has no TypedDict.
+    WorkerEndpoint = Dict[str, Any]
 
 _lib = _native.load()
 # The request path's functions, looked up once.
@@ -399,6 +414,45 @@ class Agent:
     def stats(self) -> Dict[str, Any]:
         """This process's counters (docs/c_api.md lists the keys)."""
         return json.loads(self._document(_lib.zen_agent_stats_json) or "{}")
+
+    # ---- Foreign workers ----------------------------------------------
+
+    def worker_endpoint(self) -> WorkerEndpoint:
+        """What a worker that does not use this package needs to reach the
+        master's agent server (any program speaking the agent's wire
+        protocol): ``{"host": str, "port": int, "secret": bytes}``.
+
+        ``secret`` is the 32-byte key of every worker's authentication:
+        whoever holds it and can reach the port is trusted as a worker. Never
+        log it, put it in the environment, an argument or a file, or send it;
+        hand it to the worker's client in memory. Every forked worker holds
+        it already (it came with fork); this copies it into Python, where
+        bytes cannot be wiped. The same answer in the master and every
+        worker. Raises Error(FAILED_PRECONDITION) when the agent listens on a
+        Unix socket (``transport="unix"``). Never waits."""
+        host, length, message = c_void_p(), c_size_t(), c_void_p()
+        port = c_uint16()
+        key = (c_uint8 * _native.SECRET_SIZE)()
+        try:
+            _check(
+                _lib.zen_agent_worker_endpoint(
+                    self._handle,
+                    byref(host),
+                    byref(length),
+                    byref(port),
+                    key,
+                    _native.SECRET_SIZE,
+                    byref(message),
+                ),
+                message,
+            )
+            return {
+                "host": _native.take_text(_lib, host.value, length.value) or "",
+                "port": port.value,
+                "secret": bytes(key),
+            }
+        finally:
+            ctypes.memset(key, 0, _native.SECRET_SIZE)
 
     # ---- Lifetime -----------------------------------------------------
 

@@ -18,10 +18,15 @@ from ctypes import (
     c_int32,
     c_int64,
     c_size_t,
+    c_uint8,
+    c_uint16,
     c_void_p,
 )
 
 LIBRARY_NAME = "libzen_agent.so.1"
+# ZEN_AGENT_SECRET_SIZE: the bytes of the secret zen_agent_worker_endpoint
+# writes (since 1.1).
+SECRET_SIZE = 32
 LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)
 
 
@@ -116,6 +121,19 @@ _PROTOTYPES = {
     "zen_agent_mark_middleware_installed": (_STATUS, [_HANDLE, _OUT_TEXT]),
     "zen_agent_metrics": (_STATUS, [_HANDLE, _OUT_TEXT, _OUT_LEN, _OUT_TEXT]),
     "zen_agent_stats_json": (_STATUS, [_HANDLE, _OUT_TEXT, _OUT_LEN, _OUT_TEXT]),
+    # Since 1.1.
+    "zen_agent_worker_endpoint": (
+        _STATUS,
+        [
+            _HANDLE,
+            _OUT_TEXT,
+            _OUT_LEN,
+            POINTER(c_uint16),
+            POINTER(c_uint8),
+            c_size_t,
+            _OUT_TEXT,
+        ],
+    ),
 }
 
 

@@ -211,6 +211,35 @@ module ZenAgent
       nil
     end
 
+    # ---- Foreign workers -------------------------------------------------
+
+    # What a worker that does not use this gem (e.g. one running the
+    # reference aikido-zen agent, docs/ruby.md section 7) needs to reach the
+    # master's agent server: {host:, port:, secret:}, host a String
+    # ("127.0.0.1"), port an Integer, secret the 32-byte key (a binary
+    # String) of every worker's authentication.
+    #
+    # Whoever holds the secret and can reach the port is trusted as a
+    # worker: never log it, put it in ENV, an argument or a file, or send
+    # it anywhere; hand it to the worker's client in memory. Every forked
+    # worker holds it already (it came with fork); this only copies it into
+    # Ruby. The same answer in the master and every worker. Raises Error
+    # FAILED_PRECONDITION when the agent listens on a Unix socket
+    # (transport: "unix"): the reference speaks TCP only.
+    def worker_endpoint
+      s = scratch
+      port = FFI::MemoryPointer.new(:uint16)
+      key = FFI::MemoryPointer.new(:uint8, Native::SECRET_SIZE)
+      check(Native.zen_agent_worker_endpoint(@handle, s.text, s.length, port,
+                                             key, Native::SECRET_SIZE,
+                                             s.message))
+      { host: take_text(s).force_encoding(Encoding::UTF_8),
+        port: port.read(:uint16),
+        secret: key.read_bytes(Native::SECRET_SIZE) }
+    ensure
+      key&.clear # the ffi buffer's copy; the caller owns the String's
+    end
+
     def inspect
       "#<ZenAgent::Agent #{parent? ? 'master' : 'worker'} pid=#{Process.pid}>"
     end

@@ -71,5 +71,12 @@ module ZenAgent
                     :int
     attach_function :zen_agent_metrics, [:pointer, *OUT_TEXT, *MSG], :int
     attach_function :zen_agent_stats_json, [:pointer, *OUT_TEXT, *MSG], :int
+
+    # Since 1.1. (agent, char** host, size_t* host_len, uint16_t* port,
+    # uint8_t* secret, size_t secret_size, char** message)
+    SECRET_SIZE = 32 # ZEN_AGENT_SECRET_SIZE
+    attach_function :zen_agent_worker_endpoint,
+                    [:pointer, *OUT_TEXT, :pointer, :pointer, :size_t, *MSG],
+                    :int
   end
 end
