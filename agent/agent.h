@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "agent/agent_client.h"
 #include "agent/agent_server.h"
+#include "agent/model/rate_limit_zone.h"
 #include "agent/parent_death.h"
-#include "agent/rate_limit_zone.h"
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
@@ -23,8 +23,8 @@
 
 namespace zen {
 
-// The rate-limit zone (agent/rate_limit_zone.h) an Agent maps in the parent
-// before any fork: its windows are shared by the parent's
+// The rate-limit zone (agent/model/rate_limit_zone.h) an Agent maps in the
+// parent before any fork: its windows are shared by the parent's
 // calculate_rate_limits and every worker, which decide rate limits in it
 // without a round trip. The defaults are RateLimitZoneOptions'.
 struct AgentRateLimitZoneOptions {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
-#include "agent/settings_cache.h"
+#include "agent/model/settings_cache.h"
 #include "base/clock.h"
 #include "base/log.h"
 

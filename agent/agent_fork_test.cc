@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/agent_test_util.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
+#include "testing/agent/agent_test_util.h"
 #include "testing/deadline.h"
 #include "testing/descriptors.h"
 #include "testing/forked_child.h"

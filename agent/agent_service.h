@@ -10,11 +10,11 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "agent/attack_wave_detector.h"
-#include "agent/collector.h"
-#include "agent/rate_limiter.h"
-#include "agent/runtime_settings.h"
-#include "agent/settings_cache.h"
+#include "agent/model/attack_wave_detector.h"
+#include "agent/model/collector.h"
+#include "agent/model/rate_limiter.h"
+#include "agent/model/runtime_settings.h"
+#include "agent/model/settings_cache.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
 #include "proto/zen/agent/worker_agent.pb.h"

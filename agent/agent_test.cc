@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/agent_test_util.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
+#include "testing/agent/agent_test_util.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"

@@ -7,7 +7,7 @@
 // implementation per place: SocketAgentTransport (agent/socket_transport.h)
 // and InProcessAgentTransport (agent/in_process_transport.h). A rate-limit
 // decision may not leave the worker at all (the shared-memory zone,
-// agent/rate_limit_zone.h): AgentClient tries that before this interface.
+// agent/model/rate_limit_zone.h): AgentClient tries that before this interface.
 #ifndef ZEN_AGENT_AGENT_TRANSPORT_H_
 #define ZEN_AGENT_AGENT_TRANSPORT_H_
 

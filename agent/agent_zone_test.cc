@@ -13,13 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "agent/agent_test_util.h"
-#include "agent/rate_limit_zone.h"
-#include "agent/rate_limiter.h"
+#include "agent/model/rate_limit_zone.h"
+#include "agent/model/rate_limiter.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
+#include "testing/agent/agent_test_util.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"
 

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "agent/collector_event.h"
+#include "agent/model/collector_event.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 
 namespace zen {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/agent.h"
-#include "agent/heartbeat.h"
+#include "agent/model/heartbeat.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "testing/descriptors.h"

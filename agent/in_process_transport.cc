@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/settings_cache.h"
+#include "agent/model/settings_cache.h"
 
 namespace zen {
 

@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "agent/parent_death_test_util.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
+#include "testing/agent/parent_death_test_util.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "testing/sanitizers.h"

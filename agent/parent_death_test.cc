@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/parent_death_test_util.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
+#include "testing/agent/parent_death_test_util.h"
 #include "testing/deadline.h"
 #include "testing/forked_child.h"
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "agent/agent_service.h"
-#include "agent/rate_limit_zone.h"
-#include "agent/rate_limiter.h"
+#include "agent/model/rate_limit_zone.h"
+#include "agent/model/rate_limiter.h"
 #include "gtest/gtest.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 

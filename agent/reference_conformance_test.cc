@@ -19,7 +19,6 @@
 #include "absl/time/time.h"
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
-#include "agent/reference_events.h"
 #include "base/clock.h"
 #include "codegen_runtime/descriptor_codec.h"
 #include "codegen_runtime/padded_json.h"
@@ -27,6 +26,7 @@
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"
+#include "testing/agent/reference_events.h"
 #include "testing/same_json.h"
 #include "testing/test_secret.h"
 

@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "agent/collector_event.h"
 #include "agent/event_conversion.h"
-#include "agent/reference_events.h"
+#include "agent/model/collector_event.h"
 #include "gtest/gtest.h"
+#include "testing/agent/reference_events.h"
 #include "testing/same_json.h"
 
 namespace zen {

@@ -34,7 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/agent_service.h"
-#include "agent/settings_cache.h"
+#include "agent/model/settings_cache.h"
 #include "base/mutex.h"
 #include "base/status_macros.h"
 #include "base/thread_group.h"

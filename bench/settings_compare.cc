@@ -55,7 +55,7 @@ enum class Variant {
   kReprintProtobuf
 };
 
-// A runtime config document (the shape agent/runtime_config.h parses) of
+// A runtime config document (the shape agent/model/runtime_config.h parses) of
 // about `bytes` bytes, minified: endpoints are added until it is that big.
 std::string MakeConfig(size_t bytes) {
   std::string out =

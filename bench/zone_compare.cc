@@ -1,12 +1,12 @@
-// Rate-limit decisions from the shared-memory zone (agent/rate_limit_zone.h)
-// through a worker's RateLimiter (as a worker decides: RateLimiter::Decide
-// over the zone), against a process-local RateLimiter and against the
-// round trip to the parent (calculate_rate_limits on a generated stub, over
-// an authenticated loopback channel, to an AgentServer in this process),
-// from 1, 8 and 64 forked worker processes, on one key (every worker
-// contends for one window) and on distinct keys (each worker its own 16
-// windows), with the workers (and the parent's server) split over both
-// CPUs or all on CPU 0.
+// Rate-limit decisions from the shared-memory zone
+// (agent/model/rate_limit_zone.h) through a worker's RateLimiter (as a worker
+// decides: RateLimiter::Decide over the zone), against a process-local
+// RateLimiter and against the round trip to the parent (calculate_rate_limits
+// on a generated stub, over an authenticated loopback channel, to an
+// AgentServer in this process), from 1, 8 and 64 forked worker processes, on
+// one key (every worker contends for one window) and on distinct keys (each
+// worker its own 16 windows), with the workers (and the parent's server) split
+// over both CPUs or all on CPU 0.
 //
 //   bazel run -c opt //bench:zone_compare -- [SECONDS_PER_ROW]
 //
@@ -38,9 +38,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "agent/agent_server.h"
-#include "agent/rate_limit_zone.h"
-#include "agent/rate_limiter.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/rate_limit_zone.h"
+#include "agent/model/rate_limiter.h"
+#include "agent/model/runtime_settings.h"
 #include "ipc/secret.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/channel.h"

@@ -1,5 +1,5 @@
 // The rate-limit zone's crash-safety run at full length (the suite's
-// //agent:rate_limit_zone_fork_test runs 1,000 kills):
+// //agent/model:rate_limit_zone_fork_test runs 1,000 kills):
 //
 //   bazel run -c opt //bench:zone_kill_run -- [KILLS] [WORKERS]
 //
@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "absl/time/time.h"
-#include "agent/rate_limit_zone_kill_run.h"
+#include "testing/agent/rate_limit_zone_kill_run.h"
 
 int main(int argc, char** argv) {
   zen::ZoneKillRunOptions options;

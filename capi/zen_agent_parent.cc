@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "agent/heartbeat.h"
+#include "agent/model/heartbeat.h"
 #include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"

@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "agent/ip_set.h"
+#include "agent/model/ip_set.h"
 
 namespace zen::examples {
 namespace {

@@ -1,6 +1,6 @@
 #include "examples/default_settings.h"
 
-#include "agent/runtime_settings.h"
+#include "agent/model/runtime_settings.h"
 #include "gtest/gtest.h"
 
 namespace zen {

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "agent/collector_event.h"
-#include "agent/ip_set.h"
-#include "agent/rate_limiter.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/collector_event.h"
+#include "agent/model/ip_set.h"
+#include "agent/model/rate_limiter.h"
+#include "agent/model/runtime_settings.h"
 #include "base/clock.h"
 #include "examples/scan_probe.h"
 

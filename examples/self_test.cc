@@ -15,7 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "agent/settings_cache.h"
+#include "agent/model/settings_cache.h"
 #include "base/clock.h"
 #include "examples/default_settings.h"
 #include "examples/demo_app.h"

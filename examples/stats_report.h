@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "agent/collector.h"
+#include "agent/model/collector.h"
 
 namespace zen::examples {
 

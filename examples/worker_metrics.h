@@ -9,7 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/runtime_settings.h"
 #include "base/mutex.h"
 #include "examples/latency_histogram.h"
 #include "examples/worker_status.h"

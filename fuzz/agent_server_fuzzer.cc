@@ -26,7 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/runtime_settings.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "codegen_runtime/padded_json.h"

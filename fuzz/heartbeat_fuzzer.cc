@@ -23,9 +23,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "agent/api_schema.h"
-#include "agent/collector.h"
-#include "agent/heartbeat.h"
+#include "agent/model/api_schema.h"
+#include "agent/model/collector.h"
+#include "agent/model/heartbeat.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 

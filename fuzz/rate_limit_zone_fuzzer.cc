@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/rate_limit_zone.h"
+#include "agent/model/rate_limit_zone.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/ip_set.h"
-#include "agent/runtime_settings.h"
-#include "agent/settings_cache.h"
+#include "agent/model/ip_set.h"
+#include "agent/model/runtime_settings.h"
+#include "agent/model/settings_cache.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 

@@ -32,7 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/agent_server.h"
-#include "agent/heartbeat.h"
+#include "agent/model/heartbeat.h"
 #include "ipc/secret.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
 #include "rpc/call_options.h"
