@@ -115,11 +115,14 @@ void SettingsWatchers::Stop() {
 
 void SettingsWatchers::AbandonAfterFork() {
   threads_.AbandonAfterFork();
+  MutexLock lock(&mu_);
   // The parent's parked calls (and the connections they hold) are its own.
   for (auto& [id, p] : parked_) p.call.release();
   parked_.clear();
   by_deadline_.clear();
   by_connection_.clear();
+  // Its thread is the parent's: Stop() must neither wake nor join it.
+  stopped_ = true;
 }
 
 size_t SettingsWatchers::waiting() const {

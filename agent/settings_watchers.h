@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "agent/agent_service.h"
 #include "agent/model/settings_cache.h"
+#include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "base/status_macros.h"
 #include "base/thread_group.h"
@@ -121,11 +122,11 @@ class SettingsWatchers {
   // the thread. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // For a forked child: forgets the parent's thread and parked calls.
-  // Unchecked by -Wthread-safety: it reads parked_ without mu_, which is not
-  // registered with the fork guard and so may have been held, for good, by
-  // a parent thread at the fork; no other thread exists in the child.
-  void AbandonAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // For a forked child: forgets the parent's thread and parked calls (never
+  // answered or freed here: they are the parent's), and stops, so nothing
+  // later waits on the parent's thread. mu_ is registered with the fork
+  // guard, so the child finds it free and the maps between two updates.
+  void AbandonAfterFork() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls parked now (those of workers gone since are dropped at the next
   // change, at their deadline, or when their connection or the pool is
@@ -173,6 +174,9 @@ class SettingsWatchers {
   std::set<DeadlineKey> by_deadline_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const void*, absl::InlinedVector<uint64_t, 4>>
       by_connection_ ABSL_GUARDED_BY(mu_);
+  // Parent threads park, expire and answer watches at any moment of a
+  // fork; the guard holds mu_ across it.
+  ForkGuardRegistration fork_guard_{&mu_};
   ThreadGroup threads_;
 };
 
