@@ -1,15 +1,16 @@
-// AgentClient: its lifecycle, the channel and the schedule thread.
+// AgentClient: its lifecycle, the channel and the schedule's tasks.
 #include <unistd.h>
 
-#include <algorithm>
 #include <random>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
 #include "agent/in_process_transport.h"
 #include "agent/parent_death.h"
 #include "agent/socket_transport.h"
 #include "base/clock.h"
+#include "base/log.h"
 
 namespace zen {
 namespace {
@@ -60,7 +61,31 @@ AgentClient::Impl::Impl(AgentClientOptions options,
                               options_.dead_parent_max_retry_delay,
                               options_.on_parent_exit)),
       zone_limiter_(ZoneLimiter(options_.rate_limit_zone)),
-      settings_(std::make_shared<const RuntimeSettings>()) {}
+      parent_(
+          transport_.get(), parent_death_.get(), options_.parent_check_interval,
+          options_.log_interval,
+          // Calls fail fast from now on: the watch's next step (stopping
+          // the connection's retries, reporting the exit) is due at once.
+          [this] { schedule_.RunSoon(parent_task_); },
+          // A server answers again: what waited for it goes at once.
+          [this] {
+            schedule_.RunSoon(poll_task_);
+            schedule_.RunSoon(flush_task_);
+          }),
+      settings_(std::make_shared<const RuntimeSettings>()) {
+  // Added in this order, so that when several are due together the parent
+  // is looked at first, as a poll or flush would fail fast after its exit.
+  if (parent_.watching()) {
+    parent_task_ = schedule_.Add("parent check", options_.parent_check_interval,
+                                 [this] { return parent_.Step(); });
+  }
+  poll_task_ = schedule_.AddEvery(
+      "settings poll", InitialPollDelay(options_.polling_jitter),
+      options_.polling_interval, [this] { PollOnSchedule(); });
+  flush_task_ = schedule_.AddEvery("event flush", options_.flush_interval,
+                                   options_.flush_interval,
+                                   [this] { FlushOnSchedule(); });
+}
 
 AgentClient::Impl::~Impl() { Stop(); }
 
@@ -77,7 +102,7 @@ absl::Status AgentClient::Impl::Start() {
       watching_settings_ = false;  // Polling instead.
     }
   }
-  return threads_.TrySpawn([this] { ScheduleLoop(); });
+  return schedule_.Start();
 }
 
 void AgentClient::Impl::Stop() {
@@ -90,6 +115,7 @@ void AgentClient::Impl::Stop() {
   // The transport first: a poll or flush in flight on the schedule thread
   // then fails at once (CANCELLED) instead of running out its deadline.
   transport_->Stop();
+  schedule_.Stop();
   threads_.JoinAll();
 }
 
@@ -99,8 +125,7 @@ std::shared_ptr<const RuntimeSettings> AgentClient::Impl::settings() const {
 }
 
 bool AgentClient::Impl::connected() const {
-  return !parent_exited_.load(std::memory_order_acquire) &&
-         transport_->connected();
+  return !parent_.exited() && transport_->connected();
 }
 
 bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
@@ -122,80 +147,33 @@ AgentClientStats AgentClient::Impl::stats() const {
 void AgentClient::Impl::AbandonAfterFork() {
   // Leaked with this object: see AgentTransport::AbandonAfterFork.
   transport_.get()->AbandonAfterFork();
+  schedule_.AbandonAfterFork();
   threads_.AbandonAfterFork();
 }
 
-void AgentClient::Impl::ScheduleLoop() {
-  absl::Time next_poll = zen::Now() + InitialPollDelay(options_.polling_jitter);
-  absl::Time next_flush = zen::Now() + options_.flush_interval;
-  const bool watch = parent_death_->parent_pid() != 0;
-  absl::Time next_check = watch ? zen::Now() + options_.parent_check_interval
-                                : absl::InfiniteFuture();
-  bool exit_handled = false;  // This episode's OnParentExited ran.
-  absl::Time next_retry = absl::InfiniteFuture();
-  for (;;) {
-    {
-      MutexLock lock(&mu_);
-      for (;;) {
-        if (stopped_) return;
-        const bool exited = parent_exited_.load(std::memory_order_acquire);
-        if (exited && !exit_handled) break;
-        const absl::Time due =
-            exited ? next_retry : std::min({next_poll, next_flush, next_check});
-        if (zen::Now() >= due) break;
-        wake_.WaitUntil(&mu_, due);
-      }
-    }
-    if (parent_exited_.load(std::memory_order_acquire)) {
-      if (!exit_handled) {
-        OnParentExited();
-        exit_handled = true;
-        next_retry = zen::Now() + parent_death_->NextRetryDelay();
-      } else if (TryReconnect()) {
-        exit_handled = false;
-        next_poll = next_flush = zen::Now();
-      } else {
-        next_retry = zen::Now() + parent_death_->NextRetryDelay();
-      }
-      continue;
-    }
-    const absl::Time now = zen::Now();
-    if (now >= next_check) {
-      CheckParent();
-      next_check = zen::Now() + options_.parent_check_interval;
-      if (parent_exited_.load(std::memory_order_acquire)) continue;
-    }
-    bool watching_settings;
-    {
-      MutexLock lock(&mu_);
-      watching_settings = watching_settings_;
-    }
-    // While a watch_settings call is kept outstanding, polls are skipped:
-    // the watch brings every change sooner.
-    if (now >= next_poll) {
-      if (!watching_settings) {
-        absl::Status polled = PollSettings();
-        if (!polled.ok() && !parent_exited_.load()) {
-          poll_log_.Log(LogLevel::kWarning,
-                        absl::StrCat("failed to get settings from parent: ",
-                                     polled.message()),
-                        zen::Now());
-        }
-      }
-      // Advanced even when the poll is skipped, or this loop would spin.
-      next_poll = zen::Now() + options_.polling_interval;
-    }
-    if (now >= next_flush) {
-      absl::Status flushed = Flush();
-      if (!flushed.ok() && !parent_exited_.load()) {
-        flush_log_.Log(
-            LogLevel::kWarning,
-            absl::StrCat("failed to send collector events to parent: ",
-                         flushed.message()),
-            zen::Now());
-      }
-      next_flush = zen::Now() + options_.flush_interval;
-    }
+void AgentClient::Impl::PollOnSchedule() {
+  bool watching_settings;
+  {
+    MutexLock lock(&mu_);
+    watching_settings = watching_settings_;
+  }
+  if (watching_settings) return;
+  const absl::Status polled = PollSettings();
+  if (!polled.ok() && !parent_.exited()) {
+    poll_log_.Log(
+        LogLevel::kWarning,
+        absl::StrCat("failed to get settings from parent: ", polled.message()),
+        zen::Now());
+  }
+}
+
+void AgentClient::Impl::FlushOnSchedule() {
+  const absl::Status flushed = Flush();
+  if (!flushed.ok() && !parent_.exited()) {
+    flush_log_.Log(LogLevel::kWarning,
+                   absl::StrCat("failed to send collector events to parent: ",
+                                flushed.message()),
+                   zen::Now());
   }
 }
 

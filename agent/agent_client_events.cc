@@ -37,8 +37,8 @@ absl::Status AgentClient::Impl::Flush() {
   for (;;) {
     // Checked before each batch, so that a flush says the parent is gone
     // even with nothing buffered.
-    if (parent_exited_.load(std::memory_order_acquire)) {
-      return parent_death_->ExitedError();
+    if (parent_.exited()) {
+      return parent_.ExitedError();
     }
     std::vector<CollectorEvent> batch;
     {
@@ -67,13 +67,13 @@ absl::Status AgentClient::Impl::Flush() {
         ++stats_.flush_failures;
       }
       Requeue(std::move(batch));
-      return NoteFailure(sent.status());
+      return parent_.NoteFailure(sent.status());
     }
     MutexLock lock(&mu_);
     stats_.events_sent += batch.size();
   }
   // The calls' metrics ride on the flush's schedule (agent/call_metrics.h).
-  return NoteFailure(transport_->ReportMetrics(options_.call_timeout));
+  return parent_.NoteFailure(transport_->ReportMetrics(options_.call_timeout));
 }
 
 void AgentClient::Impl::Requeue(std::vector<CollectorEvent> batch) {

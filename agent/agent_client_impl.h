@@ -1,14 +1,15 @@
 // AgentClient::Impl, private to the agent_client target. Where its calls go
 // is an AgentTransport (agent/agent_transport.h: the parent across a
 // socket, or this process's service); what it knows of the parent's death
-// is a ParentDeath shared with the Agent (agent/parent_death.h); what it
+// is a ParentDeath shared with the Agent (agent/parent_death.h), and what
+// it does about it a ParentExitWatch (agent/client_parent_watch.h); its
+// background work runs on a PeriodicTasks (base/periodic_tasks.h); what it
 // has seen of the settings is a SeenGenerations (agent/seen_generations.h).
 // Its members are defined by purpose in several files:
-//   agent_client.cc           lifecycle, the schedule thread
+//   agent_client.cc           lifecycle, the schedule's tasks
 //   agent_client_settings.cc  settings polls, the watch thread, applying
 //   agent_client_events.cc    event buffering and batched flushes
 //   agent_client_limits.cc    rate limits and attack waves, local fallback
-//   agent_client_parent.cc    the parent's death and reconnecting after it
 #ifndef ZEN_AGENT_AGENT_CLIENT_IMPL_H_
 #define ZEN_AGENT_AGENT_CLIENT_IMPL_H_
 
@@ -26,6 +27,7 @@
 #include "agent/agent_client.h"
 #include "agent/agent_transport.h"
 #include "agent/attack_wave_detector.h"
+#include "agent/client_parent_watch.h"
 #include "agent/collector_event.h"
 #include "agent/parent_death.h"
 #include "agent/rate_limiter.h"
@@ -34,6 +36,7 @@
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
+#include "base/periodic_tasks.h"
 #include "base/thread_group.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "rpc/channel.h"
@@ -112,27 +115,11 @@ class AgentClient::Impl {
   absl::Status Apply(const agent::UpdatedSettingsResponse& response)
       ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
 
-  // The parent's death (agent_client_parent.cc).
-  // A call failed. Refused or closed (kUnavailable) while the parent is
-  // gone: the server went with it. Returns the status the caller reports.
-  absl::Status NoteFailure(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
-  // From now on calls fail fast; the schedule thread does the rest.
-  void MarkParentExited() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread, at the check interval: the parent is gone, and
-  // the connection is down or a ping through it fails. A live server after
-  // the parent's exit (a grandchild's server is its grandparent's) keeps the
-  // client working; it is asked once, then calls tell.
-  void CheckParent() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread, once per episode: stops the connection's own
-  // retries (each would log), reports the exit once per process.
-  void OnParentExited() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread: one attempt to reach the server again. On
-  // success the new channel serves every later call.
-  bool TryReconnect() ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Settings polling, event flushing and the parent watch share this thread
-  // (as the reference's shared worker); keepalive runs on the channel's.
-  void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // The schedule's tasks (agent_client.cc). While a watch_settings call is
+  // kept outstanding, polls are skipped: the watch brings every change
+  // sooner.
+  void PollOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
+  void FlushOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Puts a batch that did not go out back in front, oldest first, within
   // the cap (the reference drops them).
@@ -152,10 +139,12 @@ class AgentClient::Impl {
   LogThrottle attack_wave_log_{options_.log_interval};
   LogThrottle poll_log_{options_.log_interval};
   LogThrottle flush_log_{options_.log_interval};
-  LogThrottle parent_log_{options_.log_interval};
-  // The parent exited and its server is not reachable: calls fail fast.
-  std::atomic<bool> parent_exited_{false};
-  bool orphan_probed_ = false;  // Schedule thread only.
+  // Settings polling, event flushing and the parent watch share one thread
+  // (as the reference's shared worker); keepalive runs on the channel's.
+  PeriodicTasks schedule_;
+  // Added in the constructor, before any thread that makes them due.
+  PeriodicTasks::TaskId parent_task_ = 0, poll_task_ = 0, flush_task_ = 0;
+  ParentExitWatch parent_;
 
   Mutex flush_mu_;  // One flush at a time keeps events in order.
   Mutex poll_mu_;

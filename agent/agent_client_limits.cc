@@ -44,9 +44,8 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
   // too.
   RateLimitAnswer answer;
   if (DecideInZone(route, client_ip, actor_id, &answer)) return answer;
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalRateLimits(route, client_ip, actor_id,
-                           parent_death_->ExitedError());
+  if (parent_.exited()) {
+    return LocalRateLimits(route, client_ip, actor_id, parent_.ExitedError());
   }
   agent::CalculateRateLimitsRequest request;
   request.mutable_route()->set_method(route.method);
@@ -82,7 +81,7 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
     return answer;
   }
   return LocalRateLimits(route, client_ip, actor_id,
-                         NoteFailure(response.status()));
+                         parent_.NoteFailure(response.status()));
 }
 
 RateLimitAnswer AgentClient::Impl::LocalRateLimits(
@@ -105,9 +104,8 @@ RateLimitAnswer AgentClient::Impl::LocalRateLimits(
 AttackWaveAnswer AgentClient::Impl::RecordAttackWave(
     absl::string_view client_ip, absl::string_view method,
     absl::string_view url) {
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalAttackWave(client_ip, method, url,
-                           parent_death_->ExitedError());
+  if (parent_.exited()) {
+    return LocalAttackWave(client_ip, method, url, parent_.ExitedError());
   }
   agent::RecordAttackWaveRequest request;
   request.set_client_ip(std::string(client_ip));
@@ -127,7 +125,7 @@ AttackWaveAnswer AgentClient::Impl::RecordAttackWave(
     return answer;
   }
   return LocalAttackWave(client_ip, method, url,
-                         NoteFailure(response.status()));
+                         parent_.NoteFailure(response.status()));
 }
 
 AttackWaveAnswer AgentClient::Impl::LocalAttackWave(absl::string_view client_ip,

@@ -31,8 +31,8 @@ absl::Duration WatchRetryDelay(const AgentClientOptions& options) {
 
 absl::Status AgentClient::Impl::PollSettings() {
   MutexLock polling(&poll_mu_);
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return parent_death_->ExitedError();
+  if (parent_.exited()) {
+    return parent_.ExitedError();
   }
   agent::UpdatedSettingsRequest request;
   {
@@ -42,7 +42,7 @@ absl::Status AgentClient::Impl::PollSettings() {
   }
   absl::StatusOr<agent::UpdatedSettingsResponse> response =
       transport_->UpdatedSettings(request, options_.call_timeout);
-  if (!response.ok()) return NoteFailure(response.status());
+  if (!response.ok()) return parent_.NoteFailure(response.status());
   return Apply(*response);
 }
 
@@ -53,7 +53,7 @@ void AgentClient::Impl::WatchLoop() {
     agent::WatchSettingsRequest request;
     {
       MutexLock lock(&mu_);
-      while (!stopped_ && parent_exited_.load(std::memory_order_acquire)) {
+      while (!stopped_ && parent_.exited()) {
         wake_.WaitUntil(&mu_, zen::Now() + backoff);
       }
       if (stopped_) return;
@@ -81,14 +81,13 @@ void AgentClient::Impl::WatchLoop() {
       }
       continue;
     }
-    const absl::Status failed = NoteFailure(response.status());
+    const absl::Status failed = parent_.NoteFailure(response.status());
     MutexLock lock(&mu_);
     if (stopped_) return;
     if (absl::IsUnimplemented(failed)) {
       LogInfo("parent does not offer watch_settings (", failed.message(),
               "): polling updated_settings");
-      watching_settings_ = false;
-      wake_.SignalAll();  // The schedule thread polls from now on.
+      watching_settings_ = false;  // The schedule polls from now on.
       return;
     }
     if (absl::IsResourceExhausted(failed)) {
@@ -96,13 +95,12 @@ void AgentClient::Impl::WatchLoop() {
       // (with its jitter) until a watch is answered again.
       ++stats_.settings_watches_refused;
       watching_settings_ = false;
-      wake_.SignalAll();
       const absl::Time retry = zen::Now() + WatchRetryDelay(options_);
       while (!stopped_ && zen::Now() < retry) wake_.WaitUntil(&mu_, retry);
       continue;
     }
     // The parent is away (reconnecting) or busy: try again after a pause.
-    if (!parent_exited_.load(std::memory_order_acquire)) {
+    if (!parent_.exited()) {
       poll_log_.Log(LogLevel::kWarning,
                     absl::StrCat("failed to watch settings from parent: ",
                                  failed.message()),
