@@ -133,6 +133,11 @@ bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
 AgentClientStats AgentClient::Impl::stats() const {
   MutexLock lock(&mu_);
   AgentClientStats stats = stats_;
+  const EventBuffer::Counts events = events_.counts();
+  stats.events_recorded = events.recorded;
+  stats.events_sent = events.sent;
+  stats.events_dropped = events.dropped;
+  stats.flush_failures = events.flush_failures;
   stats.rate_limits_from_zone = zone_decisions_.load(std::memory_order_relaxed);
   stats.rate_limits_zone_deferred =
       zone_deferred_.load(std::memory_order_relaxed);

@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +28,7 @@
 #include "agent/attack_wave_detector.h"
 #include "agent/client_parent_watch.h"
 #include "agent/collector_event.h"
+#include "agent/event_buffer.h"
 #include "agent/parent_death.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
@@ -61,7 +61,7 @@ class AgentClient::Impl {
 
   std::shared_ptr<const RuntimeSettings> settings() const;
   void RecordEvent(CollectorEvent event) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_, flush_mu_);
+  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status PollSettings() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
 
   // The watch thread: one watch_settings call outstanding at a time, each
@@ -121,10 +121,6 @@ class AgentClient::Impl {
   void PollOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
   void FlushOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Puts a batch that did not go out back in front, oldest first, within
-  // the cap (the reference drops them).
-  void Requeue(std::vector<CollectorEvent> batch) ABSL_LOCKS_EXCLUDED(mu_);
-
   const AgentClientOptions options_;
   const std::unique_ptr<AgentTransport> transport_;
   // The Agent's, or (a client made alone) this client's own.
@@ -145,8 +141,8 @@ class AgentClient::Impl {
   // Added in the constructor, before any thread that makes them due.
   PeriodicTasks::TaskId parent_task_ = 0, poll_task_ = 0, flush_task_ = 0;
   ParentExitWatch parent_;
+  EventBuffer events_{options_.max_buffered_events};
 
-  Mutex flush_mu_;  // One flush at a time keeps events in order.
   Mutex poll_mu_;
   Mutex apply_mu_;
   mutable Mutex mu_;
@@ -156,7 +152,6 @@ class AgentClient::Impl {
   bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
   SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
-  std::deque<CollectorEvent> events_ ABSL_GUARDED_BY(mu_);
   // Counts only; the generations in stats() come from seen_.
   AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
