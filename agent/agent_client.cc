@@ -72,7 +72,7 @@ AgentClient::Impl::Impl(AgentClientOptions options,
             schedule_.RunSoon(poll_task_);
             schedule_.RunSoon(flush_task_);
           }),
-      settings_(std::make_shared<const RuntimeSettings>()) {
+      settings_(options_.on_settings) {
   // Added in this order, so that when several are due together the parent
   // is looked at first, as a poll or flush would fail fast after its exit.
   if (parent_.watching()) {
@@ -120,8 +120,7 @@ void AgentClient::Impl::Stop() {
 }
 
 std::shared_ptr<const RuntimeSettings> AgentClient::Impl::settings() const {
-  MutexLock lock(&mu_);
-  return settings_;
+  return settings_.current();
 }
 
 bool AgentClient::Impl::connected() const {
@@ -141,7 +140,11 @@ AgentClientStats AgentClient::Impl::stats() const {
   stats.rate_limits_from_zone = zone_decisions_.load(std::memory_order_relaxed);
   stats.rate_limits_zone_deferred =
       zone_deferred_.load(std::memory_order_relaxed);
-  const KnownGenerations& applied = seen_.applied();
+  const ClientSettings::Counts settings = settings_.counts();
+  stats.settings_polls = settings.polls;
+  stats.settings_watches = settings.watches;
+  stats.settings_applied = settings.applied;
+  const KnownGenerations applied = settings_.applied_generations();
   if (applied.config) stats.config_generation = *applied.config;
   if (applied.firewall_lists) {
     stats.firewall_lists_generation = *applied.firewall_lists;

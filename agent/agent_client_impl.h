@@ -3,11 +3,13 @@
 // socket, or this process's service); what it knows of the parent's death
 // is a ParentDeath shared with the Agent (agent/parent_death.h), and what
 // it does about it a ParentExitWatch (agent/client_parent_watch.h); its
-// background work runs on a PeriodicTasks (base/periodic_tasks.h); what it
-// has seen of the settings is a SeenGenerations (agent/seen_generations.h).
+// background work runs on a PeriodicTasks (base/periodic_tasks.h); its
+// settings, and what it has seen of the parent's, a ClientSettings
+// (agent/client_settings.h); the events it holds an EventBuffer
+// (agent/event_buffer.h).
 // Its members are defined by purpose in several files:
 //   agent_client.cc           lifecycle, the schedule's tasks
-//   agent_client_settings.cc  settings polls, the watch thread, applying
+//   agent_client_settings.cc  settings polls and the watch thread
 //   agent_client_events.cc    event buffering and batched flushes
 //   agent_client_limits.cc    rate limits and attack waves, local fallback
 #ifndef ZEN_AGENT_AGENT_CLIENT_IMPL_H_
@@ -27,12 +29,12 @@
 #include "agent/agent_transport.h"
 #include "agent/attack_wave_detector.h"
 #include "agent/client_parent_watch.h"
+#include "agent/client_settings.h"
 #include "agent/collector_event.h"
 #include "agent/event_buffer.h"
 #include "agent/parent_death.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
-#include "agent/seen_generations.h"
 #include "base/fork_guard.h"
 #include "base/log_throttle.h"
 #include "base/mutex.h"
@@ -108,13 +110,6 @@ class AgentClient::Impl {
   void AbandonAfterFork();
 
  private:
-  // Settings (agent_client_settings.cc).
-  // Applies what a settings answer carries (through the parser the parent
-  // uses) and tells the host. One at a time: a poll's and a watch's answers
-  // arriving together must not apply out of order.
-  absl::Status Apply(const agent::UpdatedSettingsResponse& response)
-      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
-
   // The schedule's tasks (agent_client.cc). While a watch_settings call is
   // kept outstanding, polls are skipped: the watch brings every change
   // sooner.
@@ -142,17 +137,15 @@ class AgentClient::Impl {
   PeriodicTasks::TaskId parent_task_ = 0, poll_task_ = 0, flush_task_ = 0;
   ParentExitWatch parent_;
   EventBuffer events_{options_.max_buffered_events};
+  ClientSettings settings_;
 
   Mutex poll_mu_;
-  Mutex apply_mu_;
   mutable Mutex mu_;
   CondVar wake_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // A watch_settings call is kept outstanding (false: polling instead).
   bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
-  SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
-  // Counts only; the generations in stats() come from seen_.
+  // The counts no piece keeps; stats() gathers the rest from the pieces.
   AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
   ForkGuardRegistration fork_guard_{&mu_};
   ThreadGroup threads_;

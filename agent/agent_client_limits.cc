@@ -13,12 +13,9 @@ bool AgentClient::Impl::DecideInZone(const RouteKey& route,
                                      std::optional<absl::string_view> actor_id,
                                      RateLimitAnswer* answer) {
   if (zone_limiter_ == nullptr) return false;
-  std::shared_ptr<const RuntimeSettings> current;
-  {
-    MutexLock lock(&mu_);
-    if (!seen_.applied().config) return false;  // No config applied yet.
-    current = settings_;
-  }
+  const std::shared_ptr<const RuntimeSettings> current =
+      settings_.current_with_config();
+  if (current == nullptr) return false;  // No config applied yet.
   RateLimitResult result;
   const RateLimitPath path =
       zone_limiter_->Decide(route, client_ip, actor_id, *current, zen::Now(),

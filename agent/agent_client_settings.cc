@@ -1,4 +1,4 @@
-// AgentClient: settings polls, the watch thread and applying answers.
+// AgentClient: settings polls and the watch thread.
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
-#include "agent/settings_cache.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -35,15 +34,11 @@ absl::Status AgentClient::Impl::PollSettings() {
     return parent_.ExitedError();
   }
   agent::UpdatedSettingsRequest request;
-  {
-    MutexLock lock(&mu_);
-    ++stats_.settings_polls;
-    seen_.FillPoll(&request);
-  }
+  settings_.StartPoll(&request);
   absl::StatusOr<agent::UpdatedSettingsResponse> response =
       transport_->UpdatedSettings(request, options_.call_timeout);
   if (!response.ok()) return parent_.NoteFailure(response.status());
-  return Apply(*response);
+  return settings_.Apply(*response);
 }
 
 void AgentClient::Impl::WatchLoop() {
@@ -57,9 +52,8 @@ void AgentClient::Impl::WatchLoop() {
         wake_.WaitUntil(&mu_, zen::Now() + backoff);
       }
       if (stopped_) return;
-      ++stats_.settings_watches;
-      seen_.FillWatch(&request);
     }
+    settings_.StartWatch(&request);
     request.set_wait_ms(
         static_cast<int32_t>(absl::ToInt64Milliseconds(options_.watch_wait)));
     absl::StatusOr<agent::UpdatedSettingsResponse> response =
@@ -72,7 +66,7 @@ void AgentClient::Impl::WatchLoop() {
         MutexLock lock(&mu_);
         watching_settings_ = true;
       }
-      absl::Status applied = Apply(*response);
+      absl::Status applied = settings_.Apply(*response);
       if (!applied.ok()) {
         poll_log_.Log(LogLevel::kWarning,
                       absl::StrCat("failed to apply settings from parent: ",
@@ -108,50 +102,6 @@ void AgentClient::Impl::WatchLoop() {
     }
     wake_.WaitUntil(&mu_, zen::Now() + backoff);
   }
-}
-
-absl::Status AgentClient::Impl::Apply(
-    const agent::UpdatedSettingsResponse& response) {
-  MutexLock applying(&apply_mu_);
-  {
-    MutexLock lock(&mu_);
-    seen_.NoteAnswer(response);
-  }
-  std::shared_ptr<const RuntimeSettings> current = settings();
-  auto updated = std::make_shared<RuntimeSettings>(*current);
-  bool changed = false;
-  absl::Status status;
-  std::optional<int64_t> config_generation, lists_generation;
-  // A null (or absent) document does not advance the known generation (as
-  // in the reference; docs/architecture.md): the next poll asks again.
-  if (response.has_config_generation() &&
-      IsSettingsDocument(response.config())) {
-    status = updated->ApplyConfig(response.config());
-    if (status.ok()) {
-      config_generation = response.config_generation();
-      changed = true;
-    }
-  }
-  if (response.has_firewall_lists_generation() &&
-      IsSettingsDocument(response.firewall_lists())) {
-    absl::Status lists = updated->ApplyFirewallLists(response.firewall_lists());
-    if (lists.ok()) {
-      lists_generation = response.firewall_lists_generation();
-      changed = true;
-    } else if (status.ok()) {
-      status = lists;
-    }
-  }
-  if (!changed) return status;
-  std::shared_ptr<const RuntimeSettings> applied = std::move(updated);
-  {
-    MutexLock lock(&mu_);
-    settings_ = applied;
-    seen_.NoteApplied(config_generation, lists_generation);
-    ++stats_.settings_applied;
-  }
-  if (options_.on_settings) options_.on_settings(applied);
-  return status;
 }
 
 }  // namespace zen

@@ -1,0 +1,87 @@
+// ClientSettings: the settings a worker has applied, and what it has seen of
+// its parent's, kept together so that they never disagree.
+//
+// A settings answer (from a poll or a watch) is recorded as seen, parsed
+// through the parser the parent uses, and, when a document was taken,
+// becomes the current settings, which the host is then told of. Answers are
+// applied one at a time: a poll's and a watch's arriving together must not
+// apply out of order (a stale document over a newer one).
+//
+// Thread-safe. Two locks, one per purpose: apply_mu_ keeps applies in turn
+// across the parse and the host's callback; mu_ guards the state, is never
+// held while parsing, so request threads reading current() never wait for a
+// parse, and is fork-guarded.
+#ifndef ZEN_AGENT_CLIENT_SETTINGS_H_
+#define ZEN_AGENT_CLIENT_SETTINGS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "agent/agent_service.h"
+#include "agent/runtime_settings.h"
+#include "agent/seen_generations.h"
+#include "base/fork_guard.h"
+#include "base/mutex.h"
+#include "proto/zen/agent/worker_agent.pb.h"
+
+namespace zen {
+
+class ClientSettings {
+ public:
+  // Called after new settings were applied, on the applying thread, with
+  // applies held in turn (so calls never overlap and come in order). May be
+  // empty.
+  using OnApplied = std::function<void(std::shared_ptr<const RuntimeSettings>)>;
+
+  // What was counted since the object was made.
+  struct Counts {
+    uint64_t polls = 0;    // StartPoll() calls.
+    uint64_t watches = 0;  // StartWatch() calls.
+    uint64_t applied = 0;  // Answers that changed the settings.
+  };
+
+  explicit ClientSettings(OnApplied on_applied);
+  ClientSettings(const ClientSettings&) = delete;
+  ClientSettings& operator=(const ClientSettings&) = delete;
+
+  // The settings last applied; never null (empty before the first).
+  std::shared_ptr<const RuntimeSettings> current() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The same once a config was applied; null before (until then only the
+  // parent knows the rate limits).
+  std::shared_ptr<const RuntimeSettings> current_with_config() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Fill the generations a poll or a watch asks with (SeenGenerations says
+  // which) and count the call.
+  void StartPoll(agent::UpdatedSettingsRequest* request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void StartWatch(agent::WatchSettingsRequest* request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Applies what an answer carries. A null (or absent) document changes
+  // nothing and does not advance the applied generation, so the next poll
+  // asks again (as in the reference). Returns the first document's parse
+  // error; a document that parsed is taken even when the other failed.
+  absl::Status Apply(const agent::UpdatedSettingsResponse& response)
+      ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+
+  KnownGenerations applied_generations() const ABSL_LOCKS_EXCLUDED(mu_);
+  Counts counts() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  const OnApplied on_applied_;
+  Mutex apply_mu_;  // Held across a parse and the callback: not fork-guarded.
+  mutable Mutex mu_;
+  SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const RuntimeSettings> current_ ABSL_GUARDED_BY(mu_);
+  Counts counts_ ABSL_GUARDED_BY(mu_);
+  ForkGuardRegistration fork_guard_{&mu_};
+};
+
+}  // namespace zen
+
+#endif  // ZEN_AGENT_CLIENT_SETTINGS_H_
