@@ -92,26 +92,17 @@ AgentClient::Impl::~Impl() { Stop(); }
 absl::Status AgentClient::Impl::Start() {
   // In process there is nothing to wait on: polls read the service.
   if (options_.watch_settings && transport_->remote()) {
-    {
-      MutexLock lock(&mu_);
-      watching_settings_ = true;
-    }
+    watching_settings_.store(true, std::memory_order_release);
     absl::Status watching = threads_.TrySpawn([this] { WatchLoop(); });
     if (!watching.ok()) {
-      MutexLock lock(&mu_);
-      watching_settings_ = false;  // Polling instead.
+      watching_settings_.store(false, std::memory_order_release);  // Polls.
     }
   }
   return schedule_.Start();
 }
 
 void AgentClient::Impl::Stop() {
-  {
-    MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    wake_.SignalAll();
-  }
+  if (!stop_.Stop()) return;
   // The transport first: a poll or flush in flight on the schedule thread
   // then fails at once (CANCELLED) instead of running out its deadline.
   transport_->Stop();
@@ -130,13 +121,18 @@ bool AgentClient::Impl::connected() const {
 bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
 
 AgentClientStats AgentClient::Impl::stats() const {
-  MutexLock lock(&mu_);
-  AgentClientStats stats = stats_;
+  AgentClientStats stats;
   const EventBuffer::Counts events = events_.counts();
   stats.events_recorded = events.recorded;
   stats.events_sent = events.sent;
   stats.events_dropped = events.dropped;
   stats.flush_failures = events.flush_failures;
+  stats.settings_watches_refused =
+      watches_refused_.load(std::memory_order_relaxed);
+  stats.rate_limit_fallbacks =
+      rate_limit_fallbacks_.load(std::memory_order_relaxed);
+  stats.attack_wave_fallbacks =
+      attack_wave_fallbacks_.load(std::memory_order_relaxed);
   stats.rate_limits_from_zone = zone_decisions_.load(std::memory_order_relaxed);
   stats.rate_limits_zone_deferred =
       zone_deferred_.load(std::memory_order_relaxed);
@@ -160,12 +156,7 @@ void AgentClient::Impl::AbandonAfterFork() {
 }
 
 void AgentClient::Impl::PollOnSchedule() {
-  bool watching_settings;
-  {
-    MutexLock lock(&mu_);
-    watching_settings = watching_settings_;
-  }
-  if (watching_settings) return;
+  if (watching_settings_.load(std::memory_order_acquire)) return;
   const absl::Status polled = PollSettings();
   if (!polled.ok() && !parent_.exited()) {
     poll_log_.Log(

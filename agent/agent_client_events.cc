@@ -30,10 +30,7 @@ absl::Status AgentClient::Impl::Flush() {
     // Checked before each batch, so that a flush says the parent is gone
     // even with nothing buffered.
     if (parent_.exited()) return parent_.ExitedError();
-    {
-      MutexLock lock(&mu_);
-      if (stopped_) return absl::CancelledError("agent client stopped");
-    }
+    if (stop_.stopped()) return absl::CancelledError("agent client stopped");
     std::vector<CollectorEvent> batch = turn.Take(kMaxEventsPerFlush);
     if (batch.empty()) break;
     agent::SendCollectorEventsRequest request;

@@ -35,10 +35,9 @@
 #include "agent/parent_death.h"
 #include "agent/rate_limiter.h"
 #include "agent/runtime_settings.h"
-#include "base/fork_guard.h"
 #include "base/log_throttle.h"
-#include "base/mutex.h"
 #include "base/periodic_tasks.h"
+#include "base/stop_signal.h"
 #include "base/thread_group.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "rpc/channel.h"
@@ -59,12 +58,12 @@ class AgentClient::Impl {
   // RESOURCE_EXHAUSTED when the schedule thread cannot be created (a task
   // limit): the worker then has no client, instead of terminating.
   absl::Status Start();
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop();
 
   std::shared_ptr<const RuntimeSettings> settings() const;
-  void RecordEvent(CollectorEvent event) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status PollSettings() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
+  void RecordEvent(CollectorEvent event);
+  absl::Status Flush();
+  absl::Status PollSettings();
 
   // The watch thread: one watch_settings call outstanding at a time, each
   // answered as soon as the parent's settings change (or `{}` after
@@ -72,7 +71,7 @@ class AgentClient::Impl {
   // does not know the method (a reference parent): polling then takes over.
   // While the parent is gone it waits for the schedule thread to reach a
   // server again.
-  void WatchLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void WatchLoop();
 
   RateLimitAnswer CalculateRateLimits(
       const RouteKey& route, absl::string_view client_ip,
@@ -89,8 +88,7 @@ class AgentClient::Impl {
   RateLimitAnswer LocalRateLimits(const RouteKey& route,
                                   absl::string_view client_ip,
                                   std::optional<absl::string_view> actor_id,
-                                  const absl::Status& why)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                  const absl::Status& why);
 
   AttackWaveAnswer RecordAttackWave(absl::string_view client_ip,
                                     absl::string_view method,
@@ -101,20 +99,19 @@ class AgentClient::Impl {
   AttackWaveAnswer LocalAttackWave(absl::string_view client_ip,
                                    absl::string_view method,
                                    absl::string_view url,
-                                   const absl::Status& why)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                   const absl::Status& why);
 
   bool connected() const;
   bool parent_alive() const;
-  AgentClientStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  AgentClientStats stats() const;
   void AbandonAfterFork();
 
  private:
   // The schedule's tasks (agent_client.cc). While a watch_settings call is
   // kept outstanding, polls are skipped: the watch brings every change
   // sooner.
-  void PollOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
-  void FlushOnSchedule() ABSL_LOCKS_EXCLUDED(mu_);
+  void PollOnSchedule();
+  void FlushOnSchedule();
 
   const AgentClientOptions options_;
   const std::unique_ptr<AgentTransport> transport_;
@@ -139,16 +136,14 @@ class AgentClient::Impl {
   EventBuffer events_{options_.max_buffered_events};
   ClientSettings settings_;
 
-  Mutex poll_mu_;
-  mutable Mutex mu_;
-  CondVar wake_;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  StopSignal stop_;
   // A watch_settings call is kept outstanding (false: polling instead).
-  bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
-  // The counts no piece keeps; stats() gathers the rest from the pieces.
-  AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
-  ForkGuardRegistration fork_guard_{&mu_};
-  ThreadGroup threads_;
+  std::atomic<bool> watching_settings_{false};
+  // What no piece counts; stats() gathers the rest from the pieces.
+  std::atomic<uint64_t> watches_refused_{0};
+  std::atomic<uint64_t> rate_limit_fallbacks_{0};
+  std::atomic<uint64_t> attack_wave_fallbacks_{0};
+  ThreadGroup threads_;  // The watch thread.
 };
 
 }  // namespace zen

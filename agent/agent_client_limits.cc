@@ -93,8 +93,7 @@ RateLimitAnswer AgentClient::Impl::LocalRateLimits(
   answer.from_parent = false;
   answer.result =
       local_limiter_.Check(route, client_ip, actor_id, *settings(), zen::Now());
-  MutexLock lock(&mu_);
-  ++stats_.rate_limit_fallbacks;
+  rate_limit_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   return answer;
 }
 
@@ -138,8 +137,7 @@ AttackWaveAnswer AgentClient::Impl::LocalAttackWave(absl::string_view client_ip,
   answer.from_parent = false;
   answer.samples =
       local_attack_waves_.Record(client_ip, method, url, zen::Now());
-  MutexLock lock(&mu_);
-  ++stats_.attack_wave_fallbacks;
+  attack_wave_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   return answer;
 }
 

@@ -29,30 +29,26 @@ absl::Duration WatchRetryDelay(const AgentClientOptions& options) {
 }  // namespace
 
 absl::Status AgentClient::Impl::PollSettings() {
-  MutexLock polling(&poll_mu_);
-  if (parent_.exited()) {
-    return parent_.ExitedError();
-  }
-  agent::UpdatedSettingsRequest request;
-  settings_.StartPoll(&request);
-  absl::StatusOr<agent::UpdatedSettingsResponse> response =
-      transport_->UpdatedSettings(request, options_.call_timeout);
-  if (!response.ok()) return parent_.NoteFailure(response.status());
-  return settings_.Apply(*response);
+  if (parent_.exited()) return parent_.ExitedError();
+  return settings_.Poll([this](const agent::UpdatedSettingsRequest& request)
+                            -> absl::StatusOr<agent::UpdatedSettingsResponse> {
+    absl::StatusOr<agent::UpdatedSettingsResponse> response =
+        transport_->UpdatedSettings(request, options_.call_timeout);
+    if (!response.ok()) return parent_.NoteFailure(response.status());
+    return response;
+  });
 }
 
 void AgentClient::Impl::WatchLoop() {
   const absl::Duration backoff =
       std::max(options_.reconnect_delay, absl::Milliseconds(100));
   for (;;) {
-    agent::WatchSettingsRequest request;
-    {
-      MutexLock lock(&mu_);
-      while (!stopped_ && parent_.exited()) {
-        wake_.WaitUntil(&mu_, zen::Now() + backoff);
-      }
-      if (stopped_) return;
+    // While the parent is gone, the schedule tries to reach a server again.
+    while (parent_.exited()) {
+      if (!stop_.SleepFor(backoff)) return;
     }
+    if (stop_.stopped()) return;
+    agent::WatchSettingsRequest request;
     settings_.StartWatch(&request);
     request.set_wait_ms(
         static_cast<int32_t>(absl::ToInt64Milliseconds(options_.watch_wait)));
@@ -60,12 +56,9 @@ void AgentClient::Impl::WatchLoop() {
         transport_->WatchSettings(request,
                                   options_.watch_wait + options_.call_timeout);
     if (response.ok()) {
-      {
-        // Answered, so parked (or the settings had changed): the watch
-        // brings changes again, polls are skipped again.
-        MutexLock lock(&mu_);
-        watching_settings_ = true;
-      }
+      // Answered, so parked (or the settings had changed): the watch brings
+      // changes again, polls are skipped again.
+      watching_settings_.store(true, std::memory_order_release);
       absl::Status applied = settings_.Apply(*response);
       if (!applied.ok()) {
         poll_log_.Log(LogLevel::kWarning,
@@ -76,21 +69,20 @@ void AgentClient::Impl::WatchLoop() {
       continue;
     }
     const absl::Status failed = parent_.NoteFailure(response.status());
-    MutexLock lock(&mu_);
-    if (stopped_) return;
+    if (stop_.stopped()) return;
     if (absl::IsUnimplemented(failed)) {
       LogInfo("parent does not offer watch_settings (", failed.message(),
               "): polling updated_settings");
-      watching_settings_ = false;  // The schedule polls from now on.
+      // The schedule polls from now on.
+      watching_settings_.store(false, std::memory_order_release);
       return;
     }
     if (absl::IsResourceExhausted(failed)) {
       // The parent has no room for this watch: poll on the usual schedule
       // (with its jitter) until a watch is answered again.
-      ++stats_.settings_watches_refused;
-      watching_settings_ = false;
-      const absl::Time retry = zen::Now() + WatchRetryDelay(options_);
-      while (!stopped_ && zen::Now() < retry) wake_.WaitUntil(&mu_, retry);
+      watches_refused_.fetch_add(1, std::memory_order_relaxed);
+      watching_settings_.store(false, std::memory_order_release);
+      if (!stop_.SleepFor(WatchRetryDelay(options_))) return;
       continue;
     }
     // The parent is away (reconnecting) or busy: try again after a pause.
@@ -100,7 +92,7 @@ void AgentClient::Impl::WatchLoop() {
                                  failed.message()),
                     zen::Now());
     }
-    wake_.WaitUntil(&mu_, zen::Now() + backoff);
+    if (!stop_.SleepFor(backoff)) return;
   }
 }
 

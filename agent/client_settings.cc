@@ -23,10 +23,17 @@ std::shared_ptr<const RuntimeSettings> ClientSettings::current_with_config()
   return current_;
 }
 
-void ClientSettings::StartPoll(agent::UpdatedSettingsRequest* request) {
-  MutexLock lock(&mu_);
-  ++counts_.polls;
-  seen_.FillPoll(request);
+absl::Status ClientSettings::Poll(const Ask& ask) {
+  MutexLock polling(&poll_mu_);
+  agent::UpdatedSettingsRequest request;
+  {
+    MutexLock lock(&mu_);
+    ++counts_.polls;
+    seen_.FillPoll(&request);
+  }
+  absl::StatusOr<agent::UpdatedSettingsResponse> answer = ask(request);
+  if (!answer.ok()) return answer.status();
+  return Apply(*answer);
 }
 
 void ClientSettings::StartWatch(agent::WatchSettingsRequest* request) {

@@ -7,10 +7,11 @@
 // applied one at a time: a poll's and a watch's arriving together must not
 // apply out of order (a stale document over a newer one).
 //
-// Thread-safe. Two locks, one per purpose: apply_mu_ keeps applies in turn
-// across the parse and the host's callback; mu_ guards the state, is never
-// held while parsing, so request threads reading current() never wait for a
-// parse, and is fork-guarded.
+// Thread-safe. A lock per purpose: poll_mu_ keeps polls in turn across
+// their round trip; apply_mu_ keeps applies in turn across the parse and the
+// host's callback; mu_ guards the state, is never held while parsing, so
+// request threads reading current() never wait for a parse, and is
+// fork-guarded.
 #ifndef ZEN_AGENT_CLIENT_SETTINGS_H_
 #define ZEN_AGENT_CLIENT_SETTINGS_H_
 
@@ -20,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "agent/agent_service.h"
 #include "agent/runtime_settings.h"
 #include "agent/seen_generations.h"
@@ -38,7 +40,7 @@ class ClientSettings {
 
   // What was counted since the object was made.
   struct Counts {
-    uint64_t polls = 0;    // StartPoll() calls.
+    uint64_t polls = 0;    // Poll() calls.
     uint64_t watches = 0;  // StartWatch() calls.
     uint64_t applied = 0;  // Answers that changed the settings.
   };
@@ -55,10 +57,15 @@ class ClientSettings {
   std::shared_ptr<const RuntimeSettings> current_with_config() const
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Fill the generations a poll or a watch asks with (SeenGenerations says
-  // which) and count the call.
-  void StartPoll(agent::UpdatedSettingsRequest* request)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // One poll: fills the generations a poll asks with, has `ask` put the
+  // question (to the parent), and applies the answer. One poll at a time,
+  // so that two polls' answers cannot apply in the opposite order; a failed
+  // `ask` returns its status and changes nothing. Counted.
+  using Ask = std::function<absl::StatusOr<agent::UpdatedSettingsResponse>(
+      const agent::UpdatedSettingsRequest&)>;
+  absl::Status Poll(const Ask& ask) ABSL_LOCKS_EXCLUDED(poll_mu_, mu_);
+  // Fills the generations a watch asks with (SeenGenerations says which)
+  // and counts it; the caller applies its answer.
   void StartWatch(agent::WatchSettingsRequest* request)
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -74,7 +81,10 @@ class ClientSettings {
 
  private:
   const OnApplied on_applied_;
-  Mutex apply_mu_;  // Held across a parse and the callback: not fork-guarded.
+  // Held across a poll's round trip, and a parse and the callback: neither
+  // is fork-guarded (each would stall every fork()).
+  Mutex poll_mu_;
+  Mutex apply_mu_;
   mutable Mutex mu_;
   SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const RuntimeSettings> current_ ABSL_GUARDED_BY(mu_);

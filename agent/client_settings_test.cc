@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "agent/runtime_settings.h"
 #include "base/thread_group.h"
 #include "gtest/gtest.h"
@@ -49,13 +50,34 @@ TEST(ClientSettingsTest, ANullDocumentIsAskedForAgainByPollsNotWatches) {
   EXPECT_EQ(settings.current_with_config(), nullptr);
 
   agent::UpdatedSettingsRequest poll;
-  settings.StartPoll(&poll);
+  EXPECT_TRUE(absl::IsUnavailable(
+      settings.Poll([&](const agent::UpdatedSettingsRequest& request)
+                        -> absl::StatusOr<agent::UpdatedSettingsResponse> {
+        poll = request;
+        return absl::UnavailableError("no parent");
+      })));
   EXPECT_FALSE(poll.has_known_config_generation());
   agent::WatchSettingsRequest watch;
   settings.StartWatch(&watch);
   EXPECT_EQ(watch.known_config_generation(), 2);
   EXPECT_EQ(settings.counts().polls, 1u);
   EXPECT_EQ(settings.counts().watches, 1u);
+}
+
+TEST(ClientSettingsTest, APollAsksWithWhatWasAppliedAndAppliesTheAnswer) {
+  ClientSettings settings(nullptr);
+  ASSERT_TRUE(settings.Apply(ConfigAnswer(4, kBlockingConfig)).ok());
+  int asked_with = -1;
+  ASSERT_TRUE(settings
+                  .Poll([&](const agent::UpdatedSettingsRequest& request)
+                            -> absl::StatusOr<agent::UpdatedSettingsResponse> {
+                    asked_with = request.known_config_generation();
+                    return ConfigAnswer(5, R"({"block": false})");
+                  })
+                  .ok());
+  EXPECT_EQ(asked_with, 4);
+  EXPECT_FALSE(settings.current()->block());
+  EXPECT_EQ(settings.applied_generations().config, 5u);
 }
 
 TEST(ClientSettingsTest, ABadConfigKeepsTheOldOneAndTheListsStillApply) {
