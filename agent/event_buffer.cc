@@ -6,7 +6,7 @@
 
 namespace zen {
 
-void EventBuffer::Add(CollectorEvent event) {
+void EventBuffer::Add(CollectorEvent&& event) {
   MutexLock lock(&mu_);
   ++counts_.recorded;
   if (events_.size() >= max_events_) {
