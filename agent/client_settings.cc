@@ -3,7 +3,7 @@
 #include <optional>
 #include <utility>
 
-#include "agent/settings_cache.h"
+#include "agent/model/settings_cache.h"
 
 namespace zen {
 

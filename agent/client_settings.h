@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/agent_service.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/runtime_settings.h"
 #include "agent/seen_generations.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "agent/runtime_settings.h"
+#include "agent/model/runtime_settings.h"
 #include "base/thread_group.h"
 #include "gtest/gtest.h"
 #include "proto/zen/agent/worker_agent.pb.h"

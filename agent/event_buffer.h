@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "agent/collector_event.h"
+#include "agent/model/collector_event.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
 

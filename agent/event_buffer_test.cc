@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/collector_event.h"
+#include "agent/model/collector_event.h"
 #include "base/mutex.h"
 #include "base/thread_group.h"
 #include "gtest/gtest.h"
