@@ -1,15 +1,16 @@
-// AgentClient: its lifecycle, the channel and the schedule thread.
+// AgentClient: its lifecycle, the channel and the schedule's tasks.
 #include <unistd.h>
 
-#include <algorithm>
 #include <random>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
 #include "agent/in_process_transport.h"
 #include "agent/parent_death.h"
 #include "agent/socket_transport.h"
 #include "base/clock.h"
+#include "base/log.h"
 
 namespace zen {
 namespace {
@@ -60,58 +61,86 @@ AgentClient::Impl::Impl(AgentClientOptions options,
                               options_.dead_parent_max_retry_delay,
                               options_.on_parent_exit)),
       zone_limiter_(ZoneLimiter(options_.rate_limit_zone)),
-      settings_(std::make_shared<const RuntimeSettings>()) {}
+      parent_(
+          transport_.get(), parent_death_.get(), options_.parent_check_interval,
+          options_.log_interval,
+          // Calls fail fast from now on: the watch's next step (stopping
+          // the connection's retries, reporting the exit) is due at once.
+          [this] { schedule_.RunSoon(parent_task_); },
+          // A server answers again: what waited for it goes at once.
+          [this] {
+            schedule_.RunSoon(poll_task_);
+            schedule_.RunSoon(flush_task_);
+          }),
+      settings_(options_.on_settings) {
+  // Added in this order, so that when several are due together the parent
+  // is looked at first, as a poll or flush would fail fast after its exit.
+  if (parent_.watching()) {
+    parent_task_ = schedule_.Add("parent check", options_.parent_check_interval,
+                                 [this] { return parent_.Step(); });
+  }
+  poll_task_ = schedule_.AddEvery(
+      "settings poll", InitialPollDelay(options_.polling_jitter),
+      options_.polling_interval, [this] { PollOnSchedule(); });
+  flush_task_ = schedule_.AddEvery("event flush", options_.flush_interval,
+                                   options_.flush_interval,
+                                   [this] { FlushOnSchedule(); });
+}
 
 AgentClient::Impl::~Impl() { Stop(); }
 
 absl::Status AgentClient::Impl::Start() {
   // In process there is nothing to wait on: polls read the service.
   if (options_.watch_settings && transport_->remote()) {
-    {
-      MutexLock lock(&mu_);
-      watching_settings_ = true;
-    }
+    watching_settings_.store(true, std::memory_order_release);
     absl::Status watching = threads_.TrySpawn([this] { WatchLoop(); });
     if (!watching.ok()) {
-      MutexLock lock(&mu_);
-      watching_settings_ = false;  // Polling instead.
+      watching_settings_.store(false, std::memory_order_release);  // Polls.
     }
   }
-  return threads_.TrySpawn([this] { ScheduleLoop(); });
+  return schedule_.Start();
 }
 
 void AgentClient::Impl::Stop() {
-  {
-    MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    wake_.SignalAll();
-  }
+  if (!stop_.Stop()) return;
   // The transport first: a poll or flush in flight on the schedule thread
   // then fails at once (CANCELLED) instead of running out its deadline.
   transport_->Stop();
+  schedule_.Stop();
   threads_.JoinAll();
 }
 
 std::shared_ptr<const RuntimeSettings> AgentClient::Impl::settings() const {
-  MutexLock lock(&mu_);
-  return settings_;
+  return settings_.current();
 }
 
 bool AgentClient::Impl::connected() const {
-  return !parent_exited_.load(std::memory_order_acquire) &&
-         transport_->connected();
+  return !parent_.exited() && transport_->connected();
 }
 
 bool AgentClient::Impl::parent_alive() const { return !parent_death_->Gone(); }
 
 AgentClientStats AgentClient::Impl::stats() const {
-  MutexLock lock(&mu_);
-  AgentClientStats stats = stats_;
+  AgentClientStats stats;
+  const EventBuffer::Counts events = events_.counts();
+  stats.events_recorded = events.recorded;
+  stats.events_sent = events.sent;
+  stats.events_dropped = events.dropped;
+  stats.flush_failures = events.flush_failures;
+  stats.settings_watches_refused =
+      watches_refused_.load(std::memory_order_relaxed);
+  stats.rate_limit_fallbacks =
+      rate_limit_fallbacks_.load(std::memory_order_relaxed);
+  stats.attack_wave_fallbacks =
+      attack_wave_fallbacks_.load(std::memory_order_relaxed);
   stats.rate_limits_from_zone = zone_decisions_.load(std::memory_order_relaxed);
   stats.rate_limits_zone_deferred =
       zone_deferred_.load(std::memory_order_relaxed);
-  const KnownGenerations& applied = seen_.applied();
+  const ClientSettings::Counts settings = settings_.counts();
+  stats.settings_polls = settings.polls;
+  stats.settings_watches = settings.watches;
+  stats.settings_applied = settings.applied;
+  const KnownGenerations applied = settings_.applied_generations();
   if (applied.config) stats.config_generation = *applied.config;
   if (applied.firewall_lists) {
     stats.firewall_lists_generation = *applied.firewall_lists;
@@ -122,80 +151,28 @@ AgentClientStats AgentClient::Impl::stats() const {
 void AgentClient::Impl::AbandonAfterFork() {
   // Leaked with this object: see AgentTransport::AbandonAfterFork.
   transport_.get()->AbandonAfterFork();
+  schedule_.AbandonAfterFork();
   threads_.AbandonAfterFork();
 }
 
-void AgentClient::Impl::ScheduleLoop() {
-  absl::Time next_poll = zen::Now() + InitialPollDelay(options_.polling_jitter);
-  absl::Time next_flush = zen::Now() + options_.flush_interval;
-  const bool watch = parent_death_->parent_pid() != 0;
-  absl::Time next_check = watch ? zen::Now() + options_.parent_check_interval
-                                : absl::InfiniteFuture();
-  bool exit_handled = false;  // This episode's OnParentExited ran.
-  absl::Time next_retry = absl::InfiniteFuture();
-  for (;;) {
-    {
-      MutexLock lock(&mu_);
-      for (;;) {
-        if (stopped_) return;
-        const bool exited = parent_exited_.load(std::memory_order_acquire);
-        if (exited && !exit_handled) break;
-        const absl::Time due =
-            exited ? next_retry : std::min({next_poll, next_flush, next_check});
-        if (zen::Now() >= due) break;
-        wake_.WaitUntil(&mu_, due);
-      }
-    }
-    if (parent_exited_.load(std::memory_order_acquire)) {
-      if (!exit_handled) {
-        OnParentExited();
-        exit_handled = true;
-        next_retry = zen::Now() + parent_death_->NextRetryDelay();
-      } else if (TryReconnect()) {
-        exit_handled = false;
-        next_poll = next_flush = zen::Now();
-      } else {
-        next_retry = zen::Now() + parent_death_->NextRetryDelay();
-      }
-      continue;
-    }
-    const absl::Time now = zen::Now();
-    if (now >= next_check) {
-      CheckParent();
-      next_check = zen::Now() + options_.parent_check_interval;
-      if (parent_exited_.load(std::memory_order_acquire)) continue;
-    }
-    bool watching_settings;
-    {
-      MutexLock lock(&mu_);
-      watching_settings = watching_settings_;
-    }
-    // While a watch_settings call is kept outstanding, polls are skipped:
-    // the watch brings every change sooner.
-    if (now >= next_poll) {
-      if (!watching_settings) {
-        absl::Status polled = PollSettings();
-        if (!polled.ok() && !parent_exited_.load()) {
-          poll_log_.Log(LogLevel::kWarning,
-                        absl::StrCat("failed to get settings from parent: ",
-                                     polled.message()),
-                        zen::Now());
-        }
-      }
-      // Advanced even when the poll is skipped, or this loop would spin.
-      next_poll = zen::Now() + options_.polling_interval;
-    }
-    if (now >= next_flush) {
-      absl::Status flushed = Flush();
-      if (!flushed.ok() && !parent_exited_.load()) {
-        flush_log_.Log(
-            LogLevel::kWarning,
-            absl::StrCat("failed to send collector events to parent: ",
-                         flushed.message()),
-            zen::Now());
-      }
-      next_flush = zen::Now() + options_.flush_interval;
-    }
+void AgentClient::Impl::PollOnSchedule() {
+  if (watching_settings_.load(std::memory_order_acquire)) return;
+  const absl::Status polled = PollSettings();
+  if (!polled.ok() && !parent_.exited()) {
+    poll_log_.Log(
+        LogLevel::kWarning,
+        absl::StrCat("failed to get settings from parent: ", polled.message()),
+        zen::Now());
+  }
+}
+
+void AgentClient::Impl::FlushOnSchedule() {
+  const absl::Status flushed = Flush();
+  if (!flushed.ok() && !parent_.exited()) {
+    flush_log_.Log(LogLevel::kWarning,
+                   absl::StrCat("failed to send collector events to parent: ",
+                                flushed.message()),
+                   zen::Now());
   }
 }
 

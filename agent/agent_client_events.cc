@@ -1,6 +1,4 @@
 // AgentClient: buffered collector events and their batched flushes.
-#include <algorithm>
-#include <iterator>
 #include <utility>
 
 #include "agent/agent_client_impl.h"
@@ -23,68 +21,36 @@ void AgentClient::Impl::RecordEvent(CollectorEvent event) {
       event.keys.empty()) {
     return;
   }
-  MutexLock lock(&mu_);
-  ++stats_.events_recorded;
-  if (events_.size() >= options_.max_buffered_events) {
-    events_.pop_front();
-    ++stats_.events_dropped;
-  }
-  events_.push_back(std::move(event));
+  events_.Add(std::move(event));
 }
 
 absl::Status AgentClient::Impl::Flush() {
-  MutexLock flushing(&flush_mu_);  // One flush at a time keeps order.
+  EventBuffer::FlushTurn turn(&events_);  // One flush at a time keeps order.
   for (;;) {
     // Checked before each batch, so that a flush says the parent is gone
     // even with nothing buffered.
-    if (parent_exited_.load(std::memory_order_acquire)) {
-      return parent_death_->ExitedError();
-    }
-    std::vector<CollectorEvent> batch;
-    {
-      MutexLock lock(&mu_);
-      if (stopped_) return absl::CancelledError("agent client stopped");
-      const size_t n = std::min(events_.size(), kMaxEventsPerFlush);
-      if (n == 0) break;
-      batch.assign(std::make_move_iterator(events_.begin()),
-                   std::make_move_iterator(events_.begin() + n));
-      events_.erase(events_.begin(), events_.begin() + n);
-    }
+    if (parent_.exited()) return parent_.ExitedError();
+    if (stop_.stopped()) return absl::CancelledError("agent client stopped");
+    std::vector<CollectorEvent> batch = turn.Take(kMaxEventsPerFlush);
+    if (batch.empty()) break;
     agent::SendCollectorEventsRequest request;
     absl::Status encoded = EncodeEventsJson(batch, request.mutable_events());
     if (!encoded.ok()) {
       // An event the host built badly (a schema that is not JSON) would
       // fail every retry: drop the batch, say why.
-      MutexLock lock(&mu_);
-      stats_.events_dropped += batch.size();
+      turn.Drop(batch.size());
       return encoded;
     }
     absl::StatusOr<agent::SendCollectorEventsResponse> sent =
         transport_->SendCollectorEvents(request, options_.call_timeout);
     if (!sent.ok()) {
-      {
-        MutexLock lock(&mu_);
-        ++stats_.flush_failures;
-      }
-      Requeue(std::move(batch));
-      return NoteFailure(sent.status());
+      turn.PutBack(std::move(batch));
+      return parent_.NoteFailure(sent.status());
     }
-    MutexLock lock(&mu_);
-    stats_.events_sent += batch.size();
+    turn.Sent(batch.size());
   }
   // The calls' metrics ride on the flush's schedule (agent/call_metrics.h).
-  return NoteFailure(transport_->ReportMetrics(options_.call_timeout));
-}
-
-void AgentClient::Impl::Requeue(std::vector<CollectorEvent> batch) {
-  MutexLock lock(&mu_);
-  for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
-    if (events_.size() >= options_.max_buffered_events) {
-      ++stats_.events_dropped;  // The oldest are the ones to go.
-      continue;
-    }
-    events_.push_front(std::move(*it));
-  }
+  return parent_.NoteFailure(transport_->ReportMetrics(options_.call_timeout));
 }
 
 }  // namespace zen

@@ -1,20 +1,22 @@
 // AgentClient::Impl, private to the agent_client target. Where its calls go
 // is an AgentTransport (agent/agent_transport.h: the parent across a
 // socket, or this process's service); what it knows of the parent's death
-// is a ParentDeath shared with the Agent (agent/parent_death.h); what it
-// has seen of the settings is a SeenGenerations (agent/seen_generations.h).
+// is a ParentDeath shared with the Agent (agent/parent_death.h), and what
+// it does about it a ParentExitWatch (agent/client_parent_watch.h); its
+// background work runs on a PeriodicTasks (base/periodic_tasks.h); its
+// settings, and what it has seen of the parent's, a ClientSettings
+// (agent/client_settings.h); the events it holds an EventBuffer
+// (agent/event_buffer.h).
 // Its members are defined by purpose in several files:
-//   agent_client.cc           lifecycle, the schedule thread
-//   agent_client_settings.cc  settings polls, the watch thread, applying
+//   agent_client.cc           lifecycle, the schedule's tasks
+//   agent_client_settings.cc  settings polls and the watch thread
 //   agent_client_events.cc    event buffering and batched flushes
 //   agent_client_limits.cc    rate limits and attack waves, local fallback
-//   agent_client_parent.cc    the parent's death and reconnecting after it
 #ifndef ZEN_AGENT_AGENT_CLIENT_IMPL_H_
 #define ZEN_AGENT_AGENT_CLIENT_IMPL_H_
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,15 +27,17 @@
 #include "absl/strings/string_view.h"
 #include "agent/agent_client.h"
 #include "agent/agent_transport.h"
+#include "agent/client_parent_watch.h"
+#include "agent/client_settings.h"
+#include "agent/event_buffer.h"
 #include "agent/model/attack_wave_detector.h"
 #include "agent/model/collector_event.h"
 #include "agent/model/rate_limiter.h"
 #include "agent/model/runtime_settings.h"
 #include "agent/parent_death.h"
-#include "agent/seen_generations.h"
-#include "base/fork_guard.h"
 #include "base/log_throttle.h"
-#include "base/mutex.h"
+#include "base/periodic_tasks.h"
+#include "base/stop_signal.h"
 #include "base/thread_group.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "rpc/channel.h"
@@ -54,12 +58,12 @@ class AgentClient::Impl {
   // RESOURCE_EXHAUSTED when the schedule thread cannot be created (a task
   // limit): the worker then has no client, instead of terminating.
   absl::Status Start();
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop();
 
   std::shared_ptr<const RuntimeSettings> settings() const;
-  void RecordEvent(CollectorEvent event) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_, flush_mu_);
-  absl::Status PollSettings() ABSL_LOCKS_EXCLUDED(mu_, poll_mu_);
+  void RecordEvent(CollectorEvent event);
+  absl::Status Flush();
+  absl::Status PollSettings();
 
   // The watch thread: one watch_settings call outstanding at a time, each
   // answered as soon as the parent's settings change (or `{}` after
@@ -67,7 +71,7 @@ class AgentClient::Impl {
   // does not know the method (a reference parent): polling then takes over.
   // While the parent is gone it waits for the schedule thread to reach a
   // server again.
-  void WatchLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void WatchLoop();
 
   RateLimitAnswer CalculateRateLimits(
       const RouteKey& route, absl::string_view client_ip,
@@ -84,8 +88,7 @@ class AgentClient::Impl {
   RateLimitAnswer LocalRateLimits(const RouteKey& route,
                                   absl::string_view client_ip,
                                   std::optional<absl::string_view> actor_id,
-                                  const absl::Status& why)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                  const absl::Status& why);
 
   AttackWaveAnswer RecordAttackWave(absl::string_view client_ip,
                                     absl::string_view method,
@@ -96,47 +99,19 @@ class AgentClient::Impl {
   AttackWaveAnswer LocalAttackWave(absl::string_view client_ip,
                                    absl::string_view method,
                                    absl::string_view url,
-                                   const absl::Status& why)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                   const absl::Status& why);
 
   bool connected() const;
   bool parent_alive() const;
-  AgentClientStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  AgentClientStats stats() const;
   void AbandonAfterFork();
 
  private:
-  // Settings (agent_client_settings.cc).
-  // Applies what a settings answer carries (through the parser the parent
-  // uses) and tells the host. One at a time: a poll's and a watch's answers
-  // arriving together must not apply out of order.
-  absl::Status Apply(const agent::UpdatedSettingsResponse& response)
-      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
-
-  // The parent's death (agent_client_parent.cc).
-  // A call failed. Refused or closed (kUnavailable) while the parent is
-  // gone: the server went with it. Returns the status the caller reports.
-  absl::Status NoteFailure(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
-  // From now on calls fail fast; the schedule thread does the rest.
-  void MarkParentExited() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread, at the check interval: the parent is gone, and
-  // the connection is down or a ping through it fails. A live server after
-  // the parent's exit (a grandchild's server is its grandparent's) keeps the
-  // client working; it is asked once, then calls tell.
-  void CheckParent() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread, once per episode: stops the connection's own
-  // retries (each would log), reports the exit once per process.
-  void OnParentExited() ABSL_LOCKS_EXCLUDED(mu_);
-  // On the schedule thread: one attempt to reach the server again. On
-  // success the new channel serves every later call.
-  bool TryReconnect() ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Settings polling, event flushing and the parent watch share this thread
-  // (as the reference's shared worker); keepalive runs on the channel's.
-  void ScheduleLoop() ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Puts a batch that did not go out back in front, oldest first, within
-  // the cap (the reference drops them).
-  void Requeue(std::vector<CollectorEvent> batch) ABSL_LOCKS_EXCLUDED(mu_);
+  // The schedule's tasks (agent_client.cc). While a watch_settings call is
+  // kept outstanding, polls are skipped: the watch brings every change
+  // sooner.
+  void PollOnSchedule();
+  void FlushOnSchedule();
 
   const AgentClientOptions options_;
   const std::unique_ptr<AgentTransport> transport_;
@@ -152,26 +127,23 @@ class AgentClient::Impl {
   LogThrottle attack_wave_log_{options_.log_interval};
   LogThrottle poll_log_{options_.log_interval};
   LogThrottle flush_log_{options_.log_interval};
-  LogThrottle parent_log_{options_.log_interval};
-  // The parent exited and its server is not reachable: calls fail fast.
-  std::atomic<bool> parent_exited_{false};
-  bool orphan_probed_ = false;  // Schedule thread only.
+  // Settings polling, event flushing and the parent watch share one thread
+  // (as the reference's shared worker); keepalive runs on the channel's.
+  PeriodicTasks schedule_;
+  // Added in the constructor, before any thread that makes them due.
+  PeriodicTasks::TaskId parent_task_ = 0, poll_task_ = 0, flush_task_ = 0;
+  ParentExitWatch parent_;
+  EventBuffer events_{options_.max_buffered_events};
+  ClientSettings settings_;
 
-  Mutex flush_mu_;  // One flush at a time keeps events in order.
-  Mutex poll_mu_;
-  Mutex apply_mu_;
-  mutable Mutex mu_;
-  CondVar wake_;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  StopSignal stop_;
   // A watch_settings call is kept outstanding (false: polling instead).
-  bool watching_settings_ ABSL_GUARDED_BY(mu_) = false;
-  SeenGenerations seen_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const RuntimeSettings> settings_ ABSL_GUARDED_BY(mu_);
-  std::deque<CollectorEvent> events_ ABSL_GUARDED_BY(mu_);
-  // Counts only; the generations in stats() come from seen_.
-  AgentClientStats stats_ ABSL_GUARDED_BY(mu_);
-  ForkGuardRegistration fork_guard_{&mu_};
-  ThreadGroup threads_;
+  std::atomic<bool> watching_settings_{false};
+  // What no piece counts; stats() gathers the rest from the pieces.
+  std::atomic<uint64_t> watches_refused_{0};
+  std::atomic<uint64_t> rate_limit_fallbacks_{0};
+  std::atomic<uint64_t> attack_wave_fallbacks_{0};
+  ThreadGroup threads_;  // The watch thread.
 };
 
 }  // namespace zen

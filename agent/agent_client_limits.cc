@@ -13,12 +13,9 @@ bool AgentClient::Impl::DecideInZone(const RouteKey& route,
                                      std::optional<absl::string_view> actor_id,
                                      RateLimitAnswer* answer) {
   if (zone_limiter_ == nullptr) return false;
-  std::shared_ptr<const RuntimeSettings> current;
-  {
-    MutexLock lock(&mu_);
-    if (!seen_.applied().config) return false;  // No config applied yet.
-    current = settings_;
-  }
+  const std::shared_ptr<const RuntimeSettings> current =
+      settings_.current_with_config();
+  if (current == nullptr) return false;  // No config applied yet.
   RateLimitResult result;
   const RateLimitPath path =
       zone_limiter_->Decide(route, client_ip, actor_id, *current, zen::Now(),
@@ -44,9 +41,8 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
   // too.
   RateLimitAnswer answer;
   if (DecideInZone(route, client_ip, actor_id, &answer)) return answer;
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalRateLimits(route, client_ip, actor_id,
-                           parent_death_->ExitedError());
+  if (parent_.exited()) {
+    return LocalRateLimits(route, client_ip, actor_id, parent_.ExitedError());
   }
   agent::CalculateRateLimitsRequest request;
   request.mutable_route()->set_method(route.method);
@@ -82,7 +78,7 @@ RateLimitAnswer AgentClient::Impl::CalculateRateLimits(
     return answer;
   }
   return LocalRateLimits(route, client_ip, actor_id,
-                         NoteFailure(response.status()));
+                         parent_.NoteFailure(response.status()));
 }
 
 RateLimitAnswer AgentClient::Impl::LocalRateLimits(
@@ -97,17 +93,15 @@ RateLimitAnswer AgentClient::Impl::LocalRateLimits(
   answer.from_parent = false;
   answer.result =
       local_limiter_.Check(route, client_ip, actor_id, *settings(), zen::Now());
-  MutexLock lock(&mu_);
-  ++stats_.rate_limit_fallbacks;
+  rate_limit_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   return answer;
 }
 
 AttackWaveAnswer AgentClient::Impl::RecordAttackWave(
     absl::string_view client_ip, absl::string_view method,
     absl::string_view url) {
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return LocalAttackWave(client_ip, method, url,
-                           parent_death_->ExitedError());
+  if (parent_.exited()) {
+    return LocalAttackWave(client_ip, method, url, parent_.ExitedError());
   }
   agent::RecordAttackWaveRequest request;
   request.set_client_ip(std::string(client_ip));
@@ -127,7 +121,7 @@ AttackWaveAnswer AgentClient::Impl::RecordAttackWave(
     return answer;
   }
   return LocalAttackWave(client_ip, method, url,
-                         NoteFailure(response.status()));
+                         parent_.NoteFailure(response.status()));
 }
 
 AttackWaveAnswer AgentClient::Impl::LocalAttackWave(absl::string_view client_ip,
@@ -143,8 +137,7 @@ AttackWaveAnswer AgentClient::Impl::LocalAttackWave(absl::string_view client_ip,
   answer.from_parent = false;
   answer.samples =
       local_attack_waves_.Record(client_ip, method, url, zen::Now());
-  MutexLock lock(&mu_);
-  ++stats_.attack_wave_fallbacks;
+  attack_wave_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   return answer;
 }
 

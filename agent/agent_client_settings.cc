@@ -1,4 +1,4 @@
-// AgentClient: settings polls, the watch thread and applying answers.
+// AgentClient: settings polls and the watch thread.
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_client_impl.h"
-#include "agent/model/settings_cache.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -30,49 +29,37 @@ absl::Duration WatchRetryDelay(const AgentClientOptions& options) {
 }  // namespace
 
 absl::Status AgentClient::Impl::PollSettings() {
-  MutexLock polling(&poll_mu_);
-  if (parent_exited_.load(std::memory_order_acquire)) {
-    return parent_death_->ExitedError();
-  }
-  agent::UpdatedSettingsRequest request;
-  {
-    MutexLock lock(&mu_);
-    ++stats_.settings_polls;
-    seen_.FillPoll(&request);
-  }
-  absl::StatusOr<agent::UpdatedSettingsResponse> response =
-      transport_->UpdatedSettings(request, options_.call_timeout);
-  if (!response.ok()) return NoteFailure(response.status());
-  return Apply(*response);
+  if (parent_.exited()) return parent_.ExitedError();
+  return settings_.Poll([this](const agent::UpdatedSettingsRequest& request)
+                            -> absl::StatusOr<agent::UpdatedSettingsResponse> {
+    absl::StatusOr<agent::UpdatedSettingsResponse> response =
+        transport_->UpdatedSettings(request, options_.call_timeout);
+    if (!response.ok()) return parent_.NoteFailure(response.status());
+    return response;
+  });
 }
 
 void AgentClient::Impl::WatchLoop() {
   const absl::Duration backoff =
       std::max(options_.reconnect_delay, absl::Milliseconds(100));
   for (;;) {
-    agent::WatchSettingsRequest request;
-    {
-      MutexLock lock(&mu_);
-      while (!stopped_ && parent_exited_.load(std::memory_order_acquire)) {
-        wake_.WaitUntil(&mu_, zen::Now() + backoff);
-      }
-      if (stopped_) return;
-      ++stats_.settings_watches;
-      seen_.FillWatch(&request);
+    // While the parent is gone, the schedule tries to reach a server again.
+    while (parent_.exited()) {
+      if (!stop_.SleepFor(backoff)) return;
     }
+    if (stop_.stopped()) return;
+    agent::WatchSettingsRequest request;
+    settings_.StartWatch(&request);
     request.set_wait_ms(
         static_cast<int32_t>(absl::ToInt64Milliseconds(options_.watch_wait)));
     absl::StatusOr<agent::UpdatedSettingsResponse> response =
         transport_->WatchSettings(request,
                                   options_.watch_wait + options_.call_timeout);
     if (response.ok()) {
-      {
-        // Answered, so parked (or the settings had changed): the watch
-        // brings changes again, polls are skipped again.
-        MutexLock lock(&mu_);
-        watching_settings_ = true;
-      }
-      absl::Status applied = Apply(*response);
+      // Answered, so parked (or the settings had changed): the watch brings
+      // changes again, polls are skipped again.
+      watching_settings_.store(true, std::memory_order_release);
+      absl::Status applied = settings_.Apply(*response);
       if (!applied.ok()) {
         poll_log_.Log(LogLevel::kWarning,
                       absl::StrCat("failed to apply settings from parent: ",
@@ -81,79 +68,32 @@ void AgentClient::Impl::WatchLoop() {
       }
       continue;
     }
-    const absl::Status failed = NoteFailure(response.status());
-    MutexLock lock(&mu_);
-    if (stopped_) return;
+    const absl::Status failed = parent_.NoteFailure(response.status());
+    if (stop_.stopped()) return;
     if (absl::IsUnimplemented(failed)) {
       LogInfo("parent does not offer watch_settings (", failed.message(),
               "): polling updated_settings");
-      watching_settings_ = false;
-      wake_.SignalAll();  // The schedule thread polls from now on.
+      // The schedule polls from now on.
+      watching_settings_.store(false, std::memory_order_release);
       return;
     }
     if (absl::IsResourceExhausted(failed)) {
       // The parent has no room for this watch: poll on the usual schedule
       // (with its jitter) until a watch is answered again.
-      ++stats_.settings_watches_refused;
-      watching_settings_ = false;
-      wake_.SignalAll();
-      const absl::Time retry = zen::Now() + WatchRetryDelay(options_);
-      while (!stopped_ && zen::Now() < retry) wake_.WaitUntil(&mu_, retry);
+      watches_refused_.fetch_add(1, std::memory_order_relaxed);
+      watching_settings_.store(false, std::memory_order_release);
+      if (!stop_.SleepFor(WatchRetryDelay(options_))) return;
       continue;
     }
     // The parent is away (reconnecting) or busy: try again after a pause.
-    if (!parent_exited_.load(std::memory_order_acquire)) {
+    if (!parent_.exited()) {
       poll_log_.Log(LogLevel::kWarning,
                     absl::StrCat("failed to watch settings from parent: ",
                                  failed.message()),
                     zen::Now());
     }
-    wake_.WaitUntil(&mu_, zen::Now() + backoff);
+    if (!stop_.SleepFor(backoff)) return;
   }
-}
-
-absl::Status AgentClient::Impl::Apply(
-    const agent::UpdatedSettingsResponse& response) {
-  MutexLock applying(&apply_mu_);
-  {
-    MutexLock lock(&mu_);
-    seen_.NoteAnswer(response);
-  }
-  std::shared_ptr<const RuntimeSettings> current = settings();
-  auto updated = std::make_shared<RuntimeSettings>(*current);
-  bool changed = false;
-  absl::Status status;
-  std::optional<int64_t> config_generation, lists_generation;
-  // A null (or absent) document does not advance the known generation (as
-  // in the reference; docs/architecture.md): the next poll asks again.
-  if (response.has_config_generation() &&
-      IsSettingsDocument(response.config())) {
-    status = updated->ApplyConfig(response.config());
-    if (status.ok()) {
-      config_generation = response.config_generation();
-      changed = true;
-    }
-  }
-  if (response.has_firewall_lists_generation() &&
-      IsSettingsDocument(response.firewall_lists())) {
-    absl::Status lists = updated->ApplyFirewallLists(response.firewall_lists());
-    if (lists.ok()) {
-      lists_generation = response.firewall_lists_generation();
-      changed = true;
-    } else if (status.ok()) {
-      status = lists;
-    }
-  }
-  if (!changed) return status;
-  std::shared_ptr<const RuntimeSettings> applied = std::move(updated);
-  {
-    MutexLock lock(&mu_);
-    settings_ = applied;
-    seen_.NoteApplied(config_generation, lists_generation);
-    ++stats_.settings_applied;
-  }
-  if (options_.on_settings) options_.on_settings(applied);
-  return status;
 }
 
 }  // namespace zen
