@@ -15,7 +15,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "agent/agent_service.h"
 #include "agent/model/attack_wave_detector.h"
 #include "agent/model/collector_event.h"
 #include "agent/model/rate_limiter.h"
@@ -27,6 +26,8 @@
 #include "ipc/socket_io.h"
 
 namespace zen {
+
+class AgentService;  // agent/agent_service.h
 
 class ParentDeath;  // agent/parent_death.h
 

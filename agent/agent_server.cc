@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/agent_service.h"
+#include "agent/call_metrics.h"
+#include "agent/model/settings_cache.h"
 #include "agent/settings_watchers.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -111,7 +114,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
   server->rpc_service_ = std::make_unique<Service>(
-      &server->service_, &server->watchers_, &server->worker_metrics_);
+      server->service_.get(), server->watchers_.get(),
+      server->worker_metrics_.get());
   server->rpc_service_->RegisterOn(server->server_.get());
   return server;
 }
@@ -131,19 +135,22 @@ SettingsWatchOptions WatchOptionsFor(const AgentServerOptions& options) {
 
 AgentServer::AgentServer(AgentServerOptions options)
     : options_(std::move(options)),
-      service_(AgentServiceOptions{options_.collector, options_.rate_limiter,
-                                   options_.attack_wave}),
-      watchers_(&service_.settings_cache(), WatchOptionsFor(options_)) {}
+      service_(std::make_unique<AgentService>(AgentServiceOptions{
+          options_.collector, options_.rate_limiter, options_.attack_wave})),
+      watchers_(std::make_unique<SettingsWatchers>(&service_->settings_cache(),
+                                                   WatchOptionsFor(options_))),
+      worker_metrics_(
+          std::make_unique<WorkerMetrics>(options_.worker_metrics)) {}
 
 AgentServer::~AgentServer() {
-  watchers_.Stop();
+  watchers_->Stop();
   if (server_ != nullptr) server_->Stop();
 }
 
 absl::Status AgentServer::Start() {
   // Without its thread a watch is answered at once, as a poll: workers
   // still get settings, only later.
-  absl::Status watching = watchers_.Start();
+  absl::Status watching = watchers_->Start();
   if (!watching.ok()) {
     LogWarning("agent server: settings watches answered as polls: ",
                watching.message());
@@ -152,9 +159,30 @@ absl::Status AgentServer::Start() {
 }
 
 void AgentServer::Stop() {
-  watchers_.Stop();  // Parked watches get `{}` while their connections live.
+  watchers_->Stop();  // Parked watches get `{}` while their connections live.
   server_->Stop();
 }
+const SettingsCache& AgentServer::settings_cache() const {
+  return service_->settings_cache();
+}
+Collector& AgentServer::collector() { return service_->collector(); }
+RateLimiter& AgentServer::rate_limiter() { return service_->rate_limiter(); }
+AttackWaveDetector& AgentServer::attack_waves() {
+  return service_->attack_waves();
+}
+size_t AgentServer::settings_watches_waiting() const {
+  return watchers_->waiting();
+}
+uint64_t AgentServer::settings_watches_refused() const {
+  return watchers_->refused();
+}
+uint64_t AgentServer::unreadable_events() const {
+  return service_->unreadable_events();
+}
+uint64_t AgentServer::warnings_suppressed() const {
+  return server_->stats().warnings_suppressed + service_->warnings_suppressed();
+}
+
 const std::string& AgentServer::host() const { return server_->host(); }
 uint16_t AgentServer::port() const { return server_->port(); }
 const std::string& AgentServer::unix_path() const {
@@ -162,18 +190,18 @@ const std::string& AgentServer::unix_path() const {
 }
 
 std::shared_ptr<const RuntimeSettings> AgentServer::settings() const {
-  return service_.settings();
+  return service_->settings();
 }
 
 absl::Status AgentServer::UpdateConfig(std::string json) {
-  absl::Status updated = service_.UpdateConfig(std::move(json));
-  if (updated.ok()) watchers_.Notify();
+  absl::Status updated = service_->UpdateConfig(std::move(json));
+  if (updated.ok()) watchers_->Notify();
   return updated;
 }
 
 absl::Status AgentServer::UpdateFirewallLists(std::string json) {
-  absl::Status updated = service_.UpdateFirewallLists(std::move(json));
-  if (updated.ok()) watchers_.Notify();
+  absl::Status updated = service_->UpdateFirewallLists(std::move(json));
+  if (updated.ok()) watchers_->Notify();
   return updated;
 }
 
@@ -182,21 +210,21 @@ void AgentServer::WriteMetrics(std::string* out) const {
                            server_->method_metrics(), out);
   rpc::AppendMethodMetrics("zen_agent_worker",
                            "workers made to the agent server, as reported",
-                           worker_metrics_.Sum(), out);
+                           worker_metrics_->Sum(), out);
   absl::StrAppend(
       out,
       "# HELP zen_agent_worker_metrics_reports_total report_metrics calls "
       "taken.\n# TYPE zen_agent_worker_metrics_reports_total counter\n"
       "zen_agent_worker_metrics_reports_total ",
-      worker_metrics_.reports(),
+      worker_metrics_->reports(),
       "\n# HELP zen_agent_worker_metrics_rejected_total Report entries "
       "refused as malformed.\n"
       "# TYPE zen_agent_worker_metrics_rejected_total counter\n"
       "zen_agent_worker_metrics_rejected_total ",
-      worker_metrics_.rejected(), "\n");
+      worker_metrics_->rejected(), "\n");
   // The shared rate-limit zone, as every process that uses it left it:
   // decisions made there never cross this server.
-  if (const RateLimitZone* zone = service_.rate_limiter().zone()) {
+  if (const RateLimitZone* zone = service_->rate_limiter().zone()) {
     absl::StrAppend(
         out,
         "# HELP zen_agent_rate_limit_zone_checks_total Rate-limit checks "
@@ -221,7 +249,7 @@ void AgentServer::WriteMetrics(std::string* out) const {
 }
 
 void AgentServer::AbandonAfterFork() {
-  watchers_.AbandonAfterFork();
+  watchers_->AbandonAfterFork();
   server_.release()->AbandonAfterFork();
   // The service and the shared state are plain memory; leaked with us.
 }

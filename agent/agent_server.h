@@ -2,40 +2,27 @@
 #ifndef ZEN_AGENT_AGENT_SERVER_H_
 #define ZEN_AGENT_AGENT_SERVER_H_
 
-#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "agent/agent_service.h"
-#include "agent/call_metrics.h"
-#include "agent/model/attack_wave_detector.h"
-#include "agent/model/collector.h"
-#include "agent/model/rate_limiter.h"
-#include "agent/model/runtime_settings.h"
-#include "agent/model/settings_cache.h"
-#include "agent/settings_watchers.h"
-#include "base/mutex.h"
+#include "agent/server_options.h"
 #include "ipc/secret.h"
 #include "rpc/server.h"
 
 namespace zen {
 
-struct AgentServerOptions {
-  // Address (127.0.0.1, ephemeral port by default), limits, idle timeout.
-  rpc::ServerOptions server;
-  CollectorOptions collector;
-  RateLimiterOptions rate_limiter;
-  AttackWaveOptions attack_wave;
-  // Bounds what workers' report_metrics calls can make the parent keep.
-  WorkerMetricsOptions worker_metrics;
-  // Parked watch_settings calls per connection. The pool's size is this
-  // times server.listener.max_connections, so that every connection the
-  // server admits can park its own (settings_watch.max_waiting is ignored).
-  SettingsWatchOptions settings_watch;
-};
+// Defined in headers only the server's sources and the callers of these
+// parts' own APIs include: agent_server.h stays free of the generated
+// WorkerAgent messages (docs/build.md: it is included by most tests).
+class AgentService;
+class RuntimeSettings;
+class SettingsCache;
+class SettingsWatchers;
+class WorkerMetrics;
 
 // Runs in the parent: serves the WorkerAgent methods (proto/zen/agent) to
 // every forked worker over an authenticated loopback connection, and holds
@@ -73,31 +60,26 @@ class AgentServer {
 
   // The parent's parsed settings (never null; empty until the first update).
   std::shared_ptr<const RuntimeSettings> settings() const;
-  const SettingsCache& settings_cache() const {
-    return service_.settings_cache();
-  }
-  Collector& collector() { return service_.collector(); }
-  RateLimiter& rate_limiter() { return service_.rate_limiter(); }
-  AttackWaveDetector& attack_waves() { return service_.attack_waves(); }
+  const SettingsCache& settings_cache() const;
+  Collector& collector();
+  RateLimiter& rate_limiter();
+  AttackWaveDetector& attack_waves();
   // The WorkerAgent methods as plain calls: what the RPC handlers run, and
   // what the parent's in-process AgentClient calls.
-  AgentService& service() { return service_; }
+  AgentService& service() { return *service_; }
   // Workers' watch_settings calls parked now (waiting for a change).
-  size_t settings_watches_waiting() const { return watchers_.waiting(); }
+  size_t settings_watches_waiting() const;
   // Watches refused (RESOURCE_EXHAUSTED) for a full connection or pool.
-  uint64_t settings_watches_refused() const { return watchers_.refused(); }
+  uint64_t settings_watches_refused() const;
   rpc::ServerStats server_stats() const { return server_->stats(); }
   // Events workers sent that could not be folded: not an object of an
   // event's shape, or of a type this version does not know. Counted here,
   // not by the Collector, which only sees events that were read.
-  uint64_t unreadable_events() const { return service_.unreadable_events(); }
+  uint64_t unreadable_events() const;
   // Warnings about workers' calls not logged (each kind goes out at most
   // once per 10 s, saying how many were suppressed): the RPC server's
   // (handler errors, frames not JSON) and the unreadable events'.
-  uint64_t warnings_suppressed() const {
-    return server_->stats().warnings_suppressed +
-           service_.warnings_suppressed();
-  }
+  uint64_t warnings_suppressed() const;
 
   // Appends a scrape in Prometheus' text format (0.0.4; serve it as
   // rpc::kMetricsContentType) to *out:
@@ -112,7 +94,7 @@ class AgentServer {
   //                        taken, and entries refused as malformed
   // Thread-safe; call it in the parent.
   void WriteMetrics(std::string* out) const;
-  const WorkerMetrics& worker_metrics() const { return worker_metrics_; }
+  const WorkerMetrics& worker_metrics() const { return *worker_metrics_; }
 
   // For a forked child that inherited this object: closes this process's
   // copies of the server's sockets (never shutdown) and forgets its threads.
@@ -124,12 +106,13 @@ class AgentServer {
   AgentServer(AgentServerOptions options);
 
   const AgentServerOptions options_;
-  AgentService service_;
+  // Held by pointer so that this header need not define them. Never null.
+  const std::unique_ptr<AgentService> service_;
   // Parked watch_settings calls, answered when UpdateConfig or
   // UpdateFirewallLists change the service's cache.
-  SettingsWatchers watchers_;
+  const std::unique_ptr<SettingsWatchers> watchers_;
   // The sums of the workers' report_metrics calls.
-  WorkerMetrics worker_metrics_{options_.worker_metrics};
+  const std::unique_ptr<WorkerMetrics> worker_metrics_;
   std::unique_ptr<Service> rpc_service_;
   std::unique_ptr<rpc::Server> server_;
 };

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
+#include "agent/agent_service.h"
 #include "agent/model/rate_limit_zone.h"
 #include "agent/model/rate_limiter.h"
 #include "base/clock.h"

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "agent/server_options.h"
 #include "base/mutex.h"
 #include "proto/zen/agent/worker_agent.pb.h"
 #include "proto/zen/agent/worker_agent.zenrpc.h"
@@ -42,11 +43,6 @@ class MetricsReporter {
  private:
   rpc::MetricsSnapshot reported_;  // The channels' totals at the last report.
   bool refused_ = false;
-};
-
-struct WorkerMetricsOptions {
-  // Method series kept; reports of more methods count under kOtherMethod.
-  size_t max_methods = 256;
 };
 
 // The parent side: the sum of every report its workers sent, by method.

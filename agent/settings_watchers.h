@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "agent/agent_service.h"
 #include "agent/model/settings_cache.h"
+#include "agent/server_options.h"
 #include "base/fork_guard.h"
 #include "base/mutex.h"
 #include "base/status_macros.h"
@@ -77,17 +78,6 @@ absl::Status PutSettingsChanges(const SettingsChanges& changes, Call* call,
   PutChangedGenerations(changes, response);
   return absl::OkStatus();
 }
-
-struct SettingsWatchOptions {
-  // Calls one connection may have parked at once; more are answered
-  // RESOURCE_EXHAUSTED (the worker polls instead until a watch parks).
-  size_t max_per_connection = 4;
-  // Calls parked at once, server-wide; more are answered as above. Sized
-  // so that every connection can park max_per_connection: AgentServer makes
-  // it max_per_connection times its listener's max_connections (4 x 1024 by
-  // default, about 1 KiB each).
-  size_t max_waiting = 4 * 1024;
-};
 
 // Thread-safe. Owns its thread; Stop() (and the destructor) answers every
 // parked call with `{}` and joins it.

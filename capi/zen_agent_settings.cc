@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/model/settings_cache.h"
 #include "base/status_macros.h"
 #include "capi/handle.h"
 #include "capi/impl.h"

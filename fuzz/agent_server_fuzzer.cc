@@ -27,6 +27,7 @@
 #include "agent/agent_server.h"
 #include "agent/event_conversion.h"
 #include "agent/model/runtime_settings.h"
+#include "agent/model/settings_cache.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "codegen_runtime/padded_json.h"
