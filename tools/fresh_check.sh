@@ -6,7 +6,10 @@
 # Bazel caches or work tree leaks in: the root has its own /usr, home and
 # apt state, and the clone is of what is committed.
 #
-#   tools/fresh_check.sh [--rev REV] [--keep] [--only main|tests]
+#   tools/fresh_check.sh [--rev REV] [--keep] [--only main|tests|ci]
+#
+# --only ci runs CI's script (.ci/run) there instead of the two commands:
+# what CI costs on a machine with nothing cached.
 #
 # Needs root and the network to Debian's mirror (the one apt uses here).
 # The minbase image is made once and kept in $ZEN_FRESH_DIR/base (by
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     --rev) rev=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 [--rev REV] [--keep] [--only main|tests]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rev REV] [--keep] [--only main|tests|ci]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "fresh_check: run as root" >&2; exit 1; }
@@ -77,6 +80,10 @@ run() {
   tail -5 "/srv/$name.log" | sed 's/^/    /'
   return 0
 }
+if [ "${ONLY:-}" = ci ]; then
+  run ci bash .ci/run
+  exit 0
+fi
 [ "${ONLY:-main}" = tests ] || run main tools/run_main.sh
 [ "${ONLY:-tests}" = main ] || run tests tools/run_tests.sh
 INNER
