@@ -113,9 +113,9 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Create(
       rpc::Server::Create(secret, options.server);
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
-  server->rpc_service_ = std::make_unique<Service>(
-      server->service_.get(), server->watchers_.get(),
-      server->worker_metrics_.get());
+  server->rpc_service_ =
+      std::make_unique<Service>(server->service_.get(), server->watchers_.get(),
+                                server->worker_metrics_.get());
   server->rpc_service_->RegisterOn(server->server_.get());
   return server;
 }
