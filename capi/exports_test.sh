@@ -44,15 +44,18 @@ locals=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[a-z]$/' | wc -l)
 echo "exports_test: $(echo "$exported" | wc -l) exported functions;" \
   "$locals local dynamic symbols"
 
-if ldd "$lib" | grep -q 'not found'; then
+# ldd's output is read whole first: `ldd | grep -q` under pipefail fails
+# when grep exits at its match while ldd still writes (SIGPIPE).
+deps=$(ldd "$lib")
+if grep -q 'not found' <<<"$deps"; then
   echo "libraries not found:" >&2
-  ldd "$lib" | grep 'not found' >&2
+  grep 'not found' <<<"$deps" >&2
   fail=1
 fi
 
 # A sanitizer build (--config=asan/tsan) needs its runtime loaded first and
 # brings its own libraries: what follows is about the library as shipped.
-if ldd "$lib" | grep -Eq 'lib(a|t|ub)san\.so'; then
+if grep -Eq 'lib(a|t|ub)san\.so' <<<"$deps"; then
   echo "exports_test: sanitizer build; packages and dlopen not checked"
   exit $fail
 fi
@@ -61,7 +64,7 @@ fi
 # query for them all (each costs a scan of dpkg's file lists); a library is
 # known to dpkg under /lib or /usr/lib, whichever its package installed.
 listed=$(grep -v '^#' "$packages")
-mapfile -t needed < <(ldd "$lib" | awk '$2 == "=>" && $3 ~ /^\// {print $1}')
+mapfile -t needed < <(awk '$2 == "=>" && $3 ~ /^\// {print $1}' <<<"$deps")
 queries=()
 for name in "${needed[@]}"; do
   queries+=("/lib/x86_64-linux-gnu/$name" "/usr/lib/x86_64-linux-gnu/$name")
