@@ -25,12 +25,11 @@ size_t SkipString(absl::string_view json, size_t i) {
   const char* const end = begin + json.size();
   for (;;) {
     const char* quote = static_cast<const char*>(std::memchr(p, '"', end - p));
-    // A quote preceded by an odd number of backslashes is escaped.
-    size_t backslashes = 0;
-    while (quote - backslashes > p && quote[-1 - backslashes] == '\\') {
-      ++backslashes;
-    }
-    if (backslashes % 2 == 0) return quote + 1 - begin;
+    // A quote preceded by an odd number of backslashes is escaped. (Walked
+    // with a pointer: an unsigned count subtracted from one wraps first.)
+    const char* run = quote;
+    while (run > p && run[-1] == '\\') --run;
+    if ((quote - run) % 2 == 0) return quote + 1 - begin;
     p = quote + 1;
   }
 }
