@@ -9,8 +9,9 @@
 #                            # (tools/run_main.sh)
 #   tools/setup.sh --tests   # also what the test suite runs
 #                            # (tools/run_tests.sh)
-#   tools/setup.sh --clang   # also clang: fuzzing (fuzz/run_fuzzers.sh) and
-#                            # the thread-safety analysis (.ci/run)
+#   tools/setup.sh --clang   # also clang and lld: fuzzing (fuzz/run_fuzzers.sh)
+#                            # and --config=asan, which is also the
+#                            # thread-safety analysis (.ci/run)
 #   tools/setup.sh --bench   # also the benchmarks' peers and tools
 #                            # (bench/run_all.sh)
 #   tools/setup.sh --fresh   # also debootstrap, for tools/fresh_check.sh
@@ -60,7 +61,7 @@ if [ "$tests" = 1 ]; then
   PACKAGES+=(python3-dev gunicorn)
 fi
 if [ "$clang" = 1 ]; then
-  PACKAGES+=(clang libclang-rt-14-dev)
+  PACKAGES+=(clang libclang-rt-14-dev lld)
 fi
 if [ "$bench" = 1 ]; then
   # gRPC C++ as a peer (its targets are tagged manual), gnuplot for the
