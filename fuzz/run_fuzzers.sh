@@ -5,7 +5,7 @@
 # input (10 s) or runs out of memory (2.5 GiB).
 #
 #   fuzz/run_fuzzers.sh [SECONDS_PER_TARGET] [--merge] [--only TARGET]...
-#                       [--jobs N]
+#                       [--jobs N] [-- BAZEL_BUILD_FLAGS...]
 #
 # SECONDS_PER_TARGET defaults to 60 (what CI runs). --merge adds the inputs
 # that reached new coverage to fuzz/corpus/<target>/ (minimized), for long
@@ -27,8 +27,10 @@ seconds=60
 merge=0
 jobs=$(nproc)
 targets=()
+bazel_flags=(--config=fuzz)
 while [ $# -gt 0 ]; do
   case "$1" in
+    --) shift; bazel_flags+=("$@"); break ;;
     --merge) merge=1 ;;
     --only) shift; targets+=("$1") ;;
     --jobs) shift; jobs=$1 ;;
@@ -46,11 +48,11 @@ export ZEN_SYSDEPS_KEY
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
 echo "=== fuzz: building ${#targets[@]} targets"
-if ! bazel build --config=fuzz "${labels[@]}"; then
+if ! bazel build "${bazel_flags[@]}" "${labels[@]}"; then
   echo "fuzz: build failed"
   exit 1
 fi
-bin_dir=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/fuzz
+bin_dir=$(bazel info "${bazel_flags[@]}" bazel-bin 2>/dev/null)/fuzz
 
 out=${FUZZ_OUT:-$(mktemp -d /tmp/zen-fuzz.XXXXXX)}
 mkdir -p "$out"
