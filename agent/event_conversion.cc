@@ -10,6 +10,7 @@
 #include "codegen_runtime/json_value.h"
 #include "codegen_runtime/message_json.h"
 #include "codegen_runtime/padded_json.h"
+#include "codegen_runtime/protobuf_state.h"
 #include "simdjson.h"
 
 namespace zen {
@@ -17,10 +18,14 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// ForkSafeLazy, not a function-local static: see
+// codegen_runtime/protobuf_state.h.
 const codegen_runtime::MessageJson& EventCodec() {
-  static const codegen_runtime::MessageJson* codec =
-      new codegen_runtime::MessageJson(agent::CollectorEvent::descriptor(), {});
-  return *codec;
+  static codegen_runtime::ForkSafeLazy<codegen_runtime::MessageJson> codec;
+  return codec.Get([] {
+    return new codegen_runtime::MessageJson(agent::CollectorEvent::descriptor(),
+                                            {});
+  });
 }
 
 // The reference's Actor#as_json: nil name and IP dropped, both times sent.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "codegen_runtime/protobuf_state.h"
 #include "codegen_runtime/reflection_json.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -137,6 +138,17 @@ absl::Status CheckNothingAfter(od::document& doc) {
   return absl::OkStatus();
 }
 
+// The type's tables, built with protobuf's lazy state completed for every
+// type they reach (codegen_runtime/protobuf_state.h).
+std::unique_ptr<const internal::TypeTables> BuildTables(
+    const pb::Descriptor* type,
+    absl::Span<const absl::string_view> raw_json_fields) {
+  ProtobufStateLock lock;
+  FinishLazyDescriptors(type);
+  return std::make_unique<internal::TypeTables>(
+      type, ResolveRawJsonFields(type, raw_json_fields));
+}
+
 }  // namespace
 
 absl::Status ValidateJsonValue(absl::string_view text, bool padded) {
@@ -157,9 +169,7 @@ absl::Status ValidateJsonValue(absl::string_view text, bool padded) {
 
 MessageJson::MessageJson(const google::protobuf::Descriptor* type,
                          absl::Span<const absl::string_view> raw_json_fields)
-    : type_(type),
-      tables_(std::make_unique<internal::TypeTables>(
-          type, ResolveRawJsonFields(type, raw_json_fields))) {
+    : type_(type), tables_(BuildTables(type, raw_json_fields)) {
   const internal::TypeTable& table = tables_->root();
   all_fallback_ = table.has_fallback() && !table.has_raw_json();
   for (const FieldEntry& entry : table.fields()) {
@@ -219,6 +229,7 @@ absl::Status MessageJson::EncodeObject(const google::protobuf::Message& message,
   const internal::TypeTable& table = tables_->root();
   if (all_fallback_) {
     // No raw_json fields, so nothing to splice (CheckSplices saw to that).
+    ProtobufStateLock lock;
     return FromProtobuf(
         pb::util::MessageToJsonString(message, out, PrintOptions()));
   }
@@ -252,6 +263,7 @@ absl::Status MessageJson::AppendFallbackFields(
     std::string* out) const {
   // protobuf prints whole messages only: print a copy holding just these
   // fields and splice its members in.
+  ProtobufStateLock lock;
   std::unique_ptr<pb::Message> subset(message.New());
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, fields, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
@@ -305,6 +317,7 @@ absl::Status MessageJson::EncodeField(
   // the value.
   pb::FieldMask mask;
   mask.add_paths(field->name());
+  ProtobufStateLock lock;
   std::unique_ptr<pb::Message> subset(message.New());
   pb::util::FieldMaskUtil::MergeMessageTo(
       message, mask, pb::util::FieldMaskUtil::MergeOptions(), subset.get());
@@ -341,6 +354,7 @@ absl::Status MessageJson::Decode(PaddedJsonView json,
   message->Clear();
   const internal::TypeTable& table = tables_->root();
   if (positional == nullptr && all_fallback_) {
+    ProtobufStateLock lock;
     return FromProtobuf(pb::util::JsonStringToMessage(
         pb::StringPiece(json.data(), json.size()), message, ParseOptions()));
   }
@@ -441,8 +455,11 @@ absl::Status MessageJson::DecodeMixed(PaddedJsonView json,
   if (!rest.empty()) {
     rest.push_back('}');
     std::unique_ptr<pb::Message> parsed(message->New());
-    ZEN_RETURN_IF_ERROR(FromProtobuf(
-        pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions())));
+    {
+      ProtobufStateLock lock;
+      ZEN_RETURN_IF_ERROR(FromProtobuf(
+          pb::util::JsonStringToMessage(rest, parsed.get(), ParseOptions())));
+    }
     // Move the fallback fields over; `message` has none of them set.
     std::vector<const FieldDescriptor*> fields;
     parsed->GetReflection()->ListFields(*parsed, &fields);

@@ -20,9 +20,14 @@ void EmitCodec(const ServiceModel& service, const MethodModel& method,
   p->PrintRaw(LayoutCall(0, "const ::zen::codegen_runtime::MethodCodec&",
                          CodecName(service, method), {}, ") {",
                          CallKind::kDeclaration));
+  // Not a function-local static: its guard variable is a lock that a fork()
+  // during the construction would leave taken in the child
+  // (codegen_runtime/protobuf_state.h).
   p->Print(
-      "  static const ::zen::codegen_runtime::MethodCodec* const codec = [] "
-      "{\n");
+      "  static ::zen::codegen_runtime::ForkSafeLazy<\n"
+      "      ::zen::codegen_runtime::MethodCodec>\n"
+      "      codec;\n"
+      "  return codec.Get([] {\n");
   p->PrintRaw(LayoutCall(4, "::zen::codegen_runtime::MethodSpec", "spec",
                          {service.name + "::k" + method.name + "MethodName",
                           method.request_type + "::descriptor()",
@@ -44,8 +49,7 @@ void EmitCodec(const ServiceModel& service, const MethodModel& method,
   if (method.null_when_empty) p->Print("    spec.SetNullWhenEmpty(true);\n");
   p->Print(
       "    return new ::zen::codegen_runtime::MethodCodec(spec);\n"
-      "  }();\n"
-      "  return *codec;\n"
+      "  });\n"
       "}\n");
 }
 
@@ -135,6 +139,7 @@ void EmitSource(const FileModel& file, google::protobuf::io::Printer* p) {
   if (services) {
     p->Print(
         "#include \"codegen_runtime/method_codec.h\"\n"
+        "#include \"codegen_runtime/protobuf_state.h\"\n"
         "#include \"codegen_runtime/service_support.h\"\n");
   }
   if (!services) {
