@@ -158,7 +158,7 @@ void AgentClient::Impl::AbandonAfterFork() {
 void AgentClient::Impl::PollOnSchedule() {
   if (watching_settings_.load(std::memory_order_acquire)) return;
   const absl::Status polled = PollSettings();
-  if (!polled.ok() && !parent_.exited()) {
+  if (!polled.ok() && !parent_.exited() && !stop_.stopped()) {
     poll_log_.Log(
         LogLevel::kWarning,
         absl::StrCat("failed to get settings from parent: ", polled.message()),
@@ -168,7 +168,10 @@ void AgentClient::Impl::PollOnSchedule() {
 
 void AgentClient::Impl::FlushOnSchedule() {
   const absl::Status flushed = Flush();
-  if (!flushed.ok() && !parent_.exited()) {
+  // A flush that Stop() cut short is the host's doing, not the parent's
+  // failure: no warning (a host flushes before it stops, as the bindings
+  // do at exit).
+  if (!flushed.ok() && !parent_.exited() && !stop_.stopped()) {
     flush_log_.Log(LogLevel::kWarning,
                    absl::StrCat("failed to send collector events to parent: ",
                                 flushed.message()),
