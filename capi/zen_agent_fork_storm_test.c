@@ -27,7 +27,7 @@
 #define WORKERS_PER_TRIAL 24
 /* A worker's first calls take milliseconds; one that has not finished in
  * this long is stuck. */
-#define WORKER_ALARM_S 5
+#define WORKER_ALARM_S 10
 
 static const char kConfig[] =
     "{\"endpoints\":[{\"method\":\"GET\",\"route\":\"/limited\","
