@@ -60,6 +60,17 @@ int reap(pid_t pid);
  * C++ tests). Nothing otherwise. */
 void after_fork_in_child(void);
 
+/* Call right before fork() in a parent whose agent threads run. clang 14's
+ * and GCC 12's AddressSanitizer runtimes take no lock around fork(): a
+ * child forked while another thread of the parent is inside malloc
+ * inherits the allocator's lock held, and its threads hang at their first
+ * allocation (gdb on a hung zen_agent_endpoint_test worker: every thread
+ * in SizeClassAllocator64::GetFromAllocator). Under ASan this waits, up to
+ * 2 s, until every other thread is asleep in a wait, which narrows that
+ * window (a thread can still wake before the fork); testing/forked_child.cc
+ * does the same for the C++ tests. Nothing otherwise. */
+void before_fork_in_parent(void);
+
 /* main()'s ending: prints the count of failed checks; the exit status. */
 int finish(void);
 

@@ -112,6 +112,7 @@ static void test_parent_and_worker(void) {
     CHECK(memcmp(part.secret, parents.secret, sizeof(part.secret)) == 0);
   }
 
+  before_fork_in_parent();
   pid = fork();
   if (pid < 0) {
     perror("fork");

@@ -87,6 +87,7 @@ static void run_parent(int report_fd) {
       pipe(ready) != 0) {
     _exit(2);
   }
+  before_fork_in_parent();
   worker = fork();
   if (worker < 0) _exit(3);
   if (worker == 0) {

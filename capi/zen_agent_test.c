@@ -199,6 +199,7 @@ static void fork_workers(zen_agent* agent) {
       exit(1);
     }
     fflush(NULL);
+    before_fork_in_parent();
     pids[i] = fork();
     if (pids[i] < 0) {
       perror("fork");
