@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "ipc/secret.h"
 #include "rpc/channel.h"
+#include "testing/deadline.h"
 #include "testing/forked_child.h"
 #include "zen/zen_agent.h"
 
@@ -157,15 +158,22 @@ TEST(WorkerEndpointTest, ForkedChildAuthenticatesWithWhatTheCallReturns) {
   EXPECT_EQ(r.current_requests, kLimit);
   zen_free(r.discriminator);
 
-  char* heartbeat = nullptr;
-  size_t heartbeat_len = 0;
-  ASSERT_EQ(zen_agent_heartbeat(agent, 0, nullptr, 0, &heartbeat,
-                                &heartbeat_len, nullptr),
-            ZEN_OK);
-  EXPECT_TRUE(absl::StrContains(absl::string_view(heartbeat, heartbeat_len),
-                                R"("requests":{"total":1,)"))
-      << heartbeat;
-  zen_free(heartbeat);
+  // send_collector_events is acknowledged before the parent folds the
+  // events (respond-early, as the reference does), so the child's return
+  // does not order the fold before this heartbeat: wait for it to show.
+  std::string heartbeat;
+  const bool counted = zen::testing::Eventually([&] {
+    char* document = nullptr;
+    size_t document_len = 0;
+    if (zen_agent_heartbeat(agent, 0, nullptr, 0, &document, &document_len,
+                            nullptr) != ZEN_OK) {
+      return false;
+    }
+    heartbeat.assign(document, document_len);
+    zen_free(document);
+    return absl::StrContains(heartbeat, R"("requests":{"total":1,)");
+  });
+  EXPECT_TRUE(counted) << heartbeat;
   zen_agent_destroy(agent);
 }
 
