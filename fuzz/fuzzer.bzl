@@ -1,6 +1,6 @@
 """zen_fuzzer: a libFuzzer target and the test that replays its corpus."""
 
-def zen_fuzzer(name, srcs, deps = [], size = "small"):
+def zen_fuzzer(name, srcs, deps = [], size = "small", single_threaded = False):
     """Declares three targets for the fuzz target `name`.
 
     * `name`_lib: the target's code (LLVMFuzzerTestOneInput), alwayslink.
@@ -15,6 +15,9 @@ def zen_fuzzer(name, srcs, deps = [], size = "small"):
       srcs: sources defining LLVMFuzzerTestOneInput.
       deps: what they use.
       size: the corpus test's size.
+      single_threaded: the target runs on one thread: its corpus test
+        links //testing:single_threaded (a thread started fails it) and is
+        tagged no-tsan, since TSan has no second thread to watch.
     """
     native.cc_library(
         name = name + "_lib",
@@ -43,5 +46,7 @@ def zen_fuzzer(name, srcs, deps = [], size = "small"):
         srcs = ["corpus_replay_main.cc"],
         args = ["$(locations :" + name + "_corpus)"],
         data = [":" + name + "_corpus"],
-        deps = [":" + name + "_lib"],
+        tags = ["no-tsan"] if single_threaded else [],
+        deps = [":" + name + "_lib"] +
+               (["//testing:single_threaded"] if single_threaded else []),
     )
