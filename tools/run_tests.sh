@@ -11,13 +11,7 @@ ZEN_SYSDEPS_KEY=$(tools/sysdeps_key.sh)
 # gtest, which was not installed when the main job first made it.
 ZEN_SYSTEM_LIBS_KEY=$(tools/sysdeps_key.sh --system-libs)
 export ZEN_SYSDEPS_KEY ZEN_SYSTEM_LIBS_KEY
-# Two actions per CPU, not one: most tests mostly wait (on a child, a
-# socket, a deadline), so the built suite runs in about two thirds of the
-# time (docs/build.md); the suite is hunted at this load (docs/security.md,
-# "CI"). Arguments given to this script come after, and win.
-parallel=$((2 * $(nproc)))
 # Only the test targets and what they depend on: the benchmarks and demo
 # binaries no test runs are 7 % of a cold build's compile time
 # (docs/build.md); .ci/run's build stage still compiles them.
-exec bazel test --build_tests_only --jobs="$parallel" \
-  --local_cpu_resources="$parallel" "$@" //...
+exec bazel test --build_tests_only "$@" //...
