@@ -1,14 +1,9 @@
-#define _GNU_SOURCE /* pthread_{get,set}attr_default_np */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 
 #include "capi/c_test_util.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <string.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,71 +72,6 @@ int reap(pid_t pid) {
     ++failures;
   }
   return status;
-}
-
-/* Defined by the ThreadSanitizer runtime; null in a binary without it. */
-extern void __tsan_init(void) __attribute__((weak));
-
-void after_fork_in_child(void) {
-  pthread_attr_t attr;
-  size_t stack_size = 0;
-  if (&__tsan_init == NULL) return;
-  if (pthread_getattr_default_np(&attr) != 0) return;
-  if (pthread_attr_getstacksize(&attr, &stack_size) == 0) {
-    pthread_attr_setstacksize(&attr, 2 * stack_size);
-    pthread_setattr_default_np(&attr);
-  }
-  pthread_attr_destroy(&attr);
-}
-
-/* Defined by the AddressSanitizer runtime; null in a binary without it. */
-extern void __asan_init(void) __attribute__((weak));
-
-/* The state letter of this process's thread `tid` ('S': asleep in a
- * wait), or 0 if it cannot be read (the thread ended). */
-static char thread_state(const char* tid) {
-  char path[64];
-  char stat[512];
-  ssize_t n;
-  const char* paren;
-  int fd;
-  snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  n = read(fd, stat, sizeof stat - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  stat[n] = '\0';
-  /* "tid (comm) S ...": comm may hold spaces and parentheses. */
-  paren = strrchr(stat, ')');
-  return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
-}
-
-/* 1 when every thread of this process but the caller is asleep. */
-static int others_asleep(const char* self) {
-  int asleep = 1;
-  struct dirent* entry;
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == NULL) return 1;
-  while (asleep && (entry = readdir(dir)) != NULL) {
-    if (entry->d_name[0] == '.' || strcmp(entry->d_name, self) == 0) {
-      continue;
-    }
-    if (thread_state(entry->d_name) != 'S') asleep = 0;
-  }
-  closedir(dir);
-  return asleep;
-}
-
-void before_fork_in_parent(void) {
-  char self[32];
-  const int64_t give_up = now_ms() + 2000;
-  if (&__asan_init == NULL) return;
-  snprintf(self, sizeof self, "%ld", (long)syscall(SYS_gettid));
-  while (now_ms() < give_up && !others_asleep(self)) {
-    struct timespec ts = {0, 200000};
-    nanosleep(&ts, NULL);
-  }
 }
 
 int finish(void) {

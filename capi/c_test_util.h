@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "testing/fork_under_sanitizers.h" /* around each fork() */
 #include "zen/zen_agent.h"
 
 /* Each wait for an observable state gives up after this long. */
@@ -50,26 +51,6 @@ int read_i64(int fd, int64_t* value);
 /* Waits for `pid` to exit within WAIT_MS (else SIGKILLs it, counted as a
  * failure); returns its wait status. */
 int reap(pid_t pid);
-
-/* Call first thing in a child forked from a multi-threaded parent that
- * will start threads (through the agent): GCC 12's ThreadSanitizer keeps
- * the parent's threads registered in the child, and a child thread that
- * glibc gives one of their stacks dies with "dup thread with used id".
- * Under TSan this asks for larger stacks than the parent's threads have,
- * so the child's are fresh (testing/forked_child.cc does the same for the
- * C++ tests). Nothing otherwise. */
-void after_fork_in_child(void);
-
-/* Call right before fork() in a parent whose agent threads run. clang 14's
- * and GCC 12's AddressSanitizer runtimes take no lock around fork(): a
- * child forked while another thread of the parent is inside malloc
- * inherits the allocator's lock held, and its threads hang at their first
- * allocation (gdb on a hung zen_agent_endpoint_test worker: every thread
- * in SizeClassAllocator64::GetFromAllocator). Under ASan this waits, up to
- * 2 s, until every other thread is asleep in a wait, which narrows that
- * window (a thread can still wake before the fork); testing/forked_child.cc
- * does the same for the C++ tests. Nothing otherwise. */
-void before_fork_in_parent(void);
 
 /* main()'s ending: prints the count of failed checks; the exit status. */
 int finish(void);

@@ -112,13 +112,13 @@ static void test_parent_and_worker(void) {
     CHECK(memcmp(part.secret, parents.secret, sizeof(part.secret)) == 0);
   }
 
-  before_fork_in_parent();
+  zen_testing_before_fork();
   pid = fork();
   if (pid < 0) {
     perror("fork");
     ++failures;
   } else if (pid == 0) {
-    after_fork_in_child();
+    zen_testing_after_fork_in_child();
     _exit(worker(agent, &parents));
   } else {
     status = reap(pid);

@@ -134,7 +134,7 @@ static int trial(void) {
   for (i = 0; i < WORKERS_PER_TRIAL; ++i) {
     workers[i] = fork();
     if (workers[i] == 0) {
-      after_fork_in_child();
+      zen_testing_after_fork_in_child();
       alarm(WORKER_ALARM_S);
       _exit(first_calls(agent) == 0 ? 0 : 1);
     }

@@ -87,11 +87,11 @@ static void run_parent(int report_fd) {
       pipe(ready) != 0) {
     _exit(2);
   }
-  before_fork_in_parent();
+  zen_testing_before_fork();
   worker = fork();
   if (worker < 0) _exit(3);
   if (worker == 0) {
-    after_fork_in_child();
+    zen_testing_after_fork_in_child();
     close(ready[0]);
     run_worker(agent, ready[1], report_fd);
   }

@@ -199,14 +199,14 @@ static void fork_workers(zen_agent* agent) {
       exit(1);
     }
     fflush(NULL);
-    before_fork_in_parent();
+    zen_testing_before_fork();
     pids[i] = fork();
     if (pids[i] < 0) {
       perror("fork");
       exit(1);
     }
     if (pids[i] == 0) {
-      after_fork_in_child();
+      zen_testing_after_fork_in_child();
       close(cmd[1]);
       close(result[0]);
       run_worker(agent, cmd[0], result[1]);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
-#include "base/thread_state.h"
-#include "testing/sanitizers.h"
+#include "testing/fork_under_sanitizers.h"
 
 namespace zen::testing {
 namespace {
@@ -37,52 +35,6 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-// GCC 12's ThreadSanitizer keeps, in a forked child, the parent's threads
-// registered as alive. glibc hands their stacks to the child's first new
-// threads, whose pthread ids then equal a registered one, and TSan dies with
-// "dup thread with used id" (newer runtimes forget the parent's threads at
-// fork). Asking for larger stacks than the parent's threads have keeps glibc
-// from reusing those, so the child's threads get fresh ids. Test-only: the
-// library itself starts threads in children as it must.
-void AvoidParentThreadStacksUnderTsan() {
-  if (!UnderThreadSanitizer()) return;
-  pthread_attr_t attr;
-  if (pthread_getattr_default_np(&attr) != 0) return;
-  size_t stack_size = 0;
-  if (pthread_attr_getstacksize(&attr, &stack_size) == 0) {
-    pthread_attr_setstacksize(&attr, 2 * stack_size);
-    pthread_setattr_default_np(&attr);
-  }
-  pthread_attr_destroy(&attr);
-}
-
-// GCC 12's AddressSanitizer runtime does not take its allocator's locks
-// around fork() (newer runtimes do), so a child forked while another thread
-// of the parent is inside malloc inherits that lock held and hangs at its
-// first allocation of the same size class (seen with gdb: a child blocked in
-// SizeClassAllocator64::GetFromAllocator under OpenSSL's first realloc).
-// Test-only workaround: under ASan, fork when every other thread of the
-// parent is asleep (blocked in a wait, so inside no allocator), waiting up to
-// a bound for that moment. A thread can still wake between the look and the
-// fork, so this narrows the window rather than closing it. Plain glibc malloc
-// is fork-safe and the default suite needs none of this.
-void WaitForSleepingThreadsUnderAsan() {
-  if (!UnderAddressSanitizer()) return;
-  const pid_t self = CurrentThreadId();
-  const absl::Time give_up = zen::Now() + absl::Seconds(2);
-  while (zen::Now() < give_up) {
-    bool all_asleep = true;
-    for (pid_t tid : ThreadIds()) {
-      if (tid != self && ThreadState(tid) != 'S') {
-        all_asleep = false;
-        break;
-      }
-    }
-    if (all_asleep) return;
-    ::usleep(200);
-  }
-}
-
 }  // namespace
 
 std::string ChildOutcome::ToString() const {
@@ -94,7 +46,7 @@ std::string ChildOutcome::ToString() const {
 absl::StatusOr<ForkedChild> ForkedChild::Start(ChildFunction fn) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2 failed");
-  WaitForSleepingThreadsUnderAsan();
+  zen_testing_before_fork();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -103,7 +55,7 @@ absl::StatusOr<ForkedChild> ForkedChild::Start(ChildFunction fn) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    AvoidParentThreadStacksUnderTsan();
+    zen_testing_after_fork_in_child();
     absl::Status status = fn();
     int code = 0;
     if (!status.ok()) {
